@@ -1,0 +1,264 @@
+package ballot
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tabella-vote/tabella/ballot/group"
+)
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// oneOfN returns a manifest of contests one_of_n contests of options options
+// each, exactly one selection required. W1 is oneOfN(1, 2), W2 oneOfN(10, 5).
+func oneOfN(contests, options int) *Manifest {
+	m := &Manifest{
+		Version:    Version,
+		ElectionID: fmt.Sprintf("w-%d-%d", contests, options),
+		Title:      "Benchmark workload",
+		Schedule:   Schedule{Opens: "2026-01-01T00:00:00Z", Closes: "2026-01-02T00:00:00Z"},
+	}
+	for i := 0; i < contests; i++ {
+		c := Contest{ID: fmt.Sprintf("c%d", i), Title: fmt.Sprintf("Contest %d", i), Kind: OneOfN, MinSelections: 1, MaxSelections: 1}
+		for j := 0; j < options; j++ {
+			c.Options = append(c.Options, Option{ID: fmt.Sprintf("o%d", j), Title: fmt.Sprintf("Option %d", j)})
+		}
+		m.Contests = append(m.Contests, c)
+	}
+	return m
+}
+
+func TestManifestTestdata(t *testing.T) {
+	data := readTestdata(t, "manifest.json")
+	m, err := DecodeManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Encode()
+	if err != nil || !bytes.Equal(out, data) {
+		t.Fatalf("re-encoding differs: %v\n%s", err, out)
+	}
+	h, err := m.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != taggedHash(tagManifest, data) {
+		t.Fatal("manifest hash is not the tagged hash of the stored bytes")
+	}
+	if got := m.Contest("parks"); got == nil || got.Kind != Score {
+		t.Fatalf("Contest(parks) = %v", got)
+	}
+	if lo, hi := m.Contest("parks").SumRange(); lo != 0 || hi != 8 {
+		t.Errorf("parks sum range [%d, %d]", lo, hi)
+	}
+	if lo, hi := m.Contest("council").SumRange(); lo != 0 || hi != 2 {
+		t.Errorf("council sum range [%d, %d]", lo, hi)
+	}
+	if !m.Opens().Before(m.Closes()) || m.Opens().Hour() != 8 {
+		t.Errorf("schedule %v %v", m.Opens(), m.Closes())
+	}
+}
+
+// TestTaggedHashVector pins the tagged hash construction of e2e/SPEC.md §6.3
+// against an independent computation.
+func TestTaggedHashVector(t *testing.T) {
+	// u32be(3) "tag" u64be(1) "a" u64be(0)
+	got := taggedHash("tag", []byte("a"), nil)
+	want := sha256Hex("00000003" + hex.EncodeToString([]byte("tag")) + "0000000000000001" + "61" + "0000000000000000")
+	if hex.EncodeToString(got[:]) != want {
+		t.Fatalf("taggedHash = %x, want %s", got, want)
+	}
+	if taggedHash("tag", []byte("ab")) == taggedHash("tag", []byte("a"), []byte("b")) {
+		t.Fatal("field boundaries not bound")
+	}
+}
+
+func TestBaseHashBindsEachInput(t *testing.T) {
+	var mh, ch [32]byte
+	k := group.BaseMul(group.NewScalar(7))
+	base := BaseHash(mh, k, ch)
+	mh2 := mh
+	mh2[0] = 1
+	ch2 := ch
+	ch2[31] = 1
+	for name, other := range map[string][32]byte{
+		"manifest": BaseHash(mh2, k, ch),
+		"key":      BaseHash(mh, group.BaseMul(group.NewScalar(8)), ch),
+		"ceremony": BaseHash(mh, k, ch2),
+	} {
+		if other == base {
+			t.Errorf("base hash does not bind the %s", name)
+		}
+	}
+	m := oneOfN(1, 2)
+	e, err := NewElection(m, k, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mhash, _ := m.Hash()
+	if e.BaseHash != BaseHash(mhash, k, ch) {
+		t.Fatal("NewElection base hash")
+	}
+	if _, err := NewElection(m, group.Identity(), ch); !errors.Is(err, group.ErrIdentity) {
+		t.Fatalf("identity joint key: %v", err)
+	}
+}
+
+func TestManifestValidation(t *testing.T) {
+	good := func() *Manifest {
+		m, err := DecodeManifest(readTestdata(t, "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ranked := good()
+	ranked.Contests = append(ranked.Contests, Contest{ID: "budget", Title: "Budget", Kind: Ranked,
+		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 3})
+	if err := ranked.Validate(); err != nil {
+		t.Fatalf("ranked contest rejected: %v", err)
+	}
+	cases := []struct {
+		name   string
+		mutate func(m *Manifest)
+		want   string // substring of the error
+	}{
+		{"version", func(m *Manifest) { m.Version = "tabella/v2" }, "version"},
+		{"election id upper", func(m *Manifest) { m.ElectionID = "Demo" }, "election_id"},
+		{"election id hyphen first", func(m *Manifest) { m.ElectionID = "-demo" }, "election_id"},
+		{"election id long", func(m *Manifest) { m.ElectionID = strings.Repeat("a", 65) }, "election_id"},
+		{"empty title", func(m *Manifest) { m.Title = "" }, "title"},
+		{"control in title", func(m *Manifest) { m.Title = "a\nb" }, "control"},
+		{"bad utf8", func(m *Manifest) { m.Title = "\xff" }, "UTF-8"},
+		{"long title", func(m *Manifest) { m.Title = strings.Repeat("x", MaxTitleLength+1) }, "title"},
+		{"time offset", func(m *Manifest) { m.Schedule.Opens = "2026-11-01T08:00:00+01:00" }, "schedule.opens"},
+		{"time fraction", func(m *Manifest) { m.Schedule.Closes = "2026-11-01T20:00:00.5Z" }, "schedule.closes"},
+		{"opens after closes", func(m *Manifest) { m.Schedule.Opens, m.Schedule.Closes = m.Schedule.Closes, m.Schedule.Opens }, "not before"},
+		{"opens equals closes", func(m *Manifest) { m.Schedule.Opens = m.Schedule.Closes }, "not before"},
+		{"no contests", func(m *Manifest) { m.Contests = nil }, "no contests"},
+		{"too many contests", func(m *Manifest) {
+			for i := 0; len(m.Contests) <= MaxContests; i++ {
+				c := m.Contests[0]
+				c.ID = fmt.Sprintf("x%d", i)
+				m.Contests = append(m.Contests, c)
+			}
+		}, "contests, at most"},
+		{"duplicate contest", func(m *Manifest) { m.Contests[1].ID = "mayor" }, `duplicate contest id "mayor"`},
+		{"duplicate option", func(m *Manifest) { m.Contests[0].Options[2].ID = "alice" }, `contest 0 ("mayor"): option 2: duplicate option id "alice"`},
+		{"empty contest", func(m *Manifest) { m.Contests[1].Options = nil }, `contest 1 ("council"): no options`},
+		{"too many options", func(m *Manifest) {
+			for i := 0; len(m.Contests[1].Options) <= MaxOptions; i++ {
+				m.Contests[1].Options = append(m.Contests[1].Options, Option{fmt.Sprintf("p%d", i), "P"})
+			}
+		}, "options, at most"},
+		{"bad option id", func(m *Manifest) { m.Contests[0].Options[1].ID = "b b" }, "option 1: id"},
+		{"unknown kind", func(m *Manifest) { m.Contests[0].Kind = "borda" }, `unknown kind "borda"`},
+		{"one_of_n max 2", func(m *Manifest) { m.Contests[0].MaxSelections = 2 }, "max_selections is 2, must be 1"},
+		{"one_of_n single option", func(m *Manifest) { m.Contests[0].Options = m.Contests[0].Options[:1] }, "at least 2 options"},
+		{"one_of_n with score", func(m *Manifest) { m.Contests[0].MaxScore = 3 }, "only to score"},
+		{"approval min > max", func(m *Manifest) { m.Contests[1].MinSelections = 3 }, "min_selections 3 > max_selections 2"},
+		{"approval max > options", func(m *Manifest) { m.Contests[1].MaxSelections = 5 }, "max_selections 5 > number of options 4"},
+		{"approval max 0", func(m *Manifest) { m.Contests[1].MaxSelections = 0 }, "at least 1"},
+		{"score no max", func(m *Manifest) { m.Contests[2].MaxScore = 0 }, "max_score must be at least 1"},
+		{"score max too big", func(m *Manifest) { m.Contests[2].MaxScore = 1024 }, "max_score 1024"},
+		{"score total above full", func(m *Manifest) { m.Contests[2].MaxTotal = 11 }, "max_total 11 > options × max_score = 10"},
+		{"score min > max", func(m *Manifest) { m.Contests[2].MinTotal = 9 }, "min_total 9 > max_total 8"},
+		{"score with selections", func(m *Manifest) { m.Contests[2].MaxSelections = 1 }, "do not apply"},
+		{"score range too wide", func(m *Manifest) {
+			c := &m.Contests[2]
+			c.MaxScore, c.MaxTotal = 1000, 0
+			for i := 0; i < 3; i++ {
+				c.Options = append(c.Options, Option{fmt.Sprintf("p%d", i), "P"})
+			}
+		}, "wider than 1024"},
+		{"ranked min > max", func(m *Manifest) {
+			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 2, MaxSelections: 1}
+		}, "min_selections 2 > max_selections 1"},
+		{"too many branches", func(m *Manifest) {
+			m.Contests = nil
+			for i := 0; i < 40; i++ {
+				c := Contest{ID: fmt.Sprintf("s%d", i), Title: "S", Kind: Score, MaxScore: 500}
+				c.Options = []Option{{"a", "A"}}
+				m.Contests = append(m.Contests, c)
+			}
+		}, "branches"},
+	}
+	for _, tc := range cases {
+		m := good()
+		tc.mutate(m)
+		err := m.Validate()
+		if !errors.Is(err, ErrInvalidManifest) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want ErrInvalidManifest containing %q", tc.name, err, tc.want)
+			continue
+		}
+		// The encoding of an invalid manifest must not decode either.
+		if b, err := m.Encode(); err == nil {
+			if _, err := DecodeManifest(b); err == nil {
+				t.Errorf("%s: DecodeManifest accepted it", tc.name)
+			}
+		}
+	}
+}
+
+func TestDecodeManifestStrict(t *testing.T) {
+	data := string(readTestdata(t, "manifest.json"))
+	bad := map[string]string{
+		"unknown field":  strings.Replace(data, `"title":"Mayor"`, `"title":"Mayor","color":"red"`, 1),
+		"whitespace":     strings.Replace(data, `"title":"Mayor"`, `"title": "Mayor"`, 1),
+		"field order":    strings.Replace(data, `"min_selections":1,"max_selections":1`, `"max_selections":1,"min_selections":1`, 1),
+		"explicit zero":  strings.Replace(data, `"max_selections":2`, `"min_selections":0,"max_selections":2`, 1),
+		"negative":       strings.Replace(data, `"max_selections":2`, `"max_selections":-2`, 1),
+		"float":          strings.Replace(data, `"max_selections":2`, `"max_selections":2.0`, 1),
+		"huge":           strings.Replace(data, `"max_score":5`, `"max_score":18446744073709551617`, 1),
+		"truncated":      data[:len(data)-1],
+		"trailing":       data + "\n",
+		"null contests":  strings.Replace(data, `"contests":[`, `"contests":null,"x":[`, 1),
+		"escaped &":      strings.Replace(data, `\u0026`, `&`, 1),
+		"duplicate keys": strings.Replace(data, `"title":"Mayor"`, `"title":"Mayor","title":"Mayor"`, 1),
+		"empty":          "",
+		"array":          "[]",
+	}
+	for name, in := range bad {
+		if m, err := DecodeManifest([]byte(in)); err == nil || m != nil || !errors.Is(err, ErrInvalidManifest) {
+			t.Errorf("%s: got %v, %v", name, m, err)
+		}
+	}
+	big := bytes.Repeat([]byte(" "), MaxManifestSize+1)
+	if _, err := DecodeManifest(big); err == nil {
+		t.Error("oversized manifest accepted")
+	}
+}
+
+func FuzzDecodeManifest(f *testing.F) {
+	f.Add(readTestdata(f, "manifest.json"))
+	b, _ := oneOfN(2, 3).Encode()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := DecodeManifest(in)
+		if err != nil {
+			if m != nil {
+				t.Fatal("error with non-nil manifest")
+			}
+			return
+		}
+		out, err := m.Encode()
+		if err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("accepted non-canonical manifest %q", in)
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("decoded manifest does not validate: %v", err)
+		}
+	})
+}
