@@ -16,7 +16,6 @@ const (
 	tagBallot       = "tabella/v1 ballot"
 	tagTrackingCode = "tabella/v1 tracking-code"
 	tagCredCheck    = "tabella/v1 credential-check"
-	tagSpoiled      = "tabella/v1 spoiled-ballot"
 )
 
 // Fiat-Shamir protocol tags of the proofs a ballot carries (e2e/SPEC.md §7.5).

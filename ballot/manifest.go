@@ -8,6 +8,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/ballot/zk"
 )
 
 // Version is the format label of manifests and ballots (e2e/SPEC.md §6, §7).
@@ -282,8 +283,8 @@ func (c *Contest) validate() error {
 		if c.MaxScore == 0 {
 			return fmt.Errorf("score: max_score must be at least 1")
 		}
-		if c.MaxScore > maxRangeWidth-1 {
-			return fmt.Errorf("score: max_score %d, at most %d", c.MaxScore, maxRangeWidth-1)
+		if c.MaxScore > zk.MaxRangeWidth-1 {
+			return fmt.Errorf("score: max_score %d, at most %d", c.MaxScore, zk.MaxRangeWidth-1)
 		}
 		full := n * c.MaxScore
 		if c.MaxTotal > full {
@@ -293,8 +294,8 @@ func (c *Contest) validate() error {
 		if lo > hi {
 			return fmt.Errorf("score: min_total %d > max_total %d", lo, hi)
 		}
-		if hi-lo+1 > maxRangeWidth {
-			return fmt.Errorf("score: total range [%d, %d] is wider than %d values", lo, hi, maxRangeWidth)
+		if hi-lo+1 > zk.MaxRangeWidth {
+			return fmt.Errorf("score: total range [%d, %d] is wider than %d values", lo, hi, zk.MaxRangeWidth)
 		}
 		return nil
 	default:
@@ -373,7 +374,3 @@ func NewElection(m *Manifest, jointKey *group.Point, ceremonyHash [32]byte) (*El
 		BaseHash:     BaseHash(mh, jointKey, ceremonyHash),
 	}, nil
 }
-
-// maxRangeWidth is the widest range a range proof may cover (hi−lo+1), the
-// zk package's MaxRangeWidth.
-const maxRangeWidth = 1024

@@ -1,0 +1,194 @@
+package ballot
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/ballot/zk"
+)
+
+// MaxBallotSize bounds the encoding of a ballot in bytes (e2e/SPEC.md §7.3).
+// Every ballot of a valid manifest fits: [MaxBallotBranches] bounds its
+// proofs.
+const MaxBallotSize = 8 << 20
+
+// A Hash is a 32-byte digest; in JSON, 64 lowercase hexadecimal characters.
+type Hash [32]byte
+
+// MarshalText encodes h as 64 lowercase hexadecimal characters.
+func (h Hash) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(h[:])), nil }
+
+// UnmarshalText decodes exactly 64 lowercase hexadecimal characters.
+func (h *Hash) UnmarshalText(text []byte) error {
+	if len(text) != 64 {
+		return fmt.Errorf("hash is %d hex characters, want 64", len(text))
+	}
+	for _, c := range text {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return fmt.Errorf("hash must be lowercase hex")
+		}
+	}
+	_, err := hex.Decode(h[:], text)
+	return err
+}
+
+// A Ballot is an encrypted, signed ballot (e2e/SPEC.md §7.3). Its JSON
+// encoding is the fields of [Body] followed by "signature".
+type Ballot struct {
+	Body
+	// Signature is a Schnorr proof of knowledge of the credential secret
+	// whose transcript binds [Body.Hash] (e2e/SPEC.md §7.5).
+	Signature *zk.Schnorr `json:"signature"`
+}
+
+// Body is the unsigned part of a ballot.
+type Body struct {
+	Version    string `json:"version"`     // "tabella/v1"
+	ElectionID string `json:"election_id"` // the manifest's election_id
+	BaseHash   Hash   `json:"base_hash"`   // the election's base hash
+	// Credential is the voter's credential public key X, as on the roll.
+	Credential *group.Point       `json:"credential"`
+	Contests   []EncryptedContest `json:"contests"`
+}
+
+// An EncryptedContest holds one contest of a ballot: a selection per option
+// in manifest order and the proof that their sum is in range.
+type EncryptedContest struct {
+	ID         string      `json:"id"`
+	Selections []Selection `json:"selections"`
+	// SumProof proves that Σ selections' ciphertexts encrypts a value in the
+	// contest's [Contest.SumRange].
+	SumProof *zk.Range `json:"sum_proof"`
+}
+
+// A Selection is one option's encrypted value and the proof that it is in
+// 0..[Contest.SelectionLimit].
+type Selection struct {
+	Ciphertext elgamal.Ciphertext `json:"ciphertext"`
+	Proof      *zk.Range          `json:"proof"`
+}
+
+// DecodeBallot decodes a ballot strictly: canonical JSON (e2e/SPEC.md §1.1)
+// of at most [MaxBallotSize] bytes, canonical non-identity points, reduced
+// scalars, no missing fields. It does not check the ballot against an
+// election; [Verify] does.
+func DecodeBallot(data []byte) (*Ballot, error) {
+	b := new(Ballot)
+	if err := canon.Unmarshal(data, b, MaxBallotSize); err != nil {
+		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)
+	}
+	if err := b.checkFields(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkFields rejects missing (null) fields and identity points, which the
+// JSON decoder lets through.
+func (b *Ballot) checkFields() error {
+	if b.Signature == nil {
+		return fmt.Errorf("%w: ballot: missing signature", ErrMalformed)
+	}
+	if b.Signature.A == nil || b.Signature.Z == nil {
+		return fmt.Errorf("%w: ballot: incomplete signature", ErrMalformed)
+	}
+	if b.Credential == nil {
+		return fmt.Errorf("%w: ballot: missing credential", ErrMalformed)
+	}
+	if b.Credential.IsIdentity() {
+		return fmt.Errorf("%w: ballot: credential: %w", ErrMalformed, group.ErrIdentity)
+	}
+	for i := range b.Contests {
+		c := &b.Contests[i]
+		if c.SumProof == nil {
+			return fmt.Errorf("%w: ballot: contest %d: missing sum proof", ErrMalformed, i)
+		}
+		for j := range c.Selections {
+			s := &c.Selections[j]
+			if s.Ciphertext.A == nil || s.Ciphertext.B == nil {
+				return fmt.Errorf("%w: ballot: contest %d option %d: missing ciphertext", ErrMalformed, i, j)
+			}
+			if s.Proof == nil {
+				return fmt.Errorf("%w: ballot: contest %d option %d: missing proof", ErrMalformed, i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// Encode returns the canonical encoding of b.
+func (b *Ballot) Encode() ([]byte, error) {
+	data, err := canon.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("ballot: encoding ballot: %w", err)
+	}
+	return data, nil
+}
+
+// Hash returns the ballot hash, taggedHash("tabella/v1 ballot", canonical
+// encoding of the signed ballot) (e2e/SPEC.md §7.6). It is what the board,
+// receipts and the tracking code name a ballot by.
+func (b *Ballot) Hash() ([32]byte, error) {
+	data, err := b.Encode()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return taggedHash(tagBallot, data), nil
+}
+
+// TrackingCode returns the tracking code of b (e2e/SPEC.md §7.7).
+func (b *Ballot) TrackingCode() (TrackingCode, error) {
+	h, err := b.Hash()
+	if err != nil {
+		return "", err
+	}
+	return NewTrackingCode(h), nil
+}
+
+// Hash returns taggedHash("tabella/v1 ballot-body", canonical encoding of
+// the body), the message the ballot's signature binds (e2e/SPEC.md §7.5).
+func (b *Body) Hash() ([32]byte, error) {
+	data, err := canon.Marshal(b)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("ballot: encoding ballot body: %w", err)
+	}
+	return taggedHash(tagBallotBody, data), nil
+}
+
+// checkShape checks b against the election: version, election, base hash,
+// and one contest per manifest contest, in order, with one selection per
+// option. It runs before any proof is looked at.
+func (b *Ballot) checkShape(e *Election) error {
+	if b.Version != Version {
+		return fmt.Errorf("%w: version %q, want %q", ErrMalformed, b.Version, Version)
+	}
+	if b.ElectionID != e.Manifest.ElectionID {
+		return fmt.Errorf("%w: election_id %q, want %q", ErrWrongElection, b.ElectionID, e.Manifest.ElectionID)
+	}
+	if [32]byte(b.BaseHash) != e.BaseHash {
+		return fmt.Errorf("%w: base_hash %x, want %x", ErrWrongElection, b.BaseHash[:], e.BaseHash[:])
+	}
+	if err := b.checkFields(); err != nil {
+		return err
+	}
+	m := e.Manifest
+	if len(b.Contests) != len(m.Contests) {
+		return fmt.Errorf("%w: %d contests, manifest has %d", ErrMalformed, len(b.Contests), len(m.Contests))
+	}
+	for i := range m.Contests {
+		mc, bc := &m.Contests[i], &b.Contests[i]
+		if mc.Kind == Ranked {
+			return fmt.Errorf("%w: contest %q is ranked: not a homomorphic ballot", ErrUnsupported, mc.ID)
+		}
+		if bc.ID != mc.ID {
+			return fmt.Errorf("%w: contest %d is %q, manifest has %q", ErrMalformed, i, bc.ID, mc.ID)
+		}
+		if len(bc.Selections) != len(mc.Options) {
+			return fmt.Errorf("%w: contest %q: %d selections, manifest has %d options", ErrMalformed, mc.ID, len(bc.Selections), len(mc.Options))
+		}
+	}
+	return nil
+}

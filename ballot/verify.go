@@ -1,0 +1,157 @@
+package ballot
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/tabella-vote/tabella/ballot/zk"
+)
+
+// Verify checks one ballot against the election (e2e/SPEC.md §7.8): its
+// shape, every selection's range proof, every contest's sum proof and the
+// signature. It does not check that the credential is on the roll or that
+// the ballot is within the schedule; the service and the verifier do.
+//
+// A failing proof is reported as a *[ProofError] naming the contest, option
+// and proof; shape errors wrap ErrMalformed, ErrWrongElection or
+// ErrUnsupported.
+func Verify(e *Election, b *Ballot) error {
+	return verifyOne(e, b, 0)
+}
+
+func verifyOne(e *Election, b *Ballot, index int) error {
+	if b == nil {
+		return fmt.Errorf("%w: ballot %d is nil", ErrMalformed, index)
+	}
+	if err := b.checkShape(e); err != nil {
+		return fmt.Errorf("ballot %d: %w", index, err)
+	}
+	m, pk, X := e.Manifest, e.JointKey, b.Credential
+	for i := range m.Contests {
+		mc, bc := &m.Contests[i], &b.Contests[i]
+		limit := mc.SelectionLimit()
+		for j := range bc.Selections {
+			s := &bc.Selections[j]
+			if err := s.Proof.Verify(selectionTranscript(e.BaseHash, X, mc.ID, j), pk, s.Ciphertext, 0, limit); err != nil {
+				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: ProofSelection, Err: err}
+			}
+		}
+		lo, hi := mc.SumRange()
+		if err := bc.SumProof.Verify(sumTranscript(e.BaseHash, X, mc.ID), pk, sumCiphertext(bc.Selections), lo, hi); err != nil {
+			return &ProofError{Ballot: index, Contest: mc.ID, Option: -1, Proof: ProofSum, Err: err}
+		}
+	}
+	bh, err := b.Body.Hash()
+	if err != nil {
+		return fmt.Errorf("ballot %d: %w", index, err)
+	}
+	if err := b.Signature.Verify(signatureTranscript(e.BaseHash, bh), X); err != nil {
+		return &ProofError{Ballot: index, Option: -1, Proof: ProofSignature, Err: err}
+	}
+	return nil
+}
+
+// addToBatch adds every proof equation of b (whose shape has been checked)
+// to zb. An error names a proof whose shape the zk package rejected.
+func addToBatch(zb *zk.Batch, e *Election, b *Ballot, index int) error {
+	m, pk, X := e.Manifest, e.JointKey, b.Credential
+	for i := range m.Contests {
+		mc, bc := &m.Contests[i], &b.Contests[i]
+		limit := mc.SelectionLimit()
+		for j := range bc.Selections {
+			s := &bc.Selections[j]
+			if err := s.Proof.AddToBatch(zb, selectionTranscript(e.BaseHash, X, mc.ID, j), pk, s.Ciphertext, 0, limit); err != nil {
+				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: ProofSelection, Err: err}
+			}
+		}
+		lo, hi := mc.SumRange()
+		if err := bc.SumProof.AddToBatch(zb, sumTranscript(e.BaseHash, X, mc.ID), pk, sumCiphertext(bc.Selections), lo, hi); err != nil {
+			return &ProofError{Ballot: index, Contest: mc.ID, Option: -1, Proof: ProofSum, Err: err}
+		}
+	}
+	bh, err := b.Body.Hash()
+	if err != nil {
+		return fmt.Errorf("ballot %d: %w", index, err)
+	}
+	if err := b.Signature.AddToBatch(zb, signatureTranscript(e.BaseHash, bh), X); err != nil {
+		return &ProofError{Ballot: index, Option: -1, Proof: ProofSignature, Err: err}
+	}
+	return nil
+}
+
+// batchChunk is the largest number of ballots checked with one multi-scalar
+// multiplication. Larger chunks amortise the MSM better; smaller ones make
+// the fallback after a failure cheaper and spread work over cores.
+const batchChunk = 128
+
+// VerifyBatch checks many ballots at once (e2e/SPEC.md §7.8) and returns one
+// error per ballot, nil for a valid one, with the same meaning as [Verify]'s
+// (ProofError.Ballot is the index in ballots).
+//
+// Shapes are checked first. The proofs of the remaining ballots are split in
+// chunks of at most 128 ballots; each chunk's equations are combined with
+// random weights into one multi-scalar multiplication ([zk.Batch]), and the
+// chunks run in parallel on GOMAXPROCS goroutines. When a chunk fails, each
+// of its ballots is verified alone, proof by proof, so every bad ballot is
+// named with its failing proof.
+func VerifyBatch(e *Election, ballots []*Ballot) []error {
+	errs := make([]error, len(ballots))
+	var ok []int
+	for i, b := range ballots {
+		if b == nil {
+			errs[i] = fmt.Errorf("%w: ballot %d is nil", ErrMalformed, i)
+			continue
+		}
+		if err := b.checkShape(e); err != nil {
+			errs[i] = fmt.Errorf("ballot %d: %w", i, err)
+			continue
+		}
+		ok = append(ok, i)
+	}
+	if len(ok) == 0 {
+		return errs
+	}
+	workers := runtime.GOMAXPROCS(0)
+	size := min(batchChunk, (len(ok)+workers-1)/workers)
+	var chunks [][]int
+	for lo := 0; lo < len(ok); lo += size {
+		chunks = append(chunks, ok[lo:min(lo+size, len(ok))])
+	}
+	next := make(chan []int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(chunks)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for chunk := range next {
+				verifyChunk(e, ballots, chunk, errs)
+			}
+		}()
+	}
+	for _, c := range chunks {
+		next <- c
+	}
+	close(next)
+	wg.Wait()
+	return errs
+}
+
+// verifyChunk batch-verifies the ballots at the given indices and writes
+// their errors; each goroutine writes distinct indices of errs.
+func verifyChunk(e *Election, ballots []*Ballot, chunk []int, errs []error) {
+	zb := zk.NewBatch()
+	for _, i := range chunk {
+		if err := addToBatch(zb, e, ballots[i], i); err != nil {
+			errs[i] = err
+		}
+	}
+	if zb.Verify() {
+		return
+	}
+	for _, i := range chunk {
+		if errs[i] == nil {
+			errs[i] = verifyOne(e, ballots[i], i)
+		}
+	}
+}
