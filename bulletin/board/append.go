@@ -1,0 +1,315 @@
+package board
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// commitTimeout bounds one group-commit transaction.
+const commitTimeout = 2 * time.Minute
+
+type request struct {
+	subs []Submission
+	keys []bulletin.Hash
+	resp chan result
+}
+
+type result struct {
+	receipts []*bulletin.Receipt
+	err      error
+}
+
+// An appender is the single goroutine per election and process that
+// batches concurrent appends into one transaction (group commit).
+type appender struct {
+	election string
+	reqs     chan *request
+}
+
+// Append appends the submissions to election's log, in order, and returns
+// one receipt per submission. It returns only after the entries are
+// durable. A submission whose idempotence key (bulletin.SubmissionKey) is
+// already in the log is not appended again: its receipt is that of the
+// first entry, against the current checkpoint. Concurrent calls are batched
+// into one store transaction and one checkpoint.
+//
+// If ctx ends while the batch is being committed, Append returns ctx's error
+// but the entries may still be appended; a retry returns their receipts.
+func (b *Board) Append(ctx context.Context, election string, subs ...Submission) ([]*bulletin.Receipt, error) {
+	if !bulletin.ValidElectionID(election) {
+		return nil, fmt.Errorf("%w: malformed election id", ErrBadRequest)
+	}
+	if len(subs) == 0 {
+		return nil, nil
+	}
+	if len(subs) > b.opts.MaxBatch {
+		return nil, fmt.Errorf("%w: %d submissions in one call, limit %d", ErrTooLarge, len(subs), b.opts.MaxBatch)
+	}
+	req := &request{subs: make([]Submission, len(subs)), keys: make([]bulletin.Hash, len(subs)), resp: make(chan result, 1)}
+	for i, s := range subs {
+		switch {
+		case !bulletin.ValidType(s.Type):
+			return nil, fmt.Errorf("%w: submission %d: malformed type", ErrBadRequest, i)
+		case len(s.Payload) > b.opts.MaxPayload:
+			return nil, fmt.Errorf("%w: submission %d: payload of %d bytes, limit %d", ErrTooLarge, i, len(s.Payload), b.opts.MaxPayload)
+		case len(s.Signer) > bulletin.MaxSignerSize:
+			return nil, fmt.Errorf("%w: submission %d: signer of %d bytes", ErrTooLarge, i, len(s.Signer))
+		case len(s.Signature) > bulletin.MaxSignatureSize:
+			return nil, fmt.Errorf("%w: submission %d: signature of %d bytes", ErrTooLarge, i, len(s.Signature))
+		}
+		// Copy: the caller may reuse its slices once we return.
+		req.subs[i] = Submission{Type: s.Type, Payload: clone(s.Payload), Signer: clone(s.Signer), Signature: clone(s.Signature)}
+		req.keys[i] = bulletin.SubmissionKey(s.Type, s.Payload, s.Signer, s.Signature)
+	}
+	a, err := b.appender(election)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case a.reqs <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-b.done:
+		return nil, ErrClosed
+	}
+	select {
+	case r := <-req.resp:
+		return r.receipts, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func clone(b []byte) []byte { return append([]byte{}, b...) }
+
+func (b *Board) appender(election string) (*appender, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	a, ok := b.appenders[election]
+	if !ok {
+		a = &appender{election: election, reqs: make(chan *request, 4096)}
+		b.appenders[election] = a
+		b.wg.Add(1)
+		go b.runAppender(a)
+	}
+	return a, nil
+}
+
+func (b *Board) runAppender(a *appender) {
+	defer b.wg.Done()
+	for {
+		var batch []*request
+		select {
+		case r := <-a.reqs:
+			batch = append(batch, r)
+		case <-b.done:
+			for {
+				select {
+				case r := <-a.reqs:
+					r.resp <- result{err: ErrClosed}
+				default:
+					return
+				}
+			}
+		}
+		// Group commit: take whatever else is already waiting, up to
+		// MaxBatch submissions, into the same transaction.
+		n := len(batch[0].subs)
+	drain:
+		for n < b.opts.MaxBatch {
+			select {
+			case r := <-a.reqs:
+				batch = append(batch, r)
+				n += len(r.subs)
+			default:
+				break drain
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+		receipts, err := b.commit(ctx, a.election, batch)
+		cancel()
+		if err == nil {
+			b.broadcast(a.election)
+		}
+		// Acknowledge only now: commit has returned, so the batch is durable.
+		for i, r := range batch {
+			if err != nil {
+				r.resp <- result{err: err}
+			} else {
+				r.resp <- result{receipts: receipts[i]}
+			}
+		}
+	}
+}
+
+// commit appends a batch in one store transaction and returns the receipts
+// per request.
+func (b *Board) commit(ctx context.Context, election string, batch []*request) ([][]*bulletin.Receipt, error) {
+	var out [][]*bulletin.Receipt
+	err := b.st.Update(ctx, election, func(tx store.Tx) error {
+		out = nil
+		h := tx.Head()
+		var keys []bulletin.Hash
+		for _, r := range batch {
+			keys = append(keys, r.keys...)
+		}
+		found, err := tx.FindKeys(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("board: %s: %w", election, err)
+		}
+		// Assign indexes: known submissions keep their first entry; new
+		// ones are chained after the head in arrival order.
+		now := b.opts.Now().UnixMilli()
+		t := max(now, h.Time)
+		next, last := h.Size, h.Last
+		var rows []store.Row
+		loc := make([][]store.Found, len(batch))
+		for i, r := range batch {
+			loc[i] = make([]store.Found, len(r.subs))
+			for j, s := range r.subs {
+				k := r.keys[j]
+				if f, ok := found[k]; ok {
+					loc[i][j] = f
+					continue
+				}
+				e := bulletin.Entry{Index: next, Type: s.Type, Time: t, Prev: last, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature}
+				e.Hash = e.ComputeHash(election)
+				rows = append(rows, store.Row{Entry: e, Key: k})
+				f := store.Found{Index: next, Hash: e.Hash}
+				found[k] = f
+				loc[i][j] = f
+				last = e.Hash
+				next++
+			}
+		}
+		ov := &overlay{ctx: ctx, tx: tx, m: map[int64]tlog.Hash{}}
+		var cpNote []byte
+		if len(rows) == 0 {
+			// Only retries: nothing to write; answer with the current
+			// checkpoint.
+			if cpNote, err = tx.Checkpoint(ctx, h.Size); err != nil {
+				return fmt.Errorf("%w: %s: checkpoint of size %d: %w", ErrCorrupt, election, h.Size, err)
+			}
+		} else {
+			if _, err := ov.ReadHashes(frontier(int64(h.Size))); err != nil {
+				return fmt.Errorf("%w: %s: tree frontier at size %d: %w", ErrCorrupt, election, h.Size, err)
+			}
+			var hashes []store.IndexedHash
+			for _, r := range rows {
+				i := int64(r.Entry.Index)
+				hs, err := tlog.StoredHashes(i, r.Entry.Hash[:], ov)
+				if err != nil {
+					return fmt.Errorf("%w: %s: tree hashes for entry %d: %w", ErrCorrupt, election, i, err)
+				}
+				base := tlog.StoredHashIndex(0, i)
+				for k, x := range hs {
+					ov.m[base+int64(k)] = x
+					hashes = append(hashes, store.IndexedHash{Index: base + int64(k), Hash: x})
+				}
+			}
+			root, err := tlog.TreeHash(int64(next), ov)
+			if err != nil {
+				return fmt.Errorf("%w: %s: tree hash at size %d: %w", ErrCorrupt, election, next, err)
+			}
+			cp := bulletin.Checkpoint{Origin: bulletin.Origin(b.name, election), Size: next, Root: bulletin.Hash(root)}
+			if cpNote, err = bulletin.SignCheckpoint(cp, b.opts.Signer); err != nil {
+				return fmt.Errorf("board: signing checkpoint: %w", err)
+			}
+			if err := tx.Write(ctx, &store.Batch{Rows: rows, Hashes: hashes, Head: store.Head{Size: next, Last: last, Time: t}, Checkpoint: cpNote}); err != nil {
+				return err
+			}
+		}
+		// Inclusion proofs at the new size. A first pass records which
+		// hashes the proofs need, so they are read in one query.
+		rec := &recorder{}
+		for _, l := range loc {
+			for _, f := range l {
+				if _, err := tlog.ProveRecord(int64(next), int64(f.Index), rec); err != nil {
+					return fmt.Errorf("board: %s: proof for entry %d: %w", election, f.Index, err)
+				}
+			}
+		}
+		if _, err := ov.ReadHashes(rec.idx); err != nil {
+			return fmt.Errorf("%w: %s: tree hashes for proofs: %w", ErrCorrupt, election, err)
+		}
+		out = make([][]*bulletin.Receipt, len(batch))
+		for i, l := range loc {
+			out[i] = make([]*bulletin.Receipt, len(l))
+			for j, f := range l {
+				p, err := tlog.ProveRecord(int64(next), int64(f.Index), ov)
+				if err != nil {
+					return fmt.Errorf("board: %s: proof for entry %d: %w", election, f.Index, err)
+				}
+				out[i][j] = &bulletin.Receipt{Election: election, Index: f.Index, EntryHash: f.Hash, Checkpoint: string(cpNote), Inclusion: bulletin.FromTlog(p)}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// frontier returns the stored-hash indexes of the complete subtrees that
+// make up a tree of n leaves: all an append needs from the old tree.
+func frontier(n int64) []int64 {
+	var out []int64
+	start := int64(0)
+	for l := 62; l >= 0; l-- {
+		if n&(1<<l) != 0 {
+			out = append(out, tlog.StoredHashIndex(l, start>>l))
+			start += 1 << l
+		}
+	}
+	return out
+}
+
+// overlay is a tlog.HashReader over a transaction with a write-through
+// cache, so hashes computed in the batch are visible before they are
+// written.
+type overlay struct {
+	ctx context.Context
+	tx  store.Tx
+	m   map[int64]tlog.Hash
+}
+
+func (o *overlay) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	var miss []int64
+	for _, x := range idx {
+		if _, ok := o.m[x]; !ok {
+			miss = append(miss, x)
+		}
+	}
+	if len(miss) > 0 {
+		hs, err := o.tx.ReadHashes(o.ctx, miss)
+		if err != nil {
+			return nil, err
+		}
+		for k, x := range miss {
+			o.m[x] = hs[k]
+		}
+	}
+	out := make([]tlog.Hash, len(idx))
+	for k, x := range idx {
+		out[k] = o.m[x]
+	}
+	return out, nil
+}
+
+// recorder is a tlog.HashReader that records the indexes asked for and
+// returns zero hashes.
+type recorder struct{ idx []int64 }
+
+func (r *recorder) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	r.idx = append(r.idx, idx...)
+	return make([]tlog.Hash, len(idx)), nil
+}

@@ -1,0 +1,454 @@
+// Package pgstore is the board's PostgreSQL store, through pgx/v5, for
+// deployments where several server processes append to one database.
+// Appends to a log are serialised in the database, not in process memory:
+// each write transaction first locks the log's row in the heads table
+// (SELECT … FOR UPDATE), so the chain stays linear whichever process
+// appends. The stored tree hashes and checkpoints live in the database too,
+// so any process can serve proofs and the latest checkpoint
+// (e2e/SPEC.md §8).
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS board_heads (
+	log TEXT PRIMARY KEY,
+	size BIGINT NOT NULL,
+	last BYTEA NOT NULL,
+	time BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_entries (
+	log TEXT NOT NULL,
+	idx BIGINT NOT NULL,
+	type TEXT NOT NULL,
+	time BIGINT NOT NULL,
+	prev BYTEA NOT NULL,
+	payload BYTEA NOT NULL,
+	signer BYTEA NOT NULL,
+	signature BYTEA NOT NULL,
+	hash BYTEA NOT NULL,
+	subkey BYTEA NOT NULL,
+	PRIMARY KEY (log, idx)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS board_entries_hash ON board_entries(log, hash);
+CREATE UNIQUE INDEX IF NOT EXISTS board_entries_subkey ON board_entries(log, subkey);
+CREATE TABLE IF NOT EXISTS board_hashes (
+	log TEXT NOT NULL,
+	sidx BIGINT NOT NULL,
+	hash BYTEA NOT NULL,
+	PRIMARY KEY (log, sidx)
+);
+CREATE TABLE IF NOT EXISTS board_checkpoints (
+	log TEXT NOT NULL,
+	size BIGINT NOT NULL,
+	note BYTEA NOT NULL,
+	PRIMARY KEY (log, size)
+);
+`
+
+// schemaLock is the advisory lock key that serialises schema creation
+// between processes starting at the same time.
+const schemaLock = 0x7461_6265_6c6c_61
+
+// Store is a PostgreSQL board store.
+type Store struct {
+	pool *pool
+}
+
+// Open connects to the database at the postgres:// URL dsn and creates the
+// tables if needed.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, errors.New("pgstore: malformed connection string") // the DSN may hold a password
+	}
+	s := &Store{pool: newPool(cfg, 8)}
+	err = s.pool.with(ctx, func(c *pgx.Conn) error {
+		return pgx.BeginFunc(ctx, c, func(t pgx.Tx) error {
+			if _, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(schemaLock)); err != nil {
+				return err
+			}
+			_, err := t.Exec(ctx, schema)
+			return err
+		})
+	})
+	if err != nil {
+		s.pool.close()
+		return nil, fmt.Errorf("pgstore: create schema: %w", err)
+	}
+	return s, nil
+}
+
+// Exec runs one statement, for tests that tamper with rows.
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return s.pool.with(ctx, func(c *pgx.Conn) error { _, err := c.Exec(ctx, sql, args...); return err })
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { s.pool.close(); return nil }
+
+type tx struct {
+	tx   pgx.Tx
+	log  string
+	head store.Head
+}
+
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, log string, fn func(store.Tx) error) error {
+	return s.pool.with(ctx, func(c *pgx.Conn) error { return update(ctx, c, log, fn) })
+}
+
+func update(ctx context.Context, c *pgx.Conn, log string, fn func(store.Tx) error) error {
+	return pgx.BeginFunc(ctx, c, func(t pgx.Tx) error {
+		// Serialise appends to this log across processes: create the head
+		// row if needed, then lock it until commit.
+		if _, err := t.Exec(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES ($1, 0, $2, 0) ON CONFLICT (log) DO NOTHING", log, make([]byte, 32)); err != nil {
+			return fmt.Errorf("pgstore: create head of %s: %w", log, err)
+		}
+		var h store.Head
+		var size int64
+		var last []byte
+		if err := t.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1 FOR UPDATE", log).Scan(&size, &last, &h.Time); err != nil {
+			return fmt.Errorf("pgstore: lock head of %s: %w", log, err)
+		}
+		if size < 0 || len(last) != bulletin.HashSize {
+			return fmt.Errorf("pgstore: malformed head row of %s", log)
+		}
+		h.Size = uint64(size)
+		copy(h.Last[:], last)
+		return fn(&tx{tx: t, log: log, head: h})
+		// BeginFunc commits after fn; with synchronous_commit=on (the
+		// default) the commit returns after the WAL is flushed, and only
+		// then does the board acknowledge the appends.
+	})
+}
+
+func (t *tx) Head() store.Head { return t.head }
+
+func (t *tx) FindKeys(ctx context.Context, keys []bulletin.Hash) (map[bulletin.Hash]store.Found, error) {
+	out := map[bulletin.Hash]store.Found{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ks := make([][]byte, len(keys))
+	for i := range keys {
+		ks[i] = keys[i][:]
+	}
+	rows, err := t.tx.Query(ctx, "SELECT subkey, idx, hash FROM board_entries WHERE log = $1 AND subkey = ANY($2)", t.log, ks)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: find submissions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, h []byte
+		var idx int64
+		if err := rows.Scan(&k, &idx, &h); err != nil {
+			return nil, fmt.Errorf("pgstore: find submissions: %w", err)
+		}
+		if len(k) != 32 || len(h) != 32 || idx < 0 {
+			return nil, fmt.Errorf("pgstore: malformed submission key row")
+		}
+		out[bulletin.Hash(k)] = store.Found{Index: uint64(idx), Hash: bulletin.Hash(h)}
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, t.tx, t.log, idx)
+}
+
+func (t *tx) Checkpoint(ctx context.Context, size uint64) ([]byte, error) {
+	return checkpoint(ctx, t.tx, t.log, size)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func checkpoint(ctx context.Context, q querier, log string, size uint64) ([]byte, error) {
+	var n []byte
+	err := q.QueryRow(ctx, "SELECT note FROM board_checkpoints WHERE log = $1 AND size = $2", log, int64(size)).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("pgstore: checkpoint %d of %s: %w", size, log, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: checkpoint %d of %s: %w", size, log, err)
+	}
+	return n, nil
+}
+
+func (t *tx) Write(ctx context.Context, b *store.Batch) error {
+	if n := len(b.Rows); n > 0 {
+		idx, tm := make([]int64, n), make([]int64, n)
+		typ := make([]string, n)
+		prev, payload, signer, sig, hash, key := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		for i := range b.Rows {
+			e := &b.Rows[i].Entry
+			idx[i], tm[i], typ[i] = int64(e.Index), e.Time, e.Type
+			prev[i], payload[i], signer[i], sig[i] = e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature)
+			hash[i], key[i] = e.Hash[:], b.Rows[i].Key[:]
+		}
+		_, err := t.tx.Exec(ctx, `INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])`,
+			t.log, idx, typ, tm, prev, payload, signer, sig, hash, key)
+		if err != nil {
+			return fmt.Errorf("pgstore: insert entries %d..%d of %s: %w", idx[0], idx[n-1], t.log, err)
+		}
+	}
+	if n := len(b.Hashes); n > 0 {
+		sidx := make([]int64, n)
+		hs := make([][]byte, n)
+		for i := range b.Hashes {
+			sidx[i], hs[i] = b.Hashes[i].Index, b.Hashes[i].Hash[:]
+		}
+		if _, err := t.tx.Exec(ctx, "INSERT INTO board_hashes (log, sidx, hash) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])", t.log, sidx, hs); err != nil {
+			return fmt.Errorf("pgstore: insert tree hashes of %s: %w", t.log, err)
+		}
+	}
+	if _, err := t.tx.Exec(ctx, "UPDATE board_heads SET size = $2, last = $3, time = $4 WHERE log = $1", t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time); err != nil {
+		return fmt.Errorf("pgstore: update head of %s: %w", t.log, err)
+	}
+	if _, err := t.tx.Exec(ctx, "INSERT INTO board_checkpoints (log, size, note) VALUES ($1, $2, $3)", t.log, int64(b.Head.Size), b.Checkpoint); err != nil {
+		return fmt.Errorf("pgstore: insert checkpoint %d of %s: %w", b.Head.Size, t.log, err)
+	}
+	return nil
+}
+
+func nz(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func readHashes(ctx context.Context, q querier, log string, idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	if len(idx) == 0 {
+		return out, nil
+	}
+	pos := make(map[int64][]int, len(idx))
+	for i, x := range idx {
+		pos[x] = append(pos[x], i)
+	}
+	rows, err := q.Query(ctx, "SELECT sidx, hash FROM board_hashes WHERE log = $1 AND sidx = ANY($2)", log, idx)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var x int64
+		var h []byte
+		if err := rows.Scan(&x, &h); err != nil {
+			return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+		}
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("pgstore: tree hash %d of %s has %d bytes", x, log, len(h))
+		}
+		for _, i := range pos[x] {
+			copy(out[i][:], h)
+			found++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+	}
+	if found != len(idx) {
+		return nil, fmt.Errorf("pgstore: tree hashes of %s: %w", log, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context, log string) (store.Head, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) (store.Head, error) {
+		var h store.Head
+		var size int64
+		var last []byte
+		err := c.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1", log).Scan(&size, &last, &h.Time)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.Head{}, nil
+		}
+		if err != nil {
+			return h, fmt.Errorf("pgstore: read head of %s: %w", log, err)
+		}
+		if size < 0 || len(last) != bulletin.HashSize {
+			return h, fmt.Errorf("pgstore: malformed head row of %s", log)
+		}
+		h.Size = uint64(size)
+		copy(h.Last[:], last)
+		return h, nil
+	})
+}
+
+// Entries implements store.Store.
+func (s *Store) Entries(ctx context.Context, log string, start, end uint64) ([]bulletin.Entry, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) ([]bulletin.Entry, error) {
+		if end <= start {
+			return nil, nil
+		}
+		rows, err := c.Query(ctx, "SELECT idx, type, time, prev, payload, signer, signature, hash FROM board_entries WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", log, int64(start), int64(min(end, 1<<62)))
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: read entries of %s: %w", log, err)
+		}
+		defer rows.Close()
+		var out []bulletin.Entry
+		for rows.Next() {
+			var e bulletin.Entry
+			var idx int64
+			var prev, hash, payload, signer, sig []byte
+			if err := rows.Scan(&idx, &e.Type, &e.Time, &prev, &payload, &signer, &sig, &hash); err != nil {
+				return nil, fmt.Errorf("pgstore: read entries of %s: %w", log, err)
+			}
+			if idx < 0 || len(prev) != bulletin.HashSize || len(hash) != bulletin.HashSize {
+				return nil, fmt.Errorf("%w: entry %d: malformed stored row", bulletin.ErrInvalidEntry, idx)
+			}
+			e.Index = uint64(idx)
+			copy(e.Prev[:], prev)
+			copy(e.Hash[:], hash)
+			e.Payload, e.Signer, e.Signature = payload, signer, sig
+			out = append(out, e)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("pgstore: read entries of %s: %w", log, err)
+		}
+		return out, nil
+	})
+}
+
+// IndexByHash implements store.Store.
+func (s *Store) IndexByHash(ctx context.Context, log string, h bulletin.Hash) (uint64, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) (uint64, error) {
+		var idx int64
+		err := c.QueryRow(ctx, "SELECT idx FROM board_entries WHERE log = $1 AND hash = $2", log, h[:]).Scan(&idx)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("pgstore: entry %s of %s: %w", h, log, store.ErrNotFound)
+		}
+		if err != nil || idx < 0 {
+			return 0, fmt.Errorf("pgstore: entry %s of %s: %v", h, log, err)
+		}
+		return uint64(idx), nil
+	})
+}
+
+// ReadHashes implements store.Store.
+func (s *Store) ReadHashes(ctx context.Context, log string, idx []int64) ([]tlog.Hash, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) ([]tlog.Hash, error) { return readHashes(ctx, c, log, idx) })
+}
+
+// HashRange implements store.Store.
+func (s *Store) HashRange(ctx context.Context, log string, start, end int64) ([]tlog.Hash, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) ([]tlog.Hash, error) {
+		if end <= start {
+			return nil, nil
+		}
+		rows, err := c.Query(ctx, "SELECT sidx, hash FROM board_hashes WHERE log = $1 AND sidx >= $2 AND sidx < $3 ORDER BY sidx", log, start, end)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+		}
+		defer rows.Close()
+		out := make([]tlog.Hash, 0, end-start)
+		for rows.Next() {
+			var x int64
+			var h []byte
+			if err := rows.Scan(&x, &h); err != nil {
+				return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+			}
+			if x != start+int64(len(out)) || len(h) != tlog.HashSize {
+				return nil, fmt.Errorf("pgstore: tree hash %d of %s missing or malformed: %w", start+int64(len(out)), log, store.ErrNotFound)
+			}
+			out = append(out, tlog.Hash(h))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("pgstore: read tree hashes of %s: %w", log, err)
+		}
+		if int64(len(out)) != end-start {
+			return nil, fmt.Errorf("pgstore: tree hash %d of %s: %w", start+int64(len(out)), log, store.ErrNotFound)
+		}
+		return out, nil
+	})
+}
+
+// LatestCheckpoint implements store.Store.
+func (s *Store) LatestCheckpoint(ctx context.Context, log string) (uint64, []byte, error) {
+	var size int64
+	var n []byte
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT size, note FROM board_checkpoints WHERE log = $1 ORDER BY size DESC LIMIT 1", log).Scan(&size, &n)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, fmt.Errorf("pgstore: checkpoint of %s: %w", log, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("pgstore: checkpoint of %s: %w", log, err)
+	}
+	return uint64(size), n, nil
+}
+
+// UpdateCheckpoint implements store.Store.
+func (s *Store) UpdateCheckpoint(ctx context.Context, log string, size uint64, fn func([]byte) ([]byte, error)) error {
+	return s.pool.with(ctx, func(c *pgx.Conn) error { return updateCheckpoint(ctx, c, log, size, fn) })
+}
+
+func updateCheckpoint(ctx context.Context, c *pgx.Conn, log string, size uint64, fn func([]byte) ([]byte, error)) error {
+	return pgx.BeginFunc(ctx, c, func(t pgx.Tx) error {
+		var old []byte
+		err := t.QueryRow(ctx, "SELECT note FROM board_checkpoints WHERE log = $1 AND size = $2 FOR UPDATE", log, int64(size)).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: checkpoint %d of %s: %w", size, log, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: checkpoint %d of %s: %w", size, log, err)
+		}
+		n, err := fn(old)
+		if err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, "UPDATE board_checkpoints SET note = $3 WHERE log = $1 AND size = $2", log, int64(size), n); err != nil {
+			return fmt.Errorf("pgstore: update checkpoint %d of %s: %w", size, log, err)
+		}
+		return nil
+	})
+}
+
+// Logs implements store.Store.
+func (s *Store) Logs(ctx context.Context) ([]string, error) {
+	return withConn(ctx, s, func(c *pgx.Conn) ([]string, error) {
+		rows, err := c.Query(ctx, "SELECT log FROM board_heads WHERE size > 0 UNION SELECT DISTINCT log FROM board_entries ORDER BY 1")
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: list logs: %w", err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				return nil, fmt.Errorf("pgstore: list logs: %w", err)
+			}
+			out = append(out, l)
+		}
+		return out, rows.Err()
+	})
+}
+
+var _ store.Store = (*Store)(nil)
+
+func withConn[T any](ctx context.Context, s *Store, f func(c *pgx.Conn) (T, error)) (T, error) {
+	var out T
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		var err error
+		out, err = f(c)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,443 @@
+// Package sqlitestore is the board's embedded store: one SQLite file in WAL
+// mode with synchronous=FULL, through the pure-Go modernc.org/sqlite driver
+// (no cgo). Write transactions begin IMMEDIATE, so appends from several
+// processes on the same file are serialised by SQLite's write lock; a
+// commit returns only after the WAL is synced, so an acknowledged append
+// survives a crash (e2e/SPEC.md §8).
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/internal/store"
+	"golang.org/x/mod/sumdb/tlog"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS board_heads (
+	log TEXT PRIMARY KEY,
+	size INTEGER NOT NULL,
+	last BLOB NOT NULL,
+	time INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_entries (
+	log TEXT NOT NULL,
+	idx INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	time INTEGER NOT NULL,
+	prev BLOB NOT NULL,
+	payload BLOB NOT NULL,
+	signer BLOB NOT NULL,
+	signature BLOB NOT NULL,
+	hash BLOB NOT NULL,
+	subkey BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS board_entries_idx ON board_entries(log, idx);
+CREATE UNIQUE INDEX IF NOT EXISTS board_entries_hash ON board_entries(log, hash);
+CREATE UNIQUE INDEX IF NOT EXISTS board_entries_subkey ON board_entries(log, subkey);
+CREATE TABLE IF NOT EXISTS board_hashes (
+	log TEXT NOT NULL,
+	sidx INTEGER NOT NULL,
+	hash BLOB NOT NULL,
+	PRIMARY KEY (log, sidx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS board_checkpoints (
+	log TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	note BLOB NOT NULL,
+	PRIMARY KEY (log, size)
+) WITHOUT ROWID;
+`
+
+// Store is a SQLite board store.
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the SQLite database at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlitestore: empty path")
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(30000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + strings.ReplaceAll(path, "?", "%3F") + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: create schema in %s: %w", path, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: %s: journal mode %q, want wal (%v)", path, mode, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Exec runs one statement, for tests that tamper with rows.
+func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := s.db.ExecContext(ctx, query, args...)
+	return err
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+type tx struct {
+	tx   *sql.Tx
+	log  string
+	head store.Head
+}
+
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, log string, fn func(store.Tx) error) (err error) {
+	t, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock now
+	if err != nil {
+		return fmt.Errorf("sqlitestore: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = t.Rollback()
+		}
+	}()
+	h, err := headQ(ctx, t, log)
+	if err != nil {
+		return err
+	}
+	if err := fn(&tx{tx: t, log: log, head: h}); err != nil {
+		return err
+	}
+	// Persist-then-acknowledge: Commit returns after the WAL frame holding
+	// the whole batch is synced (synchronous=FULL); only then does the
+	// board answer the appenders.
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: commit: %w", err)
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func headQ(ctx context.Context, q querier, log string) (store.Head, error) {
+	var h store.Head
+	var size int64
+	var last []byte
+	err := q.QueryRowContext(ctx, "SELECT size, last, time FROM board_heads WHERE log = ?", log).Scan(&size, &last, &h.Time)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Head{}, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("sqlitestore: read head of %s: %w", log, err)
+	}
+	if size < 0 || len(last) != bulletin.HashSize {
+		return h, fmt.Errorf("sqlitestore: malformed head row of %s", log)
+	}
+	h.Size = uint64(size)
+	copy(h.Last[:], last)
+	return h, nil
+}
+
+func (t *tx) Head() store.Head { return t.head }
+
+func (t *tx) FindKeys(ctx context.Context, keys []bulletin.Hash) (map[bulletin.Hash]store.Found, error) {
+	out := map[bulletin.Hash]store.Found{}
+	st, err := t.tx.PrepareContext(ctx, "SELECT idx, hash FROM board_entries WHERE log = ? AND subkey = ?")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	defer st.Close()
+	for _, k := range keys {
+		var idx int64
+		var h []byte
+		err := st.QueryRowContext(ctx, t.log, k[:]).Scan(&idx, &h)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: find submission: %w", err)
+		}
+		if idx < 0 || len(h) != bulletin.HashSize {
+			return nil, fmt.Errorf("sqlitestore: malformed row for a submission key")
+		}
+		out[k] = store.Found{Index: uint64(idx), Hash: bulletin.Hash(h)}
+	}
+	return out, nil
+}
+
+func (t *tx) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, t.tx, t.log, idx)
+}
+
+func (t *tx) Checkpoint(ctx context.Context, size uint64) ([]byte, error) {
+	var n []byte
+	err := t.tx.QueryRowContext(ctx, "SELECT note FROM board_checkpoints WHERE log = ? AND size = ?", t.log, int64(size)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlitestore: checkpoint %d of %s: %w", size, t.log, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: checkpoint %d of %s: %w", size, t.log, err)
+	}
+	return n, nil
+}
+
+func (t *tx) Write(ctx context.Context, b *store.Batch) error {
+	if len(b.Rows) > 0 {
+		st, err := t.tx.PrepareContext(ctx, "INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey) VALUES (?,?,?,?,?,?,?,?,?,?)")
+		if err != nil {
+			return fmt.Errorf("sqlitestore: %w", err)
+		}
+		defer st.Close()
+		for _, r := range b.Rows {
+			e := &r.Entry
+			if _, err := st.ExecContext(ctx, t.log, int64(e.Index), e.Type, e.Time, e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature), e.Hash[:], r.Key[:]); err != nil {
+				return fmt.Errorf("sqlitestore: insert entry %d of %s: %w", e.Index, t.log, err)
+			}
+		}
+	}
+	if len(b.Hashes) > 0 {
+		st, err := t.tx.PrepareContext(ctx, "INSERT INTO board_hashes (log, sidx, hash) VALUES (?,?,?)")
+		if err != nil {
+			return fmt.Errorf("sqlitestore: %w", err)
+		}
+		defer st.Close()
+		for _, h := range b.Hashes {
+			if _, err := st.ExecContext(ctx, t.log, h.Index, h.Hash[:]); err != nil {
+				return fmt.Errorf("sqlitestore: insert tree hash %d of %s: %w", h.Index, t.log, err)
+			}
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES (?,?,?,?) ON CONFLICT(log) DO UPDATE SET size = excluded.size, last = excluded.last, time = excluded.time",
+		t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time); err != nil {
+		return fmt.Errorf("sqlitestore: update head of %s: %w", t.log, err)
+	}
+	if _, err := t.tx.ExecContext(ctx, "INSERT INTO board_checkpoints (log, size, note) VALUES (?,?,?)", t.log, int64(b.Head.Size), b.Checkpoint); err != nil {
+		return fmt.Errorf("sqlitestore: insert checkpoint %d of %s: %w", b.Head.Size, t.log, err)
+	}
+	return nil
+}
+
+// nz maps nil to an empty slice: the columns are NOT NULL.
+func nz(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func readHashes(ctx context.Context, q querier, log string, idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	if len(idx) == 0 {
+		return out, nil
+	}
+	pos := make(map[int64][]int, len(idx))
+	uniq := make([]any, 0, len(idx)+1)
+	uniq = append(uniq, log)
+	for i, x := range idx {
+		if _, ok := pos[x]; !ok {
+			uniq = append(uniq, x)
+		}
+		pos[x] = append(pos[x], i)
+	}
+	found := 0
+	for off := 1; off < len(uniq); off += 500 {
+		chunk := uniq[off:min(off+500, len(uniq))]
+		args := append([]any{log}, chunk...)
+		rows, err := q.QueryContext(ctx, "SELECT sidx, hash FROM board_hashes WHERE log = ? AND sidx IN (?"+strings.Repeat(",?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+		}
+		for rows.Next() {
+			var x int64
+			var h []byte
+			if err := rows.Scan(&x, &h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+			}
+			if len(h) != tlog.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitestore: tree hash %d of %s has %d bytes", x, log, len(h))
+			}
+			for _, i := range pos[x] {
+				copy(out[i][:], h)
+				found++
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+		}
+	}
+	if found != len(idx) {
+		return nil, fmt.Errorf("sqlitestore: tree hashes of %s: %w", log, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context, log string) (store.Head, error) {
+	return headQ(ctx, s.db, log)
+}
+
+// Entries implements store.Store.
+func (s *Store) Entries(ctx context.Context, log string, start, end uint64) ([]bulletin.Entry, error) {
+	if end <= start {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT idx, type, time, prev, payload, signer, signature, hash FROM board_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx", log, int64(start), int64(min(end, 1<<62)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: read entries of %s: %w", log, err)
+	}
+	defer rows.Close()
+	var out []bulletin.Entry
+	for rows.Next() {
+		var e bulletin.Entry
+		var idx int64
+		var prev, hash []byte
+		var payload, signer, sig []byte
+		if err := rows.Scan(&idx, &e.Type, &e.Time, &prev, &payload, &signer, &sig, &hash); err != nil {
+			return nil, fmt.Errorf("sqlitestore: read entries of %s: %w", log, err)
+		}
+		if idx < 0 || len(prev) != bulletin.HashSize || len(hash) != bulletin.HashSize {
+			return nil, fmt.Errorf("%w: entry %d: malformed stored row", bulletin.ErrInvalidEntry, idx)
+		}
+		e.Index = uint64(idx)
+		copy(e.Prev[:], prev)
+		copy(e.Hash[:], hash)
+		e.Payload, e.Signer, e.Signature = payload, signer, sig
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: read entries of %s: %w", log, err)
+	}
+	return out, nil
+}
+
+// IndexByHash implements store.Store.
+func (s *Store) IndexByHash(ctx context.Context, log string, h bulletin.Hash) (uint64, error) {
+	var idx int64
+	err := s.db.QueryRowContext(ctx, "SELECT idx FROM board_entries WHERE log = ? AND hash = ?", log, h[:]).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlitestore: entry %s of %s: %w", h, log, store.ErrNotFound)
+	}
+	if err != nil || idx < 0 {
+		return 0, fmt.Errorf("sqlitestore: entry %s of %s: %v", h, log, err)
+	}
+	return uint64(idx), nil
+}
+
+// ReadHashes implements store.Store.
+func (s *Store) ReadHashes(ctx context.Context, log string, idx []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, s.db, log, idx)
+}
+
+// HashRange implements store.Store.
+func (s *Store) HashRange(ctx context.Context, log string, start, end int64) ([]tlog.Hash, error) {
+	if end <= start {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT sidx, hash FROM board_hashes WHERE log = ? AND sidx >= ? AND sidx < ? ORDER BY sidx", log, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+	}
+	defer rows.Close()
+	out := make([]tlog.Hash, 0, end-start)
+	for rows.Next() {
+		var x int64
+		var h []byte
+		if err := rows.Scan(&x, &h); err != nil {
+			return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+		}
+		if x != start+int64(len(out)) || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("sqlitestore: tree hash %d of %s missing or malformed: %w", start+int64(len(out)), log, store.ErrNotFound)
+		}
+		out = append(out, tlog.Hash(h))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: read tree hashes of %s: %w", log, err)
+	}
+	if int64(len(out)) != end-start {
+		return nil, fmt.Errorf("sqlitestore: tree hash %d of %s: %w", start+int64(len(out)), log, store.ErrNotFound)
+	}
+	return out, nil
+}
+
+// LatestCheckpoint implements store.Store.
+func (s *Store) LatestCheckpoint(ctx context.Context, log string) (uint64, []byte, error) {
+	var size int64
+	var n []byte
+	err := s.db.QueryRowContext(ctx, "SELECT size, note FROM board_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1", log).Scan(&size, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("sqlitestore: checkpoint of %s: %w", log, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlitestore: checkpoint of %s: %w", log, err)
+	}
+	return uint64(size), n, nil
+}
+
+// UpdateCheckpoint implements store.Store.
+func (s *Store) UpdateCheckpoint(ctx context.Context, log string, size uint64, fn func([]byte) ([]byte, error)) (err error) {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = t.Rollback()
+		}
+	}()
+	old, err := (&tx{tx: t, log: log}).Checkpoint(ctx, size)
+	if err != nil {
+		return err
+	}
+	n, err := fn(old)
+	if err != nil {
+		return err
+	}
+	if _, err := t.ExecContext(ctx, "UPDATE board_checkpoints SET note = ? WHERE log = ? AND size = ?", n, log, int64(size)); err != nil {
+		return fmt.Errorf("sqlitestore: update checkpoint %d of %s: %w", size, log, err)
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: commit: %w", err)
+	}
+	return nil
+}
+
+// Logs implements store.Store.
+func (s *Store) Logs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT log FROM board_heads WHERE size > 0 UNION SELECT DISTINCT log FROM board_entries ORDER BY 1")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list logs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list logs: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+var _ store.Store = (*Store)(nil)
