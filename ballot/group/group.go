@@ -72,7 +72,18 @@ type Scalar struct{ s ristretto255.Scalar }
 // A Point is an element of the ristretto255 group. The zero value is the
 // identity and is ready to use. Points are immutable through this API: every
 // operation returns a new Point.
-type Point struct{ e ristretto255.Element }
+//
+// A Point may carry its canonical encoding (set when it was decoded or
+// converted from the fixed-base backend, see [FixedBase]) so that
+// [Point.Bytes] costs nothing for points read from the wire, and a
+// precomputed table (see [NewFixedBase]) that makes [Point.Mul] faster.
+// Both are set once when the Point is created and never modified.
+type Point struct {
+	e      ristretto255.Element
+	enc    [PointSize]byte // canonical encoding of e, valid if hasEnc
+	hasEnc bool
+	table  *FixedBase // precomputed multiples of this point, or nil
+}
 
 // NewScalar returns the scalar v.
 func NewScalar(v uint64) *Scalar {
@@ -208,6 +219,8 @@ func DecodePoint(b []byte) (*Point, error) {
 	if err := p.e.Decode(b); err != nil {
 		return nil, fmt.Errorf("%w: not a canonical ristretto255 encoding", ErrNonCanonical)
 	}
+	copy(p.enc[:], b)
+	p.hasEnc = true
 	return p, nil
 }
 
@@ -225,6 +238,9 @@ func DecodeElement(b []byte) (*Point, error) {
 
 // Bytes returns the canonical 32-byte encoding of p.
 func (p *Point) Bytes() [PointSize]byte {
+	if p.hasEnc {
+		return p.enc
+	}
 	var b [PointSize]byte
 	p.e.Encode(b[:0])
 	return b
@@ -239,8 +255,16 @@ func (p *Point) Sub(q *Point) *Point { r := new(Point); r.e.Subtract(&p.e, &q.e)
 // Neg returns −p.
 func (p *Point) Neg() *Point { r := new(Point); r.e.Negate(&p.e); return r }
 
-// Mul returns s·p in constant time.
-func (p *Point) Mul(s *Scalar) *Point { r := new(Point); r.e.ScalarMult(&s.s, &p.e); return r }
+// Mul returns s·p in constant time. If p carries a precomputed table (it
+// was returned by [FixedBase.Point]) the table is used.
+func (p *Point) Mul(s *Scalar) *Point {
+	if p.table != nil {
+		return p.table.Mul(s)
+	}
+	r := new(Point)
+	r.e.ScalarMult(&s.s, &p.e)
+	return r
+}
 
 // Equal reports whether p == q.
 func (p *Point) Equal(q *Point) bool { return p.e.Equal(&q.e) == 1 }

@@ -125,7 +125,7 @@ func proveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m *group.
 		sum = sum.Add(p.C[k])
 		d := m.Sub(group.NewScalar(j))
 		p.A[k] = group.BaseMul(u[k])
-		p.B[k] = pk.Mul(u[k]).Add(group.BaseMul(p.C[k].Mul(d).Neg()))
+		p.B[k] = group.MulAddBase(pk, u[k], p.C[k].Mul(d).Neg())
 	}
 	c := rangeChallenge(rangeTranscript(t, pk, ct, lo, hi), p.A, p.B)
 	diff := c.Sub(sum)
