@@ -284,7 +284,9 @@ func VarTimeDoubleBaseMul(a *Scalar, A *Point, b *Scalar) *Point {
 }
 
 // VarTimeMSM returns Σ scalars[i]·points[i]. Its running time depends on its
-// inputs: use it for verification only. It panics if the slices differ in
+// inputs: use it for verification only. Below a few hundred terms it uses
+// gtank's Straus multi-scalar multiplication; above, Pippenger's bucket
+// method (msm.go), which needs fewer additions per term. It panics if the slices differ in
 // length, which is a caller bug.
 func VarTimeMSM(scalars []*Scalar, points []*Point) *Point {
 	if len(scalars) != len(points) {
@@ -295,6 +297,16 @@ func VarTimeMSM(scalars []*Scalar, points []*Point) *Point {
 		r.e.Zero()
 		return r
 	}
+	if len(scalars) >= pippengerThreshold {
+		return varTimeMSMPippenger(scalars, points)
+	}
+	return varTimeMSMStraus(scalars, points)
+}
+
+// varTimeMSMStraus is gtank's interleaved width-5 NAF multi-scalar
+// multiplication.
+func varTimeMSMStraus(scalars []*Scalar, points []*Point) *Point {
+	r := new(Point)
 	ss := make([]*ristretto255.Scalar, len(scalars))
 	ps := make([]*ristretto255.Element, len(points))
 	for i := range scalars {
