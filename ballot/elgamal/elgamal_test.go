@@ -184,3 +184,16 @@ func TestJSONRejects(t *testing.T) {
 		t.Error("MarshalJSON of a ciphertext with nil components succeeded")
 	}
 }
+
+// The example of e2e/SPEC.md §4.2: K = 2·G, m = 1, r = 1.
+func TestSpecExample(t *testing.T) {
+	K := group.BaseMul(group.NewScalar(2))
+	data, err := json.Marshal(EncryptUint(K, 1, group.NewScalar(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"a":"e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76","b":"94741f5d5d52755ece4f23f044ee27d5d1ea1e2bd196b462166b16152a9d0259"}`
+	if string(data) != want {
+		t.Fatalf("got %s\nwant %s", data, want)
+	}
+}
