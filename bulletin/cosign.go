@@ -123,7 +123,7 @@ func parseNoteSKey(skey string) (string, ed25519.PrivateKey, error) {
 	if _, err := note.NewSigner(skey); err != nil {
 		return "", nil, fmt.Errorf("%w: malformed signer key", ErrCheckpoint)
 	}
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 {
 		return "", nil, fmt.Errorf("%w: malformed signer key", ErrCheckpoint)
 	}

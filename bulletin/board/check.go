@@ -38,7 +38,7 @@ func (b *Board) Check(ctx context.Context, election string) error {
 		}
 	}
 	ch := bulletin.Chain{Election: election}
-	var stack []levelHash
+	var tree bulletin.Tree
 	for start := uint64(0); start < h.Size; start += checkChunk {
 		end := min(start+checkChunk, h.Size)
 		rows, err := b.st.Entries(ctx, election, start, end)
@@ -55,9 +55,7 @@ func (b *Board) Check(ctx context.Context, election string) error {
 			if err := ch.Add(e); err != nil {
 				return corrupt(election, err)
 			}
-			var emitted []tlog.Hash
-			stack, emitted = push(stack, tlog.RecordHash(e.Hash[:]))
-			for _, x := range emitted {
+			for _, x := range tree.Add(e.Hash) {
 				if k >= len(stored) || stored[k] != x {
 					return fmt.Errorf("%w: %s: stored tree hash for entry %d does not match", ErrCorrupt, election, e.Index)
 				}
@@ -77,39 +75,9 @@ func (b *Board) Check(ctx context.Context, election string) error {
 	if ch.Last != h.Last || (h.Size > 0 && ch.LastTime != h.Time) {
 		return fmt.Errorf("%w: %s: log head does not match entry %d", ErrCorrupt, election, int64(h.Size)-1)
 	}
-	if h.Size > 0 && bulletin.Hash(root(stack)) != cp.Root {
+	if h.Size > 0 && tree.Root() != cp.Root {
 		return fmt.Errorf("%w: %s: checkpoint root of size %d does not match the entries", ErrCorrupt, election, h.Size)
 	}
 	return nil
 }
 
-type levelHash struct {
-	level int
-	h     tlog.Hash
-}
-
-// push adds a leaf to a compact range and returns the interior hashes it
-// completes, in the order tlog stores them (leaf first, then level 1, 2…).
-func push(stack []levelHash, leaf tlog.Hash) ([]levelHash, []tlog.Hash) {
-	out := []tlog.Hash{leaf}
-	stack = append(stack, levelHash{0, leaf})
-	for len(stack) >= 2 && stack[len(stack)-1].level == stack[len(stack)-2].level {
-		l, r := stack[len(stack)-2], stack[len(stack)-1]
-		x := tlog.NodeHash(l.h, r.h)
-		stack = append(stack[:len(stack)-2], levelHash{l.level + 1, x})
-		out = append(out, x)
-	}
-	return stack, out
-}
-
-// root folds a compact range into the RFC 6962 tree hash.
-func root(stack []levelHash) tlog.Hash {
-	if len(stack) == 0 {
-		return tlog.Hash{}
-	}
-	r := stack[len(stack)-1].h
-	for i := len(stack) - 2; i >= 0; i-- {
-		r = tlog.NodeHash(stack[i].h, r)
-	}
-	return r
-}
