@@ -172,7 +172,9 @@ func TestParseCheckpointStrict(t *testing.T) {
 	}
 }
 
-func newNoteKey(t *testing.T, name string) (note.Signer, note.Verifier, string) { return newNoteKeyF(t, name) }
+func newNoteKey(t *testing.T, name string) (note.Signer, note.Verifier, string) {
+	return newNoteKeyF(t, name)
+}
 
 func newNoteKeyF(t testing.TB, name string) (note.Signer, note.Verifier, string) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, name)

@@ -80,4 +80,3 @@ func (b *Board) Check(ctx context.Context, election string) error {
 	}
 	return nil
 }
-
