@@ -101,8 +101,14 @@ func (b *Ballot) checkFields() error {
 	if b.Credential.IsIdentity() {
 		return fmt.Errorf("%w: ballot: credential: %w", ErrMalformed, group.ErrIdentity)
 	}
+	if b.Contests == nil {
+		return fmt.Errorf("%w: ballot: missing contests", ErrMalformed)
+	}
 	for i := range b.Contests {
 		c := &b.Contests[i]
+		if c.Selections == nil {
+			return fmt.Errorf("%w: ballot: contest %d: missing selections", ErrMalformed, i)
+		}
 		if c.SumProof == nil {
 			return fmt.Errorf("%w: ballot: contest %d: missing sum proof", ErrMalformed, i)
 		}

@@ -194,6 +194,12 @@ func TestEncryptVerifyRoundTrip(t *testing.T) {
 	if h1 != taggedHash(tagBallot, data) {
 		t.Fatal("ballot hash is not over the encoded bytes")
 	}
+	// The body is the ballot's bytes up to ,"signature": plus "}"
+	// (e2e/SPEC.md §7.3).
+	body := append(bytes.Clone(data[:bytes.LastIndex(data, []byte(`,"signature":`))]), '}')
+	if bh, _ := b.Body.Hash(); bh != taggedHash(tagBallotBody, body) {
+		t.Fatal("body hash is not over the ballot's prefix")
+	}
 	// Blank contests: a missing contest encrypts zeros where allowed.
 	b2, _ := mustEncrypt(t, e, cred, Choices{"mayor": {1, 0, 0}})
 	if err := Verify(e.Election, b2); err != nil {
@@ -465,6 +471,8 @@ func TestDecodeBallotStrict(t *testing.T) {
 		"null proof":        strings.Replace(s, `"proof":{`, `"proof":null,"x":{`, 1),
 		"truncated":         s[:len(s)-1],
 		"trailing":          s + " ",
+		"null contests":     s[:strings.Index(s, `"contests":`)] + `"contests":null,"signature":` + s[strings.LastIndex(s, `"signature":`)+len(`"signature":`):],
+		"null selections":   strings.Replace(s, `"selections":[`, `"selections":null,"x":[`, 1),
 		"base hash short":   strings.Replace(s, `"base_hash":"`, `"base_hash":"00`, 1),
 		"empty":             "",
 	}

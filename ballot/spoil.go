@@ -61,7 +61,13 @@ func DecodeSpoiled(data []byte) (*Spoiled, error) {
 	if err := s.Ballot.checkFields(); err != nil {
 		return nil, err
 	}
+	if s.Openings == nil {
+		return nil, fmt.Errorf("%w: spoiled ballot: missing openings", ErrMalformed)
+	}
 	for i := range s.Openings {
+		if s.Openings[i] == nil {
+			return nil, fmt.Errorf("%w: spoiled ballot: contest %d: missing openings", ErrMalformed, i)
+		}
 		for j := range s.Openings[i] {
 			if s.Openings[i][j].Nonce == nil {
 				return nil, fmt.Errorf("%w: spoiled ballot: contest %d option %d: missing nonce", ErrMalformed, i, j)

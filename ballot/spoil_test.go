@@ -113,6 +113,8 @@ func TestDecodeSpoiledStrict(t *testing.T) {
 	bad := map[string]string{
 		"null nonce":    strings.Replace(s, `"nonce":"`, `"nonce":null,"x":"`, 1),
 		"null ballot":   strings.Replace(s, `"ballot":{`, `"ballot":null,"x":{`, 1),
+		"null openings": s[:strings.Index(s, `"openings":`)] + `"openings":null}`,
+		"null contest":  strings.Replace(s, `"openings":[[`, `"openings":[null,[`, 1),
 		"negative":      strings.Replace(s, `"value":0`, `"value":-1`, 1),
 		"unknown field": strings.Replace(s, `"openings"`, `"extra":1,"openings"`, 1),
 		"trailing":      s + "{}",
