@@ -12,8 +12,12 @@ import (
 // e2e/SPEC.md §5.5). Keys are plain points unless the name says Fixed, in
 // which case the key carries a group.FixedBase table.
 
+// keys returns an election key as a verifier or voter has it: decoded from
+// the board (so its encoding is cached), with a table if fixed.
 func keys(fixed bool) *group.Point {
 	_, pk := elgamal.GenerateKey()
+	enc := pk.Bytes()
+	pk, _ = group.DecodeElement(enc[:])
 	if fixed {
 		return group.NewFixedBase(pk).Point()
 	}

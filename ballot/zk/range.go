@@ -155,14 +155,21 @@ func (p *Range) check(pk *group.Point, ct elgamal.Ciphertext, lo, hi uint64) err
 		return fmt.Errorf("%w: range proof for [%d, %d] needs %d branches, has a=%d b=%d c=%d z=%d",
 			ErrMalformed, lo, hi, n, len(p.A), len(p.B), len(p.C), len(p.Z))
 	}
-	for k := range n {
-		if err := checkElement(fmt.Sprintf("range proof branch %d commitment a", k), p.A[k]); err != nil {
-			return err
+	return checkBranches(p.A, p.B, p.C, p.Z)
+}
+
+// checkBranches rejects nil or identity commitments and nil scalars,
+// naming the branch (the error is only formatted on failure: this is on the
+// verification hot path).
+func checkBranches(a, b []*group.Point, c, z []*group.Scalar) error {
+	for k := range a {
+		if a[k] == nil || a[k].IsIdentity() {
+			return checkElement(fmt.Sprintf("range proof branch %d commitment a", k), a[k])
 		}
-		if err := checkElement(fmt.Sprintf("range proof branch %d commitment b", k), p.B[k]); err != nil {
-			return err
+		if b[k] == nil || b[k].IsIdentity() {
+			return checkElement(fmt.Sprintf("range proof branch %d commitment b", k), b[k])
 		}
-		if p.C[k] == nil || p.Z[k] == nil {
+		if c[k] == nil || z[k] == nil {
 			return fmt.Errorf("%w: range proof branch %d has a nil scalar", ErrMalformed, k)
 		}
 	}
@@ -272,16 +279,8 @@ func (p *Range) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("%w: range proof has %d, %d, %d, %d entries; want equal counts from 1 to %d",
 			ErrMalformed, len(w.A), len(w.B), len(w.C), len(w.Z), MaxRangeWidth)
 	}
-	for k := range n {
-		if err := checkElement(fmt.Sprintf("range proof branch %d commitment a", k), w.A[k]); err != nil {
-			return err
-		}
-		if err := checkElement(fmt.Sprintf("range proof branch %d commitment b", k), w.B[k]); err != nil {
-			return err
-		}
-		if w.C[k] == nil || w.Z[k] == nil {
-			return fmt.Errorf("%w: range proof branch %d has a null scalar", ErrMalformed, k)
-		}
+	if err := checkBranches(w.A, w.B, w.C, w.Z); err != nil {
+		return err
 	}
 	*p = Range{A: w.A, B: w.B, C: w.C, Z: w.Z}
 	return nil
