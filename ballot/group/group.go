@@ -29,6 +29,23 @@
 // expand_message_xmd in hash-to-scalar (see [HashToScalar]). The figures are
 // in the README's cryptography section.
 //
+// Two speed-ups sit behind the same API, both measured in this package's
+// benchmarks:
+//
+//   - [FixedBase]: a precomputed, constant-time table for one point (the
+//     election key), from github.com/bwesterb/go-ristretto (the library
+//     circl's own ristretto255 group wraps), because gtank has no public
+//     table for points other than G. Values cross between the two libraries
+//     only as canonical encodings. See [FixedBase] for the reasons and
+//     figures.
+//   - [VarTimeMSM] switches from gtank's Straus method to Pippenger's bucket
+//     method (msm.go, written on gtank's public point addition) above a few
+//     hundred terms: batch verification of many ballots is one such MSM,
+//     and Pippenger needs several times fewer additions per term there.
+//
+// Decoded points keep their encoding, so [Point.Bytes] (transcripts,
+// hashing, re-encoding) costs nothing for them.
+//
 // # Constant time
 //
 // [Point.Mul], [BaseMul], scalar arithmetic and the decoders run in time
