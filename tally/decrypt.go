@@ -167,6 +167,10 @@ type Decryption struct {
 	Threshold int                  // t
 	Trustees  []trustee.Public     // registered trustees, index i at i−1
 	Keys      map[int]*group.Point // verification keys of the qualified trustees
+	// DLog, if set and large enough, is reused instead of building a
+	// discrete-log table for Count × max(Limits) (the build dominates the
+	// cost of Combine for large electorates).
+	DLog *elgamal.DLog
 }
 
 // Rejection names a share message that [Combine] ignored and why.
@@ -292,7 +296,10 @@ func Combine(d *Decryption, posted []ceremony.Posted) (*Plaintext, error) {
 	if top != 0 && d.Count > maxDLog/top {
 		return pt, fmt.Errorf("tally: counts up to %d×%d are beyond the discrete-log bound", d.Count, top)
 	}
-	dl := elgamal.NewDLog(d.Count * top)
+	dl := d.DLog
+	if dl == nil || dl.Max() < d.Count*top {
+		dl = elgamal.NewDLog(d.Count * top)
+	}
 	sc := make([]*group.Scalar, len(used)+1)
 	pts := make([]*group.Point, len(used)+1)
 	sc[len(used)] = group.NewScalar(1)
