@@ -16,7 +16,7 @@ import (
 )
 
 // TypeDecryptionShare is the board entry type of a [ShareMessage].
-const TypeDecryptionShare = "tally/decryption-share"
+const TypeDecryptionShare = "tally.share"
 
 // ProtocolDecryptionShare is the transcript protocol tag of a decryption
 // share's DLEQ proof (e2e/SPEC.md §10.3).

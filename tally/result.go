@@ -10,7 +10,7 @@ import (
 )
 
 // TypeResult is the board entry type of a [Result].
-const TypeResult = "tally/result"
+const TypeResult = "tally.result"
 
 // ResultVersion is the version label of a [Result].
 const ResultVersion = "tabella-result/v1"

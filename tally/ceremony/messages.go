@@ -11,11 +11,12 @@ import (
 
 // Board entry types of the ceremony messages (e2e/SPEC.md §9.3–§9.7).
 const (
-	TypeCommitments = "ceremony/commitments"
-	TypeShares      = "ceremony/shares"
-	TypeComplaints  = "ceremony/complaints"
-	TypeAnswer      = "ceremony/answer"
-	TypeResult      = "ceremony/result"
+	TypeParams      = "ceremony.params" // the [Params], posted by the official
+	TypeCommitments = "ceremony.commitments"
+	TypeShares      = "ceremony.shares"
+	TypeComplaints  = "ceremony.complaints"
+	TypeAnswer      = "ceremony.answer"
+	TypeResult      = "ceremony.result"
 )
 
 // Commitments is round 1 (e2e/SPEC.md §9.3): trustee i's Feldman commitments

@@ -78,18 +78,18 @@ func hexOf(k Key32) string { b, _ := k.MarshalText(); return string(b) }
 func TestSignatureBindsTypeAndPayload(t *testing.T) {
 	id, _ := Generate("")
 	pub := id.Public()
-	sig := id.Sign("ceremony/commitments", []byte(`{"a":1}`))
-	if err := pub.Verify("ceremony/commitments", []byte(`{"a":1}`), sig); err != nil {
+	sig := id.Sign("ceremony.commitments", []byte(`{"a":1}`))
+	if err := pub.Verify("ceremony.commitments", []byte(`{"a":1}`), sig); err != nil {
 		t.Fatal(err)
 	}
-	if pub.Verify("ceremony/shares", []byte(`{"a":1}`), sig) == nil {
+	if pub.Verify("ceremony.shares", []byte(`{"a":1}`), sig) == nil {
 		t.Error("signature transplanted to another type")
 	}
-	if pub.Verify("ceremony/commitments", []byte(`{"a":2}`), sig) == nil {
+	if pub.Verify("ceremony.commitments", []byte(`{"a":2}`), sig) == nil {
 		t.Error("signature transplanted to another payload")
 	}
 	other, _ := Generate("")
-	if other.Public().Verify("ceremony/commitments", []byte(`{"a":1}`), sig) == nil {
+	if other.Public().Verify("ceremony.commitments", []byte(`{"a":1}`), sig) == nil {
 		t.Error("signature verified under another trustee's key")
 	}
 	// Field encoding is unambiguous: moving bytes between type and payload
