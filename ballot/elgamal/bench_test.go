@@ -48,3 +48,13 @@ func BenchmarkDLogSolve10M(b *testing.B) {
 		}
 	}
 }
+
+// A 0/1 selection with a table on the key and the bound known.
+func BenchmarkEncryptUintMaxFixedBase(b *testing.B) {
+	_, pk := GenerateKey()
+	pk = group.NewFixedBase(pk).Point()
+	r := group.RandomScalar()
+	for b.Loop() {
+		EncryptUintMax(pk, 1, 1, r)
+	}
+}

@@ -26,6 +26,24 @@ func TestEncryptDecrypt(t *testing.T) {
 	}
 }
 
+func TestEncryptUintMax(t *testing.T) {
+	sk, pk := GenerateKey()
+	fixed := group.NewFixedBase(pk).Point()
+	for _, tc := range []struct{ m, max uint64 }{{0, 1}, {1, 1}, {3, 10}, {40, 100}, {0, 0}} {
+		r := group.RandomScalar()
+		want := EncryptUint(pk, tc.m, r)
+		for _, k := range []*group.Point{pk, fixed} {
+			got := EncryptUintMax(k, tc.m, tc.max, r)
+			if !got.Equal(want) {
+				t.Errorf("EncryptUintMax(%d, max %d) ≠ EncryptUint", tc.m, tc.max)
+			}
+			if !got.Decrypt(sk).Equal(group.BaseMul(group.NewScalar(tc.m))) {
+				t.Errorf("EncryptUintMax(%d) does not decrypt", tc.m)
+			}
+		}
+	}
+}
+
 func TestEncryptFormula(t *testing.T) {
 	_, pk := GenerateKey()
 	m, r := group.NewScalar(3), group.RandomScalar()

@@ -69,6 +69,59 @@ func (fb *FixedBase) MulAddBase(s, t *Scalar) *Point {
 	return fromR255(&q)
 }
 
+// MaxSmall is the largest bound for which [FixedBase.MulAddSmallBase] uses
+// a table lookup for m·G instead of a scalar multiplication.
+const MaxSmall = 32
+
+// smallG[j] = j·G for j = 0 … MaxSmall (public constants).
+var smallG = func() (t [MaxSmall + 1]r255.Point) {
+	t[0].SetZero()
+	var g r255.Point
+	g.SetBase()
+	for j := 1; j <= MaxSmall; j++ {
+		t[j].Add(&t[j-1], &g)
+	}
+	return t
+}()
+
+// MulAddSmallBase returns s·P + m·G for an integer m ≤ max, in time that
+// depends on max but not on s or m. For max ≤ [MaxSmall], m·G is read from
+// a table of small multiples by scanning every entry up to max with
+// constant-time conditional moves, which saves a scalar multiplication; a
+// larger max falls back to [FixedBase.MulAddBase]. It panics if m > max,
+// which is a caller bug.
+func (fb *FixedBase) MulAddSmallBase(s *Scalar, m, max uint64) *Point {
+	if m > max {
+		panic("group: internal error: MulAddSmallBase with m > max")
+	}
+	if max > MaxSmall {
+		return fb.MulAddBase(s, NewScalar(m))
+	}
+	var q, mg r255.Point
+	q.ScalarMultTable(&fb.tab, r255Scalar(s))
+	mg.SetZero()
+	for j := uint64(0); j <= max; j++ {
+		v := j ^ m
+		eq := 1 ^ ((v | -v) >> 63) // 1 iff j == m, without branching
+		mg.ConditionalSet(&smallG[j], int32(eq))
+	}
+	q.Add(&q, &mg)
+	return fromR255(&q)
+}
+
+// MulAddSmallBase returns s·P + m·G for m ≤ max, constant time in s and m;
+// with a table on P (see [FixedBase.Point]) it uses
+// [FixedBase.MulAddSmallBase]. It panics if m > max.
+func MulAddSmallBase(P *Point, s *Scalar, m, max uint64) *Point {
+	if P.table != nil {
+		return P.table.MulAddSmallBase(s, m, max)
+	}
+	if m > max {
+		panic("group: internal error: MulAddSmallBase with m > max")
+	}
+	return MulAddBase(P, s, NewScalar(m))
+}
+
 // MulAddBase returns s·P + t·G in constant time. If P carries a precomputed
 // table (see [FixedBase.Point]) the table is used.
 func MulAddBase(P *Point, s, t *Scalar) *Point {

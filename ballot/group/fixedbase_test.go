@@ -51,6 +51,47 @@ func TestFixedBaseMatchesGtank(t *testing.T) {
 	}
 }
 
+func TestMulAddSmallBase(t *testing.T) {
+	P := BaseMul(RandomScalar())
+	fb := NewFixedBase(P)
+	s := RandomScalar()
+	for _, max := range []uint64{0, 1, 5, MaxSmall, MaxSmall + 1, 1000} {
+		for _, m := range []uint64{0, 1, max / 2, max} {
+			if m > max {
+				continue
+			}
+			want := P.Mul(s).Add(BaseMul(NewScalar(m)))
+			got := fb.MulAddSmallBase(s, m, max)
+			if !got.Equal(want) || got.Bytes() != freshEncoding(want) {
+				t.Errorf("max %d m %d: FixedBase.MulAddSmallBase wrong", max, m)
+			}
+			if !MulAddSmallBase(P, s, m, max).Equal(want) || !MulAddSmallBase(fb.Point(), s, m, max).Equal(want) {
+				t.Errorf("max %d m %d: MulAddSmallBase wrong", max, m)
+			}
+		}
+	}
+	for _, f := range []func(){
+		func() { fb.MulAddSmallBase(s, 2, 1) },
+		func() { MulAddSmallBase(P, s, 2, 1) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("m > max did not panic")
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func BenchmarkFixedBaseMulAddSmallBase(b *testing.B) {
+	fb, s := NewFixedBase(BaseMul(RandomScalar())), RandomScalar()
+	for b.Loop() {
+		fb.MulAddSmallBase(s, 1, 1)
+	}
+}
+
 func TestEncodingCache(t *testing.T) {
 	for range 20 {
 		p := BaseMul(RandomScalar())
