@@ -123,8 +123,14 @@ func proveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m *group.
 		u[k] = group.RandomNonZeroScalar()
 		p.C[k] = group.RandomScalar()
 		sum = sum.Add(p.C[k])
-		d := m.Sub(group.NewScalar(j))
 		p.A[k] = group.BaseMul(u[k])
+		if n == 1 {
+			// A single branch is the real one (d = 0): no simulation
+			// to hide, and the width is public.
+			p.B[k] = pk.Mul(u[k])
+			continue
+		}
+		d := m.Sub(group.NewScalar(j))
 		p.B[k] = group.MulAddBase(pk, u[k], p.C[k].Mul(d).Neg())
 	}
 	c := rangeChallenge(rangeTranscript(t, pk, ct, lo, hi), p.A, p.B)
