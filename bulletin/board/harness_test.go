@@ -2,7 +2,9 @@ package board
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -120,4 +122,22 @@ func appendN(t testing.TB, b *Board, election string, from, n int) {
 			t.Fatalf("append %d: %v", i, err)
 		}
 	}
+}
+
+// bulletinVerifierFromSigner derives the verifier key of a note signer key.
+func bulletinVerifierFromSigner(skey string) []string {
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 33 {
+		return nil
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	v, err := note.NewEd25519VerifierKey(parts[2], pub)
+	if err != nil {
+		return nil
+	}
+	return []string{v}
 }

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/tabella-vote/tabella/bulletin"
@@ -68,8 +69,10 @@ type Follower struct {
 	election string
 	chain    bulletin.Chain
 	tree     bulletin.Tree
-	last     *bulletin.SignedCheckpoint
 	entries  *os.File
+
+	mu   sync.Mutex // guards last and the size for readers in other goroutines
+	last *bulletin.SignedCheckpoint
 	// hashes is the mirror's tlog stored-hash array, so the follower can
 	// prove consistency itself when a board shows a smaller tree.
 	hashes []tlog.Hash
@@ -173,10 +176,21 @@ func (f *Follower) Close() error {
 }
 
 // Size returns the number of verified mirrored entries.
-func (f *Follower) Size() uint64 { return f.chain.Next }
+func (f *Follower) Size() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		return 0
+	}
+	return f.last.Size
+}
 
 // Checkpoint returns the last verified checkpoint, or nil.
-func (f *Follower) Checkpoint() *bulletin.SignedCheckpoint { return f.last }
+func (f *Follower) Checkpoint() *bulletin.SignedCheckpoint {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
 
 // Sync fetches the board's latest checkpoint and processes it.
 func (f *Follower) Sync(ctx context.Context) error {
@@ -251,7 +265,9 @@ func (f *Follower) Process(ctx context.Context, msg []byte) error {
 	if err := f.save(added, cp.Note); err != nil {
 		return err
 	}
+	f.mu.Lock()
 	f.chain, f.tree, f.last = chain, tree, cp
+	f.mu.Unlock()
 	f.hashes = append(f.hashes, hashes...)
 	fmt.Fprintf(f.cfg.Log, "follow: %s: verified checkpoint of size %d\n", f.election, cp.Size)
 	if f.cfg.Cosigner != nil {

@@ -47,9 +47,14 @@ func newBoard(t *testing.T, k env, witnesses ...note.Verifier) (*board.Board, st
 	return b, srv.URL
 }
 
+// add appends entries from..to-1, in batches of up to 500 per call.
 func add(t *testing.T, b *board.Board, tag string, from, to int) {
-	for i := from; i < to; i++ {
-		if _, err := b.Append(context.Background(), "e", board.Submission{Type: "t", Payload: fmt.Appendf(nil, "%s%d", tag, i)}); err != nil {
+	for i := from; i < to; {
+		var subs []board.Submission
+		for ; i < to && len(subs) < 500; i++ {
+			subs = append(subs, board.Submission{Type: "t", Payload: fmt.Appendf(nil, "%s%d", tag, i)})
+		}
+		if _, err := b.Append(context.Background(), "e", subs...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -161,25 +161,33 @@ func (t *tx) Head() store.Head { return t.head }
 
 func (t *tx) FindKeys(ctx context.Context, keys []bulletin.Hash) (map[bulletin.Hash]store.Found, error) {
 	out := map[bulletin.Hash]store.Found{}
-	st, err := t.tx.PrepareContext(ctx, "SELECT idx, hash FROM board_entries WHERE log = ? AND subkey = ?")
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: %w", err)
-	}
-	defer st.Close()
-	for _, k := range keys {
-		var idx int64
-		var h []byte
-		err := st.QueryRowContext(ctx, t.log, k[:]).Scan(&idx, &h)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+	for off := 0; off < len(keys); off += 500 {
+		chunk := keys[off:min(off+500, len(keys))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, t.log)
+		for i := range chunk {
+			args = append(args, chunk[i][:])
 		}
+		rows, err := t.tx.QueryContext(ctx, "SELECT subkey, idx, hash FROM board_entries WHERE log = ? AND subkey IN (?"+strings.Repeat(",?", len(chunk)-1)+")", args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: find submission: %w", err)
+			return nil, fmt.Errorf("sqlitestore: find submissions: %w", err)
 		}
-		if idx < 0 || len(h) != bulletin.HashSize {
-			return nil, fmt.Errorf("sqlitestore: malformed row for a submission key")
+		for rows.Next() {
+			var k, h []byte
+			var idx int64
+			if err := rows.Scan(&k, &idx, &h); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitestore: find submissions: %w", err)
+			}
+			if idx < 0 || len(k) != bulletin.HashSize || len(h) != bulletin.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitestore: malformed row for a submission key")
+			}
+			out[bulletin.Hash(k)] = store.Found{Index: uint64(idx), Hash: bulletin.Hash(h)}
 		}
-		out[k] = store.Found{Index: uint64(idx), Hash: bulletin.Hash(h)}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("sqlitestore: find submissions: %w", err)
+		}
 	}
 	return out, nil
 }
@@ -200,30 +208,31 @@ func (t *tx) Checkpoint(ctx context.Context, size uint64) ([]byte, error) {
 	return n, nil
 }
 
+// insertRows is how many rows one multi-row INSERT carries.
+const insertRows = 100
+
 func (t *tx) Write(ctx context.Context, b *store.Batch) error {
-	if len(b.Rows) > 0 {
-		st, err := t.tx.PrepareContext(ctx, "INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey) VALUES (?,?,?,?,?,?,?,?,?,?)")
-		if err != nil {
-			return fmt.Errorf("sqlitestore: %w", err)
-		}
-		defer st.Close()
-		for _, r := range b.Rows {
+	for off := 0; off < len(b.Rows); off += insertRows {
+		chunk := b.Rows[off:min(off+insertRows, len(b.Rows))]
+		args := make([]any, 0, 10*len(chunk))
+		for _, r := range chunk {
 			e := &r.Entry
-			if _, err := st.ExecContext(ctx, t.log, int64(e.Index), e.Type, e.Time, e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature), e.Hash[:], r.Key[:]); err != nil {
-				return fmt.Errorf("sqlitestore: insert entry %d of %s: %w", e.Index, t.log, err)
-			}
+			args = append(args, t.log, int64(e.Index), e.Type, e.Time, e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature), e.Hash[:], r.Key[:])
+		}
+		q := "INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey) VALUES (?,?,?,?,?,?,?,?,?,?)" + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?)", len(chunk)-1)
+		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("sqlitestore: insert entries %d..%d of %s: %w", chunk[0].Entry.Index, chunk[len(chunk)-1].Entry.Index, t.log, err)
 		}
 	}
-	if len(b.Hashes) > 0 {
-		st, err := t.tx.PrepareContext(ctx, "INSERT INTO board_hashes (log, sidx, hash) VALUES (?,?,?)")
-		if err != nil {
-			return fmt.Errorf("sqlitestore: %w", err)
+	for off := 0; off < len(b.Hashes); off += 3 * insertRows {
+		chunk := b.Hashes[off:min(off+3*insertRows, len(b.Hashes))]
+		args := make([]any, 0, 3*len(chunk))
+		for _, h := range chunk {
+			args = append(args, t.log, h.Index, h.Hash[:])
 		}
-		defer st.Close()
-		for _, h := range b.Hashes {
-			if _, err := st.ExecContext(ctx, t.log, h.Index, h.Hash[:]); err != nil {
-				return fmt.Errorf("sqlitestore: insert tree hash %d of %s: %w", h.Index, t.log, err)
-			}
+		q := "INSERT INTO board_hashes (log, sidx, hash) VALUES (?,?,?)" + strings.Repeat(",(?,?,?)", len(chunk)-1)
+		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("sqlitestore: insert tree hashes of %s: %w", t.log, err)
 		}
 	}
 	if _, err := t.tx.ExecContext(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES (?,?,?,?) ON CONFLICT(log) DO UPDATE SET size = excluded.size, last = excluded.last, time = excluded.time",

@@ -1,0 +1,218 @@
+package board
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/internal/testpg"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// benchAppends appends b.N submissions of payloadSize bytes from writers
+// goroutines and reports durable appends per second.
+func benchAppends(b *testing.B, bd *Board, election string, writers, payloadSize int) {
+	var next atomic.Int64
+	var seq [8]byte
+	rand.Read(seq[:])
+	prefix := binary.BigEndian.Uint64(seq[:])
+	b.SetBytes(int64(payloadSize))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := make([]byte, payloadSize)
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				binary.BigEndian.PutUint64(p, prefix)
+				binary.BigEndian.PutUint64(p[8:], uint64(i))
+				if _, err := bd.Append(context.Background(), election, Submission{Type: "bench", Payload: p}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "appends/s")
+}
+
+// BenchmarkAppend: durable appends of 2 KiB payloads with 1, 16 and 256
+// concurrent writers, on SQLite and PostgreSQL.
+func BenchmarkAppend(b *testing.B) {
+	for _, st := range []string{"sqlite", "postgres"} {
+		for _, w := range []int{1, 16, 256} {
+			b.Run(fmt.Sprintf("%s/writers=%d", st, w), func(b *testing.B) {
+				dsn := "sqlite:" + filepath.Join(b.TempDir(), "b.db")
+				if st == "postgres" {
+					dsn = testpg.DSN(b)
+				}
+				k := newKeys(b, testBoardName)
+				bd := openBoard(b, dsn, k)
+				benchAppends(b, bd, "e", w, 2048)
+			})
+		}
+	}
+}
+
+// bigLog returns the DSN of a SQLite log of n entries (100-byte payloads),
+// built once and kept in the temp directory across benchmark runs, and
+// its keys.
+func bigLog(b *testing.B, n int) (string, keys) {
+	b.Helper()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tabella-bench-log-%d", n))
+	db := filepath.Join(dir, "board.db")
+	keyFile := filepath.Join(dir, "key")
+	if skey, err := os.ReadFile(keyFile); err == nil {
+		if k, ok := keysFrom(string(skey)); ok {
+			return "sqlite:" + db, k
+		}
+	}
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	k := newKeys(b, testBoardName)
+	bd, err := tryOpen("sqlite:"+db, k, func(o *Options) { o.MaxBatch = 4096 })
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	const batch = 4096
+	subs := make([]Submission, 0, batch)
+	for i := 0; i < n; i++ {
+		p := make([]byte, 100)
+		binary.BigEndian.PutUint64(p, uint64(i))
+		subs = append(subs, Submission{Type: "bench", Payload: p})
+		if len(subs) == batch || i == n-1 {
+			if _, err := bd.Append(context.Background(), "e", subs...); err != nil {
+				b.Fatal(err)
+			}
+			subs = subs[:0]
+		}
+	}
+	bd.Close()
+	b.Logf("built a log of %d entries in %v", n, time.Since(start))
+	if err := os.WriteFile(keyFile, []byte(k.skey), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return "sqlite:" + db, k
+}
+
+func keysFrom(skey string) (keys, bool) {
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		return keys{}, false
+	}
+	for _, k := range bulletinVerifierFromSigner(skey) {
+		if v, err := note.NewVerifier(k); err == nil {
+			return keys{skey: skey, vkey: k, signer: s, verifier: v}, true
+		}
+	}
+	return keys{}, false
+}
+
+const bigN = 1_000_000
+
+// BenchmarkInclusionProof: one inclusion proof (and its verification
+// against the latest checkpoint) in a log of 10^6 entries.
+func BenchmarkInclusionProof(b *testing.B) {
+	dsn, k := bigLog(b, bigN)
+	bd := openBoardNoCheck(b, dsn, k)
+	ctx := context.Background()
+	n, err := bd.Checkpoint(ctx, "e")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cp, err := bulletin.OpenCheckpoint(n, "e", k.verifier)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		idx := uint64(i*7919) % cp.Size
+		p, err := bd.InclusionProof(ctx, "e", idx, cp.Size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p) < 19 {
+			b.Fatalf("proof of %d hashes in a tree of %d", len(p), cp.Size)
+		}
+	}
+}
+
+// BenchmarkCheckOnOpen: the full re-check of a 10^6-entry log on start
+// (hashes, chain, every stored tree hash, checkpoint).
+func BenchmarkCheckOnOpen(b *testing.B) {
+	dsn, k := bigLog(b, bigN)
+	bd := openBoardNoCheck(b, dsn, k)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := bd.Check(context.Background(), "e"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(bigN)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkAppendAtSize: the cost of a durable 2 KiB append with 256
+// writers on SQLite, in a log of 10^3 and of 10^6 entries.
+func BenchmarkAppendAtSize(b *testing.B) {
+	for _, n := range []int{1_000, bigN} {
+		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
+			dsn, k := bigLog(b, n)
+			// Work on a copy so the shared log keeps its size.
+			src := dsn[len("sqlite:"):]
+			dst := filepath.Join(b.TempDir(), "board.db")
+			copyFile(b, src, dst)
+			bd := openBoardNoCheck(b, "sqlite:"+dst, k)
+			benchAppends(b, bd, "e", 256, 2048)
+		})
+	}
+}
+
+func copyFile(b *testing.B, src, dst string) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// openBoardNoCheck opens a board without the full check of existing logs
+// (benchmarks measure it separately).
+func openBoardNoCheck(b *testing.B, dsn string, k keys) *Board {
+	st, err := OpenStore(context.Background(), dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bd, err := newBoardChecked(context.Background(), st, Options{Signer: k.signer, Verifier: k.verifier}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { bd.Close() })
+	return bd
+}
