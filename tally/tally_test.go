@@ -28,6 +28,8 @@ type keyed struct {
 	st     *ceremony.State
 	ids    []*trustee.Identity
 	shares map[int]*ceremony.KeyShare
+	msgs   []ceremony.Posted // the ceremony's board
+	end    time.Time
 }
 
 var ceremonies = map[[2]int]*keyed{}
@@ -66,7 +68,8 @@ func runCeremony(tb testing.TB, t, n int) *keyed {
 			}
 		}
 	}
-	k.st = ceremony.Replay(p, t0, board.Messages(), clock.Now())
+	k.msgs, k.end = board.Messages(), clock.Now()
+	k.st = ceremony.Replay(p, t0, k.msgs, k.end)
 	if !k.st.Done() {
 		tb.Fatalf("ceremony did not finish: round %d, %v", k.st.Round, k.st.Err)
 	}
