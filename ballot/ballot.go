@@ -1,6 +1,7 @@
 package ballot
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 
@@ -77,11 +78,18 @@ type Selection struct {
 // election; [Verify] does.
 func DecodeBallot(data []byte) (*Ballot, error) {
 	b := new(Ballot)
-	if err := canon.Unmarshal(data, b, MaxBallotSize); err != nil {
+	if err := decodeJSON(data, b, MaxBallotSize); err != nil {
 		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)
 	}
 	if err := b.checkFields(); err != nil {
 		return nil, err
+	}
+	again, err := appendBallot(make([]byte, 0, len(data)), b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)
+	}
+	if !bytes.Equal(again, data) {
+		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, canon.ErrNotCanonical)
 	}
 	return b, nil
 }
@@ -127,7 +135,7 @@ func (b *Ballot) checkFields() error {
 
 // Encode returns the canonical encoding of b.
 func (b *Ballot) Encode() ([]byte, error) {
-	data, err := canon.Marshal(b)
+	data, err := appendBallot(make([]byte, 0, b.encodedSizeHint()), b)
 	if err != nil {
 		return nil, fmt.Errorf("ballot: encoding ballot: %w", err)
 	}
@@ -157,11 +165,11 @@ func (b *Ballot) TrackingCode() (TrackingCode, error) {
 // Hash returns taggedHash("tabella/v1 ballot-body", canonical encoding of
 // the body), the message the ballot's signature binds (e2e/SPEC.md §7.5).
 func (b *Body) Hash() ([32]byte, error) {
-	data, err := canon.Marshal(b)
+	data, err := appendBody(make([]byte, 0, b.encodedSizeHint()), b)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("ballot: encoding ballot body: %w", err)
 	}
-	return taggedHash(tagBallotBody, data), nil
+	return taggedHash(tagBallotBody, append(data, '}')), nil
 }
 
 // checkShape checks b against the election: version, election, base hash,

@@ -2,6 +2,7 @@ package ballot
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -586,6 +587,9 @@ func FuzzDecodeBallot(f *testing.F) {
 		if err != nil || !bytes.Equal(out, in) {
 			t.Fatalf("accepted non-canonical ballot: %v", err)
 		}
+		if std, err := json.Marshal(b); err != nil || !bytes.Equal(std, in) {
+			t.Fatalf("accepted a ballot encoding/json encodes differently: %v", err)
+		}
 		// A ballot that differs from the vector must not verify (it would
 		// need a forgery); the vector itself must.
 		err = Verify(e.Election, b)
@@ -593,4 +597,31 @@ func FuzzDecodeBallot(f *testing.F) {
 			t.Fatalf("verify of %d-byte ballot: %v", len(in), err)
 		}
 	})
+}
+
+// TestEncoderMatchesJSON checks the direct encoder against encoding/json,
+// including strings that need escaping.
+func TestEncoderMatchesJSON(t *testing.T) {
+	e := vectorElection(t)
+	b, _ := mustEncrypt(t, e, NewCredential(), vectorChoices)
+	for _, s := range []string{"tabella/v1", "a<b>&c", "quote\" back\\", "\u2028\u2029", "\xff\xfe", "tab\there", "é", ""} {
+		b.Version, b.ElectionID = s, s+"x"
+		b.Contests[1].ID = s
+		want, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.Encode()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%q: direct encoder differs from encoding/json:\n%s\n%s", s, got, want)
+		}
+		wantBody, _ := json.Marshal(&b.Body)
+		if bh, _ := b.Body.Hash(); bh != taggedHash(tagBallotBody, wantBody) {
+			t.Fatalf("%q: body hash differs from encoding/json", s)
+		}
+	}
+	b.Contests[0].Selections[0].Proof = nil
+	if _, err := b.Encode(); err == nil {
+		t.Fatal("encoded a ballot with a nil proof")
+	}
 }

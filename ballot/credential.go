@@ -51,7 +51,14 @@ func credentialFromSeed(seed [credentialSeedSize]byte) (*Credential, error) {
 	if x.IsZero() {
 		return nil, fmt.Errorf("%w: seed maps to the zero scalar", ErrInvalidCredential)
 	}
-	return &Credential{seed: seed, x: x, pub: group.BaseMul(x)}, nil
+	// Keep X as a decoded point: it carries its encoding, so the many
+	// transcripts of a ballot that bind it do not each re-encode it.
+	enc := group.BaseMul(x).Bytes()
+	pub, err := group.DecodeElement(enc[:])
+	if err != nil {
+		return nil, fmt.Errorf("ballot: internal error: credential public key: %w", err)
+	}
+	return &Credential{seed: seed, x: x, pub: pub}, nil
 }
 
 // Public returns the credential's public key X = x·G.
