@@ -301,6 +301,13 @@ func TestStatusReportsWaiting(t *testing.T) {
 	if st.Round != RoundCommitments || fmt.Sprint(st.WaitingFor) != "[2 3]" || !st.Deadline.Equal(t0.Add(testRound)) {
 		t.Fatalf("round %d waiting %v deadline %v", st.Round, st.WaitingFor, st.Deadline)
 	}
+	if d := st.Describe(); d != "round 1/4 (commitments): waiting for trustees [2 3] until 2026-11-25T09:01:00Z" {
+		t.Errorf("describe: %q", d)
+	}
+	st = h.run(nil)
+	if d := st.Describe(); !strings.HasPrefix(d, "ceremony complete: 2-of-3, qualified trustees [1 2 3], joint key ") {
+		t.Errorf("describe: %q", d)
+	}
 }
 
 func TestLateAndForgedMessagesIgnored(t *testing.T) {

@@ -513,3 +513,19 @@ func (s *State) VerifyResult(r *ResultMessage) error {
 	}
 	return nil
 }
+
+// Describe returns a one-line account of the state for a trustee's
+// terminal: the round and whom it waits for, or the outcome.
+func (s *State) Describe() string {
+	switch {
+	case s.Round == RoundFinished && s.Err != nil:
+		return fmt.Sprintf("ceremony failed: %v", s.Err)
+	case s.Round == RoundFinished:
+		k := s.JointKey.Bytes()
+		return fmt.Sprintf("ceremony complete: %d-of-%d, qualified trustees %v, joint key %x…", s.Params.Threshold, s.Params.N(), s.Qualified, k[:8])
+	case len(s.WaitingFor) == 0:
+		return fmt.Sprintf("round %d/4 (%s): complete", s.Round, RoundName(s.Round))
+	default:
+		return fmt.Sprintf("round %d/4 (%s): waiting for trustees %v until %s", s.Round, RoundName(s.Round), s.WaitingFor, s.Deadline.UTC().Format(time.RFC3339))
+	}
+}
