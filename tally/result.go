@@ -1,12 +1,14 @@
 package tally
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/tally/ceremony"
 )
 
 // TypeResult is the board entry type of a [Result].
@@ -126,4 +128,34 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Limits returns, per position of the layout, the most one ballot adds
+// (for [Decryption.Limits]).
+func (l *Layout) Limits() []uint64 {
+	var out []uint64
+	for _, c := range l.Contests {
+		for range c.Options {
+			out = append(out, c.Limit)
+		}
+	}
+	return out
+}
+
+// CheckResult recomputes the result of decryption d in layout l from the
+// posted share entries and checks that the posted result payload is
+// byte-identical to it (e2e/SPEC.md §10.5).
+func CheckResult(d *Decryption, l *Layout, posted []ceremony.Posted, result []byte) error {
+	pt, err := Combine(d, posted)
+	if err != nil {
+		return err
+	}
+	want, err := l.Result(d.Base, d.Count, pt)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(want.Marshal(), result) {
+		return fmt.Errorf("tally: posted result differs from the result recomputed from the board")
+	}
+	return nil
 }

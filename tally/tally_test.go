@@ -426,14 +426,12 @@ func TestEndToEndWithBallots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var limits []uint64
-	for _, c := range l.Contests {
-		for range c.Options {
-			limits = append(limits, c.Limit)
-		}
+	if !slices.Equal(l.Limits(), []uint64{1, 1, 1, 1, 1, 1, 1, 5, 5}) {
+		t.Fatalf("limits %v", l.Limits())
 	}
-	e := &election{k: k, base: el.BaseHash, agg: agg, count: n, limits: limits}
-	pt, err := Combine(e.decryption(), e.shares(t, 3, 1))
+	e := &election{k: k, base: el.BaseHash, agg: agg, count: n, limits: l.Limits()}
+	posted := e.shares(t, 3, 1)
+	pt, err := Combine(e.decryption(), posted)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,6 +442,13 @@ func TestEndToEndWithBallots(t *testing.T) {
 	want := `"contests":[{"id":"mayor","options":[{"id":"alice","count":2},{"id":"bob","count":0},{"id":"carol","count":1}]},{"id":"council","options":[{"id":"dan","count":1},{"id":"erin","count":2},{"id":"frank","count":0},{"id":"grace","count":0}]},{"id":"parks","options":[{"id":"north","count":7},{"id":"south","count":9}]}],"trustees":[3,1],"shares":[100,101]}`
 	if js := string(r.Marshal()); !strings.HasSuffix(js, want) || !strings.Contains(js, `"turnout":3`) {
 		t.Fatalf("result %s", js)
+	}
+	if err := CheckResult(e.decryption(), l, posted, r.Marshal()); err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.Replace(string(r.Marshal()), `"count":7`, `"count":8`, 1)
+	if err := CheckResult(e.decryption(), l, posted, []byte(forged)); err == nil {
+		t.Fatal("forged result accepted")
 	}
 	back, err := DecodeResult(r.Marshal())
 	if err != nil || !bytes.Equal(back.Marshal(), r.Marshal()) {
