@@ -28,9 +28,11 @@ func BenchmarkEncrypt(b *testing.B) {
 	for _, fixed := range []bool{false, true} {
 		b.Run(fmt.Sprintf("fixed=%v", fixed), func(b *testing.B) {
 			pk, r := keys(fixed), group.RandomScalar()
+			start := cpuTime()
 			for b.Loop() {
 				elgamal.EncryptUint(pk, 1, r)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -40,11 +42,13 @@ func BenchmarkProveRange01(b *testing.B) {
 		b.Run(fmt.Sprintf("fixed=%v", fixed), func(b *testing.B) {
 			pk, r := keys(fixed), group.RandomScalar()
 			ct, tr := elgamal.EncryptUint(pk, 1, r), ctx(1, "voter")
+			start := cpuTime()
 			for b.Loop() {
 				if _, err := ProveRange(tr, pk, ct, 1, r, 0, 1); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -58,6 +62,7 @@ func BenchmarkW2BallotProofs(b *testing.B) {
 		b.Run(fmt.Sprintf("fixed=%v", fixed), func(b *testing.B) {
 			pk := keys(fixed)
 			tr := ctx(1, "voter")
+			start := cpuTime()
 			for b.Loop() {
 				for c := range 10 {
 					sum, rs := elgamal.Zero(), group.NewScalar(0)
@@ -78,6 +83,7 @@ func BenchmarkW2BallotProofs(b *testing.B) {
 					}
 				}
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -86,11 +92,13 @@ func BenchmarkVerifyRange01(b *testing.B) {
 	pk, r := keys(false), group.RandomScalar()
 	ct, tr := elgamal.EncryptUint(pk, 1, r), ctx(1, "voter")
 	p, _ := ProveRange(tr, pk, ct, 1, r, 0, 1)
+	start := cpuTime()
 	for b.Loop() {
 		if err := p.Verify(tr, pk, ct, 0, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // wireRange is a 0..1 range proof and its ciphertext as bytes, as a verifier
@@ -154,6 +162,7 @@ func BenchmarkRangeVerifyN(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		wire := makeWire(n, pk)
 		b.Run(fmt.Sprintf("single/N=%d", n), func(b *testing.B) {
+			start := cpuTime()
 			for b.Loop() {
 				for i := range wire {
 					ct, p, err := decodeWire(&wire[i])
@@ -165,9 +174,11 @@ func BenchmarkRangeVerifyN(b *testing.B) {
 					}
 				}
 			}
+			reportCPU(b, start)
 		})
 		var terms int
 		b.Run(fmt.Sprintf("batch/N=%d", n), func(b *testing.B) {
+			start := cpuTime()
 			for b.Loop() {
 				batch := NewBatch()
 				for i := range wire {
@@ -184,6 +195,7 @@ func BenchmarkRangeVerifyN(b *testing.B) {
 				}
 				terms = batch.Terms()
 			}
+			reportCPU(b, start)
 		})
 		b.Run(fmt.Sprintf("floor/N=%d", n), func(b *testing.B) {
 			scal := make([]*group.Scalar, terms)
@@ -191,6 +203,7 @@ func BenchmarkRangeVerifyN(b *testing.B) {
 				scal[i] = group.RandomScalar()
 			}
 			pts := make([]*group.Point, 0, terms)
+			start := cpuTime()
 			for b.Loop() {
 				pts = pts[:0]
 				pts = append(pts, group.Generator(), pk)
@@ -204,6 +217,7 @@ func BenchmarkRangeVerifyN(b *testing.B) {
 				pts = pts[:terms]
 				msmIsIdentity(scal, pts)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
