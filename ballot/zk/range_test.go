@@ -347,3 +347,42 @@ func TestRangeJSON(t *testing.T) {
 		t.Errorf("wrong width: err = %v", err)
 	}
 }
+
+// A batch large enough for Pippenger's method and the parallel split
+// (more than parallelThreshold terms) accepts valid proofs and rejects one
+// bad proof among them.
+func TestRangeLargeBatch(t *testing.T) {
+	_, pk := elgamal.GenerateKey()
+	const n = 120
+	cases := make([]rangeCase, n)
+	proofs := make([]*Range, n)
+	for i := range cases {
+		cases[i] = newRangeCase(pk, uint64(i%3), 0, 2, "voter")
+		proofs[i] = cases[i].prove(t)
+	}
+	run := func(bad int) bool {
+		b := NewBatch()
+		for i, c := range cases {
+			p := proofs[i]
+			if i == bad {
+				p = &Range{A: p.A, B: p.B, C: p.C, Z: append([]*group.Scalar{}, p.Z...)}
+				p.Z[2] = p.Z[2].Add(group.NewScalar(1))
+			}
+			if err := p.AddToBatch(b, c.tr, pk, c.ct, 0, 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if b.Terms() <= parallelThreshold {
+			t.Fatalf("batch has only %d terms", b.Terms())
+		}
+		return b.Verify()
+	}
+	if !run(-1) {
+		t.Fatal("large batch of valid proofs rejected")
+	}
+	for _, bad := range []int{0, 77, n - 1} {
+		if run(bad) {
+			t.Errorf("large batch with bad proof %d accepted", bad)
+		}
+	}
+}
