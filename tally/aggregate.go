@@ -2,6 +2,7 @@ package tally
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"runtime"
@@ -209,6 +210,54 @@ func (l *Layout) Vector(b *ballot.Ballot) ([]elgamal.Ciphertext, error) {
 				return nil, fmt.Errorf("tally: ballot contest %q has %d selections, want %d", ec.ID, len(ec.Selections), len(l.Contests[k].Options))
 			}
 			for _, s := range ec.Selections {
+				out = append(out, s.Ciphertext)
+			}
+			k++
+		}
+	}
+	if k != len(l.Contests) {
+		return nil, fmt.Errorf("tally: ballot lacks contest %q", l.Contests[k].ID)
+	}
+	return out, nil
+}
+
+// ballotCiphertexts is the part of a ballot (e2e/SPEC.md §7.3) that the
+// aggregation reads; everything else is skipped without decoding.
+type ballotCiphertexts struct {
+	Contests []struct {
+		ID         string `json:"id"`
+		Selections []struct {
+			Ciphertext elgamal.Ciphertext `json:"ciphertext"`
+		} `json:"selections"`
+	} `json:"contests"`
+}
+
+// Ciphertexts returns the ciphertexts of an encoded ballot in layout order,
+// decoding only the ciphertexts (strictly: canonical, non-identity points)
+// and not the proofs. It is the fast path for a trustee recomputing the
+// aggregate of ballots that the board's rules (and any verifier) have
+// already checked in full; it does not check the ballot's proofs, signature
+// or canonical form. Use [ballot.DecodeBallot], [ballot.Verify] and
+// [Layout.Vector] to check everything.
+func (l *Layout) Ciphertexts(payload []byte) ([]elgamal.Ciphertext, error) {
+	if len(payload) > ballot.MaxBallotSize {
+		return nil, fmt.Errorf("tally: ballot of %d bytes", len(payload))
+	}
+	var b ballotCiphertexts
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return nil, fmt.Errorf("tally: ballot: %w", err)
+	}
+	out := make([]elgamal.Ciphertext, 0, l.Width())
+	k := 0
+	for _, ec := range b.Contests {
+		if k < len(l.Contests) && ec.ID == l.Contests[k].ID {
+			if len(ec.Selections) != len(l.Contests[k].Options) {
+				return nil, fmt.Errorf("tally: ballot contest %q has %d selections, want %d", ec.ID, len(ec.Selections), len(l.Contests[k].Options))
+			}
+			for _, s := range ec.Selections {
+				if s.Ciphertext.A == nil || s.Ciphertext.B == nil {
+					return nil, fmt.Errorf("tally: ballot contest %q: missing ciphertext", ec.ID)
+				}
 				out = append(out, s.Ciphertext)
 			}
 			k++

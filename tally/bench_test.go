@@ -6,6 +6,7 @@ import (
 	"iter"
 	"testing"
 
+	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/tally/ceremony"
@@ -174,4 +175,46 @@ func BenchmarkCeremony(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkBallotVectorW1 is the per-ballot cost of reading a real W1
+// ballot entry for aggregation: strict decoding of the ballot JSON (every
+// point of the proofs too) and extraction of its two ciphertexts, or
+// decoding of the ciphertexts alone ([Layout.Ciphertexts]); no proof is
+// verified.
+func BenchmarkBallotVectorW1(b *testing.B) {
+	k := runCeremony(b, 1, 1)
+	m, err := ballot.DecodeManifest([]byte(`{"version":"tabella/v1","election_id":"w1","title":"W1","schedule":{"opens":"2026-11-01T08:00:00Z","closes":"2026-11-01T20:00:00Z"},"contests":[{"id":"q","title":"Q","kind":"one_of_n","options":[{"id":"yes","title":"Yes"},{"id":"no","title":"No"}],"min_selections":1,"max_selections":1}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	el, err := ballot.NewElection(m, k.st.JointKey, k.st.Hash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bl, _, err := ballot.Encrypt(el, ballot.NewCredential(), ballot.Choices{"q": {1, 0}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, _ := bl.Encode()
+	l := LayoutOf(m)
+	b.ReportMetric(float64(len(data)), "bytes/ballot")
+	b.Run("strict", func(b *testing.B) {
+		for b.Loop() {
+			x, err := ballot.DecodeBallot(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := l.Vector(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ciphertexts-only", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := l.Ciphertexts(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -376,7 +376,7 @@ func TestCountedBallots(t *testing.T) {
 	}
 }
 
-func testManifest(t *testing.T) *ballot.Manifest {
+func testManifest(t testing.TB) *ballot.Manifest {
 	data, err := os.ReadFile("../ballot/testdata/manifest.json")
 	if err != nil {
 		t.Fatal(err)
@@ -412,6 +412,22 @@ func TestEndToEndWithBallots(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw = append(raw, enc)
+	}
+	for _, data := range raw {
+		b, _ := ballot.DecodeBallot(data)
+		full, err1 := l.Vector(b)
+		fast, err2 := l.Ciphertexts(data)
+		if err1 != nil || err2 != nil || len(full) != len(fast) {
+			t.Fatalf("vector %v, ciphertexts %v", err1, err2)
+		}
+		for j := range full {
+			if !full[j].Equal(fast[j]) {
+				t.Fatalf("Ciphertexts differs from Vector at %d", j)
+			}
+		}
+	}
+	if _, err := l.Ciphertexts([]byte(`{"contests":[]}`)); err == nil {
+		t.Error("ballot without contests accepted")
 	}
 	agg, n, err := Aggregate(context.Background(), l.Width(), 2, seq2(raw), func(data []byte) ([]elgamal.Ciphertext, error) {
 		b, err := ballot.DecodeBallot(data)
@@ -509,6 +525,34 @@ func FuzzDecodeShareMessage(f *testing.F) {
 		}
 		d.Check(m) // must not panic
 		Combine(d, []ceremony.Posted{{Type: TypeDecryptionShare, Payload: data}})
+	})
+}
+
+func FuzzLayoutCiphertexts(f *testing.F) {
+	m := testManifest(f)
+	l := LayoutOf(m)
+	k := runCeremony(f, 1, 1)
+	el, _ := ballot.NewElection(m, k.st.JointKey, k.st.Hash)
+	b, _, _ := ballot.Encrypt(el, ballot.NewCredential(), ballot.Choices{"mayor": {0, 1, 0}})
+	data, _ := b.Encode()
+	f.Add(data)
+	f.Add([]byte(`{"contests":[{"id":"mayor","selections":[]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := l.Ciphertexts(data)
+		if err != nil {
+			if v != nil {
+				t.Fatal("vector with error")
+			}
+			return
+		}
+		if len(v) != l.Width() {
+			t.Fatalf("%d ciphertexts", len(v))
+		}
+		for _, c := range v {
+			if c.A.IsIdentity() || c.B.IsIdentity() {
+				t.Fatal("identity accepted")
+			}
+		}
 	})
 }
 
