@@ -180,6 +180,7 @@ type Rejection struct {
 	Err     error
 }
 
+// String formats the rejection, naming the trustee and the entry.
 func (r Rejection) String() string {
 	if r.Trustee == 0 {
 		return fmt.Sprintf("entry %d: %v", r.Entry, r.Err)

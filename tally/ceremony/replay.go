@@ -43,6 +43,7 @@ type Note struct {
 	Reason  string
 }
 
+// String formats the note for logs and terminals.
 func (n Note) String() string {
 	if n.Entry < 0 {
 		return fmt.Sprintf("trustee %d: %s", n.Trustee, n.Reason)
