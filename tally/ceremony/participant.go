@@ -53,7 +53,7 @@ type Trustee struct {
 	hash  [32]byte
 
 	poly  polynomial // own polynomial, generated or recovered from the backup
-	cache []Posted   // board entries read so far
+	cache []Posted   // ceremony entries read so far
 	next  uint64     // next board index to read
 	share *KeyShare
 	state *State
@@ -90,8 +90,11 @@ func (t *Trustee) read(ctx context.Context, b Board) (*State, error) {
 		if m.Index < t.next {
 			continue
 		}
-		t.cache = append(t.cache, m)
 		t.next = m.Index + 1
+		switch m.Type {
+		case TypeCommitments, TypeShares, TypeComplaints, TypeAnswer:
+			t.cache = append(t.cache, m) // other entries (ballots, roll) are not kept
+		}
 	}
 	t.state = Replay(t.p, t.start, t.cache, now)
 	return t.state, nil
