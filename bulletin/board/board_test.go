@@ -228,6 +228,7 @@ func TestTwoProcessesShareStore(t *testing.T) {
 		b2 := openBoard(t, dsn, k)
 		var wg sync.WaitGroup
 		errs := make(chan error, 2)
+		appendN(t, b1, "e", 100000, 5) // the log exists before the third opens
 		for j, b := range []*Board{b1, b2} {
 			wg.Add(1)
 			go func() {
@@ -242,14 +243,21 @@ func TestTwoProcessesShareStore(t *testing.T) {
 				}
 			}()
 		}
+		// A third process starting meanwhile checks the log while it grows.
+		b3, err := tryOpen(dsn, k)
+		if err != nil {
+			t.Errorf("open during concurrent appends: %v", err)
+		} else {
+			b3.Close()
+		}
 		wg.Wait()
 		close(errs)
 		for err := range errs {
 			t.Fatal(err)
 		}
 		for _, b := range []*Board{b1, b2} {
-			if n, _ := b.Size(ctx, "e"); n != 80 {
-				t.Fatalf("size %d, want 80", n)
+			if n, _ := b.Size(ctx, "e"); n != 85 {
+				t.Fatalf("size %d, want 85", n)
 			}
 			if err := b.Check(ctx, "e"); err != nil {
 				t.Fatal(err)

@@ -20,25 +20,35 @@ const checkChunk = 4096
 // root. It reports the first mismatch as an ErrCorrupt error naming the
 // entry. Memory use is O(log n).
 func (b *Board) Check(ctx context.Context, election string) error {
+	if !bulletin.ValidElectionID(election) {
+		return fmt.Errorf("%w: malformed election id", ErrBadRequest)
+	}
+	// Checkpoint first, head second: another process may append in between,
+	// and the checkpoint and head of one append are written together, so
+	// the head is then at least the checkpoint's size.
+	cpSize, n, err := b.st.LatestCheckpoint(ctx, election)
+	if errors.Is(err, store.ErrNotFound) {
+		cpSize, err = 0, nil
+	}
+	if err != nil {
+		return corrupt(election, fmt.Errorf("latest checkpoint: %w", err))
+	}
 	h, err := b.head(ctx, election)
 	if err != nil {
 		return err
 	}
-	_, n, err := b.st.LatestCheckpoint(ctx, election)
-	if err != nil && !(errors.Is(err, store.ErrNotFound) && h.Size == 0) {
-		return corrupt(election, fmt.Errorf("latest checkpoint: %w", err))
-	}
 	var cp *bulletin.SignedCheckpoint
-	if h.Size > 0 {
+	if cpSize > 0 || h.Size > 0 {
 		if cp, err = bulletin.OpenCheckpoint(n, election, b.opts.Verifier); err != nil {
 			return corrupt(election, err)
 		}
-		if cp.Size != h.Size {
+		if cp.Size != cpSize || cp.Size > h.Size || cp.Size == 0 {
 			return fmt.Errorf("%w: %s: latest checkpoint has size %d, log head %d", ErrCorrupt, election, cp.Size, h.Size)
 		}
 	}
 	ch := bulletin.Chain{Election: election}
 	var tree bulletin.Tree
+	var rootAtCP bulletin.Hash
 	for start := uint64(0); start < h.Size; start += checkChunk {
 		end := min(start+checkChunk, h.Size)
 		rows, err := b.st.Entries(ctx, election, start, end)
@@ -61,6 +71,9 @@ func (b *Board) Check(ctx context.Context, election string) error {
 				}
 				k++
 			}
+			if cp != nil && tree.Size() == cp.Size {
+				rootAtCP = tree.Root()
+			}
 		}
 		if ch.Next != end {
 			return fmt.Errorf("%w: %s: entry %d is missing", ErrCorrupt, election, ch.Next)
@@ -69,14 +82,17 @@ func (b *Board) Check(ctx context.Context, election string) error {
 			b.opts.Progress(election, end, h.Size)
 		}
 	}
-	if extra, err := b.st.Entries(ctx, election, h.Size, h.Size+1); err != nil || len(extra) != 0 {
-		return fmt.Errorf("%w: %s: entry %d present beyond the log head", ErrCorrupt, election, h.Size)
-	}
 	if ch.Last != h.Last || (h.Size > 0 && ch.LastTime != h.Time) {
 		return fmt.Errorf("%w: %s: log head does not match entry %d", ErrCorrupt, election, int64(h.Size)-1)
 	}
-	if h.Size > 0 && tree.Root() != cp.Root {
-		return fmt.Errorf("%w: %s: checkpoint root of size %d does not match the entries", ErrCorrupt, election, h.Size)
+	if cp != nil && rootAtCP != cp.Root {
+		return fmt.Errorf("%w: %s: checkpoint root of size %d does not match the entries", ErrCorrupt, election, cp.Size)
+	}
+	// Nothing beyond the head, unless another process appended meanwhile.
+	if extra, err := b.st.Entries(ctx, election, h.Size, h.Size+1); err != nil || len(extra) != 0 {
+		if h2, err2 := b.head(ctx, election); err2 != nil || h2.Size == h.Size {
+			return fmt.Errorf("%w: %s: entry %d present beyond the log head", ErrCorrupt, election, h.Size)
+		}
 	}
 	return nil
 }
