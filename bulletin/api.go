@@ -71,6 +71,7 @@ type APIError struct {
 	Message string `json:"message"`
 }
 
+// Error formats the status, code and message.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("bulletin: server error %d %s: %s", e.Status, e.Code, e.Message)
 }

@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -65,39 +66,45 @@ func (h *handler) feed(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	poll := time.NewTicker(h.b.opts.PollInterval)
 	defer poll.Stop()
+	// catchUp sends the entries up to the latest checkpoint, then that
+	// checkpoint; false ends the feed.
+	catchUp := func() bool {
+		n, err := h.b.Checkpoint(ctx, election)
+		if err != nil {
+			return errors.Is(err, ErrNotFound) // no checkpoint yet: wait for one
+		}
+		cp, err := bulletin.OpenCheckpoint(n, election, h.b.opts.Verifier)
+		if err != nil {
+			h.opts.Logger.Error("board: feed: stored checkpoint does not verify", "election", election, "err", err)
+			return false
+		}
+		for next < cp.Size {
+			es, err := h.b.Entries(ctx, election, next, cp.Size)
+			if err != nil {
+				if ctx.Err() == nil {
+					h.opts.Logger.Error("board: feed", "election", election, "err", err)
+				}
+				return false
+			}
+			for _, e := range es {
+				if err := send(&bulletin.FeedMessage{Entry: e}); err != nil {
+					return false
+				}
+				next = e.Index + 1
+			}
+		}
+		if cp.Size > sentCP && cp.Size <= next {
+			if err := send(&bulletin.FeedMessage{Checkpoint: string(n)}); err != nil {
+				return false
+			}
+			sentCP = cp.Size
+		}
+		return true
+	}
 	for {
 		changed := h.b.changed(election)
-		// Catch up to the latest checkpoint, then send it.
-		for {
-			n, err := h.b.Checkpoint(ctx, election)
-			if err != nil {
-				break // no checkpoint yet: wait for one
-			}
-			cp, err := bulletin.OpenCheckpoint(n, election, h.b.opts.Verifier)
-			if err != nil {
-				h.opts.Logger.Error("board: feed: stored checkpoint does not verify", "election", election, "err", err)
-				return
-			}
-			for next < cp.Size {
-				es, err := h.b.Entries(ctx, election, next, cp.Size)
-				if err != nil {
-					h.opts.Logger.Error("board: feed", "election", election, "err", err)
-					return
-				}
-				for _, e := range es {
-					if err := send(&bulletin.FeedMessage{Entry: e}); err != nil {
-						return
-					}
-					next = e.Index + 1
-				}
-			}
-			if cp.Size > sentCP && cp.Size <= next {
-				if err := send(&bulletin.FeedMessage{Checkpoint: string(n)}); err != nil {
-					return
-				}
-				sentCP = cp.Size
-			}
-			break
+		if !catchUp() {
+			return
 		}
 		select {
 		case <-ctx.Done():

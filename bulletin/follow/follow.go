@@ -36,6 +36,7 @@ type ForkError struct {
 	Evidence *bulletin.Evidence
 }
 
+// Error names the fork; the details are in Evidence.
 func (e *ForkError) Error() string {
 	return "follow: fork detected: " + e.Evidence.Reason
 }
