@@ -91,7 +91,7 @@ func Encrypt(e *Election, cred *Credential, ch Choices) (*Ballot, *Opening, erro
 		var msum uint64
 		for j, v := range values {
 			r := group.RandomNonZeroScalar()
-			ct := elgamal.EncryptUint(pk, v, r)
+			ct := elgamal.EncryptUintMax(pk, v, limit, r) // v ≤ limit: choices validated
 			proof, err := zk.ProveRange(selectionTranscript(e.BaseHash, X, c.ID, j), pk, ct, v, r, 0, limit)
 			if err != nil {
 				return nil, nil, fmt.Errorf("ballot: contest %q option %d: proving selection: %w", c.ID, j, err)
