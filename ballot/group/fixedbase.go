@@ -45,7 +45,7 @@ func NewFixedBase(P *Point) *FixedBase {
 		panic("group: internal error: go-ristretto rejected a canonical encoding")
 	}
 	fb.tab.Compute(&q)
-	fb.p = &Point{e: P.e, enc: enc, hasEnc: true, table: fb}
+	fb.p = &Point{e: *P.el(), enc: enc, hasEnc: true, table: fb}
 	return fb
 }
 
@@ -138,14 +138,10 @@ func r255Scalar(s *Scalar) *r255.Scalar {
 	return &t
 }
 
-// fromR255 converts through the canonical encoding and keeps it.
+// fromR255 converts through the canonical encoding, keeps it, and defers
+// decoding it into gtank's representation until arithmetic needs it.
 func fromR255(q *r255.Point) *Point {
 	var enc [PointSize]byte
 	q.BytesInto(&enc)
-	p := new(Point)
-	if err := p.e.Decode(enc[:]); err != nil {
-		panic("group: internal error: gtank rejected a go-ristretto encoding")
-	}
-	p.enc, p.hasEnc = enc, true
-	return p
+	return &Point{enc: enc, hasEnc: true, lazy: &lazyElement{enc: enc}}
 }

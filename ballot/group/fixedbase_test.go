@@ -2,14 +2,89 @@ package group
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 )
 
 // freshEncoding encodes p without the cache.
 func freshEncoding(p *Point) [PointSize]byte {
 	var b [PointSize]byte
-	p.e.Encode(b[:0])
+	p.el().Encode(b[:0])
 	return b
+}
+
+// eagerMul computes s·P with gtank only, as a reference.
+func eagerMul(P *Point, s *Scalar) *Point {
+	r := new(Point)
+	r.e.ScalarMult(&s.s, P.el())
+	return r
+}
+
+// Points computed by a FixedBase are lazy: every operation on them must give
+// the same result as on the eager point.
+func TestLazyPoints(t *testing.T) {
+	P := BaseMul(RandomScalar())
+	fb := NewFixedBase(P)
+	s, a, b := RandomScalar(), RandomScalar(), RandomScalar()
+	X := BaseMul(RandomScalar())
+	E := eagerMul(P, s)
+	fresh := func() *Point {
+		L := fb.Mul(s)
+		if L.lazy == nil || !L.hasEnc {
+			t.Fatal("FixedBase result is not lazy")
+		}
+		return L
+	}
+	check := func(name string, got, want *Point) {
+		t.Helper()
+		if got.el().Equal(want.el()) != 1 || freshEncoding(got) != freshEncoding(want) {
+			t.Errorf("%s differs on a lazy point", name)
+		}
+	}
+	check("value", fresh(), E)
+	check("Add", fresh().Add(X), E.Add(X))
+	check("Add (right)", X.Add(fresh()), X.Add(E))
+	check("Sub", fresh().Sub(X), E.Sub(X))
+	check("Sub (right)", X.Sub(fresh()), X.Sub(E))
+	check("Neg", fresh().Neg(), E.Neg())
+	check("Mul", fresh().Mul(a), E.Mul(a))
+	check("VarTimeDoubleBaseMul", VarTimeDoubleBaseMul(a, fresh(), b), VarTimeDoubleBaseMul(a, E, b))
+	check("NewFixedBase", NewFixedBase(fresh()).Mul(a), E.Mul(a))
+	check("MulAddBase", MulAddBase(fresh(), a, b), E.Mul(a).Add(BaseMul(b)))
+	for _, n := range []int{2, 300} {
+		ss, lazyPts, eagerPts := make([]*Scalar, n), make([]*Point, n), make([]*Point, n)
+		for i := range ss {
+			ss[i] = RandomScalar()
+			lazyPts[i], eagerPts[i] = fb.Mul(ss[i]), eagerMul(P, ss[i])
+		}
+		check("VarTimeMSM", VarTimeMSM(ss, lazyPts), VarTimeMSM(ss, eagerPts))
+		check("MSM", MSM(ss[:2], lazyPts[:2]), MSM(ss[:2], eagerPts[:2]))
+	}
+	if !fresh().Equal(E) || !E.Equal(fresh()) || !fresh().Equal(fresh()) || fresh().Equal(X) || X.Equal(fresh()) {
+		t.Error("Equal wrong on lazy points")
+	}
+	if fresh().IsIdentity() || !fb.Mul(NewScalar(0)).IsIdentity() || !NewFixedBase(Identity()).Mul(a).IsIdentity() {
+		t.Error("IsIdentity wrong on lazy points")
+	}
+	txt, _ := fresh().MarshalText()
+	var q Point
+	if err := q.UnmarshalText(txt); err != nil || !q.Equal(E) {
+		t.Error("text round trip of a lazy point")
+	}
+	// Concurrent first use of one lazy point (run with -race).
+	L := fresh()
+	want := E.Add(X)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !L.Add(X).Equal(want) {
+				t.Error("concurrent use of a lazy point")
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestFixedBaseMatchesGtank(t *testing.T) {

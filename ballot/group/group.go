@@ -57,10 +57,12 @@ import (
 	"crypto"
 	"crypto/rand"
 	_ "crypto/sha512" // registers SHA-512 for the expander
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cloudflare/circl/expander"
 	"github.com/gtank/ristretto255"
@@ -96,10 +98,38 @@ type Scalar struct{ s ristretto255.Scalar }
 // precomputed table (see [NewFixedBase]) that makes [Point.Mul] faster.
 // Both are set once when the Point is created and never modified.
 type Point struct {
-	e      ristretto255.Element
-	enc    [PointSize]byte // canonical encoding of e, valid if hasEnc
+	e      ristretto255.Element // unused if lazy is set: use el()
+	enc    [PointSize]byte      // canonical encoding, valid if hasEnc
 	hasEnc bool
-	table  *FixedBase // precomputed multiples of this point, or nil
+	table  *FixedBase   // precomputed multiples of this point, or nil
+	lazy   *lazyElement // set for points computed by the FixedBase backend
+}
+
+// A lazyElement is a gtank element decoded from a trusted canonical
+// encoding on first use. Points computed with a [FixedBase] are known only
+// by their encoding; most of them (proof commitments) are only ever hashed
+// and serialised, so the conversion into gtank's representation is deferred
+// until arithmetic needs it, and done at most once even when the Point is
+// shared between goroutines.
+type lazyElement struct {
+	once sync.Once
+	enc  [PointSize]byte
+	e    ristretto255.Element
+}
+
+func (l *lazyElement) decode() {
+	if err := l.e.Decode(l.enc[:]); err != nil {
+		panic("group: internal error: gtank rejected a go-ristretto encoding")
+	}
+}
+
+// el returns p's element, decoding a lazy point first.
+func (p *Point) el() *ristretto255.Element {
+	if l := p.lazy; l != nil {
+		l.once.Do(l.decode)
+		return &l.e
+	}
+	return &p.e
 }
 
 // NewScalar returns the scalar v.
@@ -259,18 +289,18 @@ func (p *Point) Bytes() [PointSize]byte {
 		return p.enc
 	}
 	var b [PointSize]byte
-	p.e.Encode(b[:0])
+	p.el().Encode(b[:0])
 	return b
 }
 
 // Add returns p + q.
-func (p *Point) Add(q *Point) *Point { r := new(Point); r.e.Add(&p.e, &q.e); return r }
+func (p *Point) Add(q *Point) *Point { r := new(Point); r.e.Add(p.el(), q.el()); return r }
 
 // Sub returns p − q.
-func (p *Point) Sub(q *Point) *Point { r := new(Point); r.e.Subtract(&p.e, &q.e); return r }
+func (p *Point) Sub(q *Point) *Point { r := new(Point); r.e.Subtract(p.el(), q.el()); return r }
 
 // Neg returns −p.
-func (p *Point) Neg() *Point { r := new(Point); r.e.Negate(&p.e); return r }
+func (p *Point) Neg() *Point { r := new(Point); r.e.Negate(p.el()); return r }
 
 // Mul returns s·p in constant time. If p carries a precomputed table (it
 // was returned by [FixedBase.Point]) the table is used.
@@ -279,15 +309,28 @@ func (p *Point) Mul(s *Scalar) *Point {
 		return p.table.Mul(s)
 	}
 	r := new(Point)
-	r.e.ScalarMult(&s.s, &p.e)
+	r.e.ScalarMult(&s.s, p.el())
 	return r
 }
 
 // Equal reports whether p == q.
-func (p *Point) Equal(q *Point) bool { return p.e.Equal(&q.e) == 1 }
+func (p *Point) Equal(q *Point) bool {
+	if p.hasEnc && q.hasEnc {
+		// Canonical encodings are equal exactly when the points are.
+		return subtle.ConstantTimeCompare(p.enc[:], q.enc[:]) == 1
+	}
+	return p.el().Equal(q.el()) == 1
+}
 
 // IsIdentity reports whether p is the identity.
-func (p *Point) IsIdentity() bool { var z Point; z.e.Zero(); return p.e.Equal(&z.e) == 1 }
+func (p *Point) IsIdentity() bool {
+	if p.hasEnc {
+		return p.enc == [PointSize]byte{} // the identity encodes as zeros
+	}
+	var z ristretto255.Element
+	z.Zero()
+	return p.el().Equal(&z) == 1
+}
 
 // BaseMul returns s·G in constant time, using a precomputed table.
 func BaseMul(s *Scalar) *Point { r := new(Point); r.e.ScalarBaseMult(&s.s); return r }
@@ -296,7 +339,7 @@ func BaseMul(s *Scalar) *Point { r := new(Point); r.e.ScalarBaseMult(&s.s); retu
 // inputs: use it for verification only.
 func VarTimeDoubleBaseMul(a *Scalar, A *Point, b *Scalar) *Point {
 	r := new(Point)
-	r.e.VarTimeDoubleScalarBaseMult(&a.s, &A.e, &b.s)
+	r.e.VarTimeDoubleScalarBaseMult(&a.s, A.el(), &b.s)
 	return r
 }
 
@@ -328,7 +371,7 @@ func varTimeMSMStraus(scalars []*Scalar, points []*Point) *Point {
 	ps := make([]*ristretto255.Element, len(points))
 	for i := range scalars {
 		ss[i] = &scalars[i].s
-		ps[i] = &points[i].e
+		ps[i] = points[i].el()
 	}
 	r.e.VarTimeMultiScalarMult(ss, ps)
 	return r
@@ -349,7 +392,7 @@ func MSM(scalars []*Scalar, points []*Point) *Point {
 	ps := make([]*ristretto255.Element, len(points))
 	for i := range scalars {
 		ss[i] = &scalars[i].s
-		ps[i] = &points[i].e
+		ps[i] = points[i].el()
 	}
 	r.e.MultiScalarMult(ss, ps)
 	return r

@@ -59,6 +59,10 @@ func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
 		b := s.Bytes()
 		signedDigits(&b, c, digits[i*nw:(i+1)*nw])
 	}
+	elems := make([]*ristretto255.Element, n)
+	for i, p := range points {
+		elems[i] = p.el()
+	}
 	buckets := make([]ristretto255.Element, half)
 	used := make([]bool, half)
 	var acc ristretto255.Element
@@ -74,17 +78,17 @@ func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
 			case d > 0:
 				j := d - 1
 				if used[j] {
-					buckets[j].Add(&buckets[j], &points[i].e)
+					buckets[j].Add(&buckets[j], elems[i])
 				} else {
-					buckets[j] = points[i].e
+					buckets[j] = *elems[i]
 					used[j] = true
 				}
 			case d < 0:
 				j := -d - 1
 				if used[j] {
-					buckets[j].Subtract(&buckets[j], &points[i].e)
+					buckets[j].Subtract(&buckets[j], elems[i])
 				} else {
-					buckets[j].Negate(&points[i].e)
+					buckets[j].Negate(elems[i])
 					used[j] = true
 				}
 			}
