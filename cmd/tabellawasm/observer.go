@@ -158,4 +158,3 @@ func (o *observer) match(cp *bulletin.SignedCheckpoint) error {
 	}
 	return nil
 }
-
