@@ -4,9 +4,7 @@ import (
 	"flag"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tabella-vote/tabella/ballot/group"
 )
@@ -24,17 +22,6 @@ func w2Choices(i int) Choices {
 		ch[oneOfN(10, 5).Contests[c].ID] = v
 	}
 	return ch
-}
-
-// cpuTime returns the CPU time (user + system) the process has used. The
-// machine is shared, so besides wall time the ballot benchmarks report
-// cpu-ns/op and cpu-ns/ballot, which other load disturbs less.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU runs the benchmark loop body through b.Loop and reports CPU

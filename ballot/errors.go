@@ -55,6 +55,7 @@ type ProofError struct {
 	Err     error  // the verifier's error
 }
 
+// Error names the ballot, contest, option and proof, and the cause.
 func (e *ProofError) Error() string {
 	where := "ballot " + strconv.Itoa(e.Ballot) + ": "
 	switch {
