@@ -1,0 +1,244 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/tally"
+)
+
+// A Check names one check of the verification procedure
+// (e2e/SPEC.md §12). Every [Failure] carries the check that failed.
+type Check string
+
+// The checks, in the order e2e/SPEC.md §12 lists them.
+const (
+	CheckFormat         Check = "record.format"      // record file format (§11.7)
+	CheckBoardKey       Check = "board.key"          // header, pinned and setup board keys (§11.3)
+	CheckChain          Check = "board.chain"        // index, prev, time (§8.2)
+	CheckDuplicate      Check = "board.duplicate"    // repeated submission (§8.1)
+	CheckCheckpoint     Check = "board.checkpoint"   // signature, origin, body, order (§8.4)
+	CheckFork           Check = "board.fork"         // two checkpoints of one size with different roots (§8.8)
+	CheckRoot           Check = "board.root"         // checkpoint root ≠ tree of the record's entries (§8.3)
+	CheckWitness        Check = "board.witness"      // witness cosignature quorum (§8.5)
+	CheckType           Check = "entry.type"         // unknown entry type (§11.2)
+	CheckSigner         Check = "entry.signer"       // signer malformed or not allowed (§11.1)
+	CheckSignature      Check = "entry.signature"    // entry signature (§11.1)
+	CheckOrder          Check = "entry.order"        // order and multiplicity (§11.2)
+	CheckSetup          Check = "setup"              // election.setup payload (§11.3)
+	CheckManifest       Check = "manifest"           // election.manifest (§6)
+	CheckRoll           Check = "roll"               // roll chunks (§11.4)
+	CheckRollSeal       Check = "roll.seal"          // roll size and hash (§11.4)
+	CheckCeremonyParams Check = "ceremony.params"    // ceremony parameters (§9.2, §11.2)
+	CheckQualified      Check = "ceremony.qualified" // posted QUAL includes a disqualified trustee (§9.8)
+	CheckCeremonyResult Check = "ceremony.result"    // posted outcome ≠ replay (§9.7, §9.8)
+	CheckPhase          Check = "phase"              // election.open / election.close payload (§11.5)
+	CheckBallotDecode   Check = "ballot.decode"      // ballot encoding (§7.3)
+	CheckBallotRoll     Check = "ballot.roll"        // credential not on the roll (§11.2)
+	CheckBallotSigner   Check = "ballot.signer"      // entry signer ≠ ballot credential (§11.1)
+	CheckBallotSchedule Check = "ballot.schedule"    // board time outside the manifest's schedule (§11.2)
+	CheckBallotSpoiled  Check = "ballot.spoiled"     // a cast ballot that was also spoiled (§7.9, §11.2)
+	CheckBallotElection Check = "ballot.election"    // election id, base hash, shape (§7.8 1–2)
+	CheckBallotProof    Check = "ballot.proof"       // validity proofs and signature (§7.8 3–5)
+	CheckSpoiled        Check = "spoiled"            // spoiled ballot (§7.9)
+	CheckShare          Check = "tally.share"        // decryption shares (§10.3, §10.4)
+	CheckResult         Check = "tally.result"       // posted result ≠ recomputation (§10.5)
+	CheckLast           Check = "record.last"        // last line is a checkpoint of every entry (§11.7)
+	CheckComplete       Check = "record.complete"    // the record ends before the result (§12)
+	CheckUnsupported    Check = "unsupported"        // mixnet contests (§12)
+)
+
+// ErrInvalid is wrapped by every [Failure]: the record is not a valid
+// election record.
+var ErrInvalid = errors.New("verify: invalid election record")
+
+// A Failure is one failed check. Entry is the index of the entry it is
+// about, or −1 (a checkpoint, the file format, the end of the record);
+// Line is the 1-based line of the record file (or item number of a live
+// board) where it was found.
+type Failure struct {
+	Check   Check  `json:"check"`
+	Entry   int64  `json:"entry"`
+	Type    string `json:"type,omitempty"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+	err     error
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	b.WriteString("verify: ")
+	if f.Entry >= 0 {
+		fmt.Fprintf(&b, "entry %d", f.Entry)
+		if f.Type != "" {
+			fmt.Fprintf(&b, " (%s)", f.Type)
+		}
+	} else {
+		fmt.Fprintf(&b, "line %d", f.Line)
+	}
+	fmt.Fprintf(&b, ": %s: %s", f.Check, f.Message)
+	return b.String()
+}
+
+// Unwrap returns [ErrInvalid] and the underlying error.
+func (f *Failure) Unwrap() []error {
+	if f.err == nil {
+		return []error{ErrInvalid}
+	}
+	return []error{ErrInvalid, f.err}
+}
+
+// Counts says how many of each thing were checked.
+type Counts struct {
+	Entries          uint64 `json:"entries"`
+	Checkpoints      uint64 `json:"checkpoints"`
+	Cosignatures     uint64 `json:"cosignatures"`
+	OfficialActions  uint64 `json:"official_actions"`
+	BoardActions     uint64 `json:"board_actions"`
+	RollCredentials  uint64 `json:"roll_credentials"`
+	CeremonyMessages uint64 `json:"ceremony_messages"`
+	CoefficientPoKs  uint64 `json:"coefficient_proofs"`
+	Ballots          uint64 `json:"ballots"`
+	BallotProofs     uint64 `json:"ballot_proofs"`
+	Superseded       uint64 `json:"superseded_ballots"`
+	Spoiled          uint64 `json:"spoiled_ballots"`
+	Counted          uint64 `json:"counted_ballots"`
+	ShareMessages    uint64 `json:"share_messages"`
+	ShareProofs      uint64 `json:"share_proofs"`
+	ResultPositions  uint64 `json:"result_counts"`
+}
+
+// Timings is where the time went. Read covers reading, parsing and hashing
+// entries, the chain, the Merkle tree and checkpoints; Decode and Proofs
+// the ballot decoding and the batched proof verification (wall time of
+// those stages, which run in parallel with reading); Ceremony the replay;
+// Tally the aggregate, the share proofs and the combination.
+type Timings struct {
+	Read     time.Duration `json:"read_ns"`
+	Decode   time.Duration `json:"decode_ns"`
+	Proofs   time.Duration `json:"proofs_ns"`
+	Ceremony time.Duration `json:"ceremony_ns"`
+	Tally    time.Duration `json:"tally_ns"`
+	Total    time.Duration `json:"total_ns"`
+}
+
+// ReceiptResult is the outcome of checking one receipt against the record.
+type ReceiptResult struct {
+	Index   uint64 `json:"index"`
+	Type    string `json:"type,omitempty"`
+	OK      bool   `json:"ok"`
+	Counted bool   `json:"counted"`
+	// Tracking is the tracking code of a ballot entry.
+	Tracking string `json:"tracking_code,omitempty"`
+	Message  string `json:"message"`
+}
+
+// A Report is the outcome of verifying a record.
+type Report struct {
+	Election string `json:"election"`
+	BoardKey string `json:"board_key"`
+	// Valid is true when no check failed.
+	Valid bool `json:"valid"`
+	// Complete is true when the record holds the election's result.
+	Complete bool    `json:"complete"`
+	Counts   Counts  `json:"counts"`
+	Timings  Timings `json:"timings"`
+	// Result is the verified result, when the record has one.
+	Result *tally.Result `json:"result,omitempty"`
+	// Failures lists the failed checks ordered by their place in the
+	// record; without Options.All only the first.
+	Failures []*Failure `json:"failures"`
+	// Notes lists what was ignored without making the record invalid:
+	// ceremony messages §9.8 ignores, decryption shares §10.4 rejects that
+	// the result does not use.
+	Notes    []string        `json:"notes"`
+	Receipts []ReceiptResult `json:"receipts,omitempty"`
+
+	// Election is the election the ballots were verified against, once
+	// the ceremony's outcome is known (for spoiled-ballot checks).
+	BallotElection *ballot.Election `json:"-"`
+}
+
+// Err returns the first failure, or nil if the record is valid.
+func (r *Report) Err() error {
+	if len(r.Failures) == 0 {
+		return nil
+	}
+	return r.Failures[0]
+}
+
+// WriteText writes a readable summary of r.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	status := "VALID"
+	if !r.Valid {
+		status = "INVALID"
+	} else if !r.Complete {
+		status = "VALID so far (election in progress)"
+	}
+	fmt.Fprintf(&b, "Election %s: %s\n", r.Election, status)
+	fmt.Fprintf(&b, "Board key %s\n\n", r.BoardKey)
+	c := r.Counts
+	rows := []struct {
+		n    uint64
+		what string
+	}{
+		{c.Entries, "entries: hash, chain, Merkle tree"},
+		{c.Checkpoints, "checkpoints: board signature, origin, root, consistency"},
+		{c.Cosignatures, "witness cosignatures"},
+		{c.OfficialActions, "official actions: signature, order"},
+		{c.BoardActions, "board actions: signature, recomputed"},
+		{c.RollCredentials, "roll credentials: distinct, size and hash sealed"},
+		{c.CeremonyMessages, "key ceremony messages replayed"},
+		{c.CoefficientPoKs, "coefficient proofs of knowledge"},
+		{c.Ballots, "ballots: credential on the roll, schedule, signature, proofs"},
+		{c.BallotProofs, "ballot proofs (range proofs and signatures, batched)"},
+		{c.Superseded, "ballots replaced by a later ballot of the same credential"},
+		{c.Spoiled, "spoiled ballots opened and checked"},
+		{c.Counted, "ballots counted (turnout)"},
+		{c.ShareMessages, "decryption share messages"},
+		{c.ShareProofs, "decryption share proofs"},
+		{c.ResultPositions, "counts recomputed and compared"},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(&b, "  %10d  %s\n", row.n, row.what)
+	}
+	t := r.Timings
+	fmt.Fprintf(&b, "\nTime %v (read and hash %v, decode %v, proofs %v, ceremony %v, tally %v)\n",
+		t.Total.Round(time.Millisecond), t.Read.Round(time.Millisecond), t.Decode.Round(time.Millisecond),
+		t.Proofs.Round(time.Millisecond), t.Ceremony.Round(time.Millisecond), t.Tally.Round(time.Millisecond))
+	if c.Ballots > 0 && t.Total > 0 {
+		fmt.Fprintf(&b, "     %.0f ballots/s\n", float64(c.Ballots)/t.Total.Seconds())
+	}
+	for _, rc := range r.Receipts {
+		fmt.Fprintf(&b, "\nReceipt for entry %d: %s", rc.Index, rc.Message)
+		if rc.Tracking != "" {
+			fmt.Fprintf(&b, " (tracking code %s)", rc.Tracking)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\nNotes:\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  %s\n", n)
+		}
+	}
+	if len(r.Failures) > 0 {
+		b.WriteString("\nFailures:\n")
+		for _, f := range r.Failures {
+			fmt.Fprintf(&b, "  %s\n", f.Error())
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if r.Result != nil {
+		io.WriteString(w, "\n")
+		return r.Result.WriteTable(w)
+	}
+	return nil
+}

@@ -1,0 +1,532 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+)
+
+// Options tune a verification.
+type Options struct {
+	// BoardKey, if set, is the board's note verifier key as the observer
+	// pinned it out of band; the record's header and setup must carry it.
+	BoardKey string
+	// Witnesses are the witness cosignature verifiers the observer trusts;
+	// every cosignature by one of them must verify, and the last checkpoint
+	// needs at least WitnessQuorum of them.
+	Witnesses     []note.Verifier
+	WitnessQuorum int
+	// All keeps checking after the first failure and reports every one
+	// (at most MaxFailures, default 1000).
+	All         bool
+	MaxFailures int
+	// Partial accepts a record that ends before the result (a live board):
+	// everything present is checked.
+	Partial bool
+	// BatchSize is the number of ballots verified per batch (default 2048).
+	BatchSize int
+	// Receipts are voters' receipts to check against the record.
+	Receipts []*bulletin.Receipt
+}
+
+// Record verifies an election record file (e2e/SPEC.md §11.7) read from r,
+// entry by entry as it reads (e2e/SPEC.md §12). It returns the report; the
+// error is the first failure (a *[Failure], wrapping [ErrInvalid]) or a
+// read or context error.
+func Record(ctx context.Context, r io.Reader, opts Options) (*Report, error) {
+	start := time.Now()
+	rd, err := record.NewReader(r)
+	if err != nil {
+		rep := &Report{Failures: []*Failure{{Check: CheckFormat, Entry: -1, Line: 1, Message: err.Error(), err: err}}}
+		rep.Timings.Total = time.Since(start)
+		return rep, rep.Failures[0]
+	}
+	v, err := New(rd.Header(), opts)
+	if err != nil {
+		return v.Finish(), err
+	}
+	v.start = start
+	for !v.Stopped() {
+		if err := ctx.Err(); err != nil {
+			v.Finish()
+			return v.rep, err
+		}
+		t := time.Now()
+		it, err := rd.Next()
+		v.rep.Timings.Read += time.Since(t)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			c := CheckFormat
+			if errors.Is(err, bulletin.ErrInvalidEntry) {
+				c = CheckChain
+			}
+			v.line = v.lastLine + 1
+			v.fail(c, -1, "", err, "%v", err)
+			v.setFatal()
+			break
+		}
+		v.Add(it)
+	}
+	rep := v.Finish()
+	return rep, rep.Err()
+}
+
+// A Verifier checks a record item by item: [New], then [Verifier.Add] for
+// each entry and checkpoint in record order, then [Verifier.Finish].
+type Verifier struct {
+	opts     Options
+	header   record.Header
+	board    note.Verifier
+	boardPub [32]byte
+	rep      *Report
+	start    time.Time
+
+	mu       sync.Mutex // guards failures, fatal and stop (the ballot pipeline reports too)
+	failures []*Failure
+	fatal    bool
+	stop     bool
+
+	line, lastLine int
+	lastIsCP       bool
+
+	// board
+	next      uint64
+	lastHash  bulletin.Hash
+	lastTime  int64
+	stored    []tlog.Hash // tlog stored hashes of the tree
+	tree      bulletin.Tree
+	subKeys   map[bulletin.Hash]uint64
+	cpRoots   map[uint64]bulletin.Hash
+	cpNotes   map[uint64][]byte
+	lastCP    uint64
+	haveCP    bool
+	lastWit   int
+	entryHash map[uint64]bulletin.Hash // receipts' entries
+
+	// election state
+	setup        *record.Setup
+	manifest     *ballot.Manifest
+	manifestHash [32]byte
+	rollCreds    [][32]byte
+	roll         map[[32]byte]bool
+	sealed       bool
+	params       *ceremony.Params
+	paramsIndex  int64
+	paramsTime   time.Time
+	cerMsgs      []ceremony.Posted
+	cerState     *ceremony.State
+	cerDone      bool
+	election     *ballot.Election
+	layout       *tally.Layout
+	opens        int64
+	closes       int64
+	openIndex    int64
+	closeIndex   int64
+	cast         map[[32]byte]uint64 // ballot hash ↦ entry
+	spoiled      map[[32]byte]uint64 // spoiled ballot hash ↦ entry
+	latest       map[[32]byte]uint64 // credential ↦ latest ballot entry
+	ballotTypes  map[uint64]string   // for receipts: entry ↦ tracking code
+	pipe         *pipeline
+	shares       []ceremony.Posted
+	shareBy      map[int]uint64
+	resultIndex  int64
+	seenSingle   map[string]uint64
+	ceremonyTime time.Duration
+	lines        map[uint64]int
+	rollChunks   int
+	perBallot    uint64
+	agg          []elgamal.Ciphertext
+	turnout      uint64
+}
+
+// New returns a Verifier for a record with the given header. The error is
+// a failure of the header's board key.
+func New(h record.Header, opts Options) (*Verifier, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 2048
+	}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 1000
+	}
+	v := &Verifier{
+		opts: opts, header: h, start: time.Now(), line: 1, lastLine: 1,
+		rep:     &Report{Election: h.Election, BoardKey: h.BoardKey},
+		subKeys: map[bulletin.Hash]uint64{}, cpRoots: map[uint64]bulletin.Hash{}, cpNotes: map[uint64][]byte{},
+		roll: map[[32]byte]bool{}, cast: map[[32]byte]uint64{}, spoiled: map[[32]byte]uint64{},
+		latest: map[[32]byte]uint64{}, shareBy: map[int]uint64{}, seenSingle: map[string]uint64{},
+		entryHash: map[uint64]bulletin.Hash{}, ballotTypes: map[uint64]string{},
+		paramsIndex: -1, openIndex: -1, closeIndex: -1, resultIndex: -1,
+	}
+	for _, rc := range opts.Receipts {
+		v.entryHash[rc.Index] = bulletin.Hash{}
+	}
+	if opts.BoardKey != "" && opts.BoardKey != h.BoardKey {
+		v.fail(CheckBoardKey, -1, "", nil, "the record's board key %q is not the pinned key %q", h.BoardKey, opts.BoardKey)
+		v.setFatal()
+		return v, v.failures[0]
+	}
+	bv, pub, err := parseBoardKey(h.BoardKey)
+	if err != nil {
+		v.fail(CheckBoardKey, -1, "", err, "header: %v", err)
+		v.setFatal()
+		return v, v.failures[0]
+	}
+	v.board, v.boardPub = bv, pub
+	return v, nil
+}
+
+// parseBoardKey parses an Ed25519 note verifier key and returns the
+// verifier and the raw public key (the board's signer key, §11.1).
+func parseBoardKey(vkey string) (note.Verifier, [32]byte, error) {
+	var pub [32]byte
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, pub, fmt.Errorf("board key: %w", err)
+	}
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return nil, pub, errors.New("board key: not name+hash+key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
+		return nil, pub, errors.New("board key: not an Ed25519 note key")
+	}
+	if !bulletin.ValidBoardName(v.Name()) {
+		return nil, pub, fmt.Errorf("board key: invalid board name %q", v.Name())
+	}
+	copy(pub[:], raw[1:])
+	return v, pub, nil
+}
+
+// Stopped reports whether verification stopped: after a failure (without
+// Options.All), a fatal failure, or too many failures.
+func (v *Verifier) Stopped() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.stop || v.fatal
+}
+
+// fail records a failure about entry (−1 for none) at the current line.
+func (v *Verifier) fail(c Check, entry int64, typ string, err error, format string, args ...any) {
+	v.failAt(v.line, c, entry, typ, err, format, args...)
+}
+
+func (v *Verifier) failAt(line int, c Check, entry int64, typ string, err error, format string, args ...any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.failures) < v.opts.MaxFailures {
+		v.failures = append(v.failures, &Failure{Check: c, Entry: entry, Type: typ, Line: line, Message: fmt.Sprintf(format, args...), err: err})
+	}
+	if !v.opts.All || len(v.failures) >= v.opts.MaxFailures {
+		v.stop = true
+	}
+}
+
+func (v *Verifier) note(format string, args ...any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.rep.Notes) < 1000 {
+		v.rep.Notes = append(v.rep.Notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// Add checks the next item of the record: an entry or a checkpoint.
+func (v *Verifier) Add(it *record.Item) {
+	if v.Stopped() {
+		return
+	}
+	v.line = it.Line
+	if v.line == 0 {
+		v.line = v.lastLine + 1
+	}
+	v.lastLine = v.line
+	switch {
+	case it.Entry != nil:
+		v.lastIsCP = false
+		t := time.Now()
+		ok := v.boardEntry(it.Entry)
+		v.rep.Timings.Read += time.Since(t)
+		if ok {
+			v.entry(it.Entry)
+		}
+	case it.Checkpoint != nil:
+		v.lastIsCP = true
+		t := time.Now()
+		v.checkpoint(it.Checkpoint)
+		v.rep.Timings.Read += time.Since(t)
+	}
+}
+
+// boardEntry checks the entry against the board rules (§8.1, §8.2): the
+// hash (again, for entries that did not come from a record.Reader), index,
+// prev and time; it adds the entry to the Merkle tree.
+func (v *Verifier) boardEntry(e *bulletin.Entry) bool {
+	idx := int64(e.Index)
+	if e.Index != v.next {
+		v.fail(CheckChain, idx, e.Type, bulletin.ErrInvalidEntry, "entry %d found where entry %d belongs (missing, duplicated or reordered entry)", e.Index, v.next)
+		v.setFatal()
+		return false
+	}
+	if e.Prev != v.lastHash {
+		v.fail(CheckChain, idx, e.Type, bulletin.ErrInvalidEntry, "prev hash does not match the hash of entry %d", idx-1)
+		v.setFatal()
+		return false
+	}
+	if e.Time < v.lastTime {
+		v.fail(CheckChain, idx, e.Type, bulletin.ErrInvalidEntry, "time %d is before the time %d of entry %d", e.Time, v.lastTime, idx-1)
+	}
+	v.next++
+	v.lastHash, v.lastTime = e.Hash, e.Time
+	v.stored = append(v.stored, v.tree.Add(e.Hash)...)
+	v.rep.Counts.Entries++
+	if _, ok := v.entryHash[e.Index]; ok {
+		v.entryHash[e.Index] = e.Hash
+	}
+	return true
+}
+
+// ReadHashes implements tlog.HashReader over the stored tree hashes.
+func (v *Verifier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(v.stored)) {
+			return nil, fmt.Errorf("verify: tree hash %d not stored", x)
+		}
+		out[i] = v.stored[x]
+	}
+	return out, nil
+}
+
+// rootAt returns the root of the tree of the first n entries.
+func (v *Verifier) rootAt(n uint64) (bulletin.Hash, error) {
+	if n == v.tree.Size() {
+		return v.tree.Root(), nil
+	}
+	h, err := tlog.TreeHash(int64(n), v)
+	return bulletin.Hash(h), err
+}
+
+// checkpoint checks a signed checkpoint (§8.4, §8.5, §8.8, §12).
+func (v *Verifier) checkpoint(msg []byte) {
+	cp, err := bulletin.OpenCheckpoint(msg, v.header.Election, v.board, v.opts.Witnesses...)
+	if err != nil {
+		v.fail(CheckCheckpoint, -1, "", err, "%v", err)
+		return
+	}
+	v.rep.Counts.Checkpoints++
+	v.rep.Counts.Cosignatures += uint64(len(cp.Witnesses))
+	if cp.Size == 0 || cp.Size > v.next {
+		v.fail(CheckCheckpoint, -1, "", bulletin.ErrCheckpoint, "checkpoint of size %d after %d entries: it must follow the entries it covers", cp.Size, v.next)
+		return
+	}
+	if old, ok := v.cpRoots[cp.Size]; ok && old != cp.Root {
+		v.fail(CheckFork, -1, "", bulletin.ErrFork, "two checkpoints of size %d with different roots: the board signed two histories (evidence: the notes at size %d)\n%s\n%s", cp.Size, cp.Size, v.cpNotes[cp.Size], msg)
+		return
+	}
+	if v.haveCP && cp.Size < v.lastCP {
+		v.fail(CheckCheckpoint, -1, "", bulletin.ErrCheckpoint, "checkpoint of size %d after one of size %d: sizes must not decrease", cp.Size, v.lastCP)
+		return
+	}
+	root, err := v.rootAt(cp.Size)
+	if err != nil {
+		v.fail(CheckRoot, -1, "", err, "computing the root of %d entries: %v", cp.Size, err)
+		return
+	}
+	if root != cp.Root {
+		v.fail(CheckRoot, -1, "", bulletin.ErrProof, "checkpoint of size %d has root %x, the record's first %d entries have root %x: the record contradicts a checkpoint the board signed", cp.Size, cp.Root[:8], cp.Size, root[:8])
+		return
+	}
+	v.cpRoots[cp.Size] = cp.Root
+	v.cpNotes[cp.Size] = cp.Note
+	v.lastCP, v.haveCP = cp.Size, true
+	v.lastWit = len(cp.Witnesses)
+}
+
+// Finish ends the verification: it waits for pending ballot batches, runs
+// the end-of-record checks and returns the report.
+func (v *Verifier) Finish() *Report {
+	if v.pipe != nil {
+		v.pipe.close()
+		v.pipe = nil
+	}
+	v.mu.Lock()
+	fatal := v.fatal
+	v.mu.Unlock()
+	if !fatal && !v.Stopped() {
+		v.line = v.lastLine + 1
+		switch {
+		case v.next == 0:
+			v.fail(CheckLast, -1, "", nil, "the record has no entries")
+		case !v.lastIsCP || !v.haveCP || v.lastCP != v.next:
+			v.fail(CheckLast, -1, "", nil, "the record's last line must be a checkpoint covering all %d entries (truncated record?)", v.next)
+		case v.lastWit < v.opts.WitnessQuorum:
+			v.fail(CheckWitness, -1, "", nil, "the last checkpoint has %d trusted witness cosignatures, %d required", v.lastWit, v.opts.WitnessQuorum)
+		}
+		if v.resultIndex < 0 && !v.opts.Partial && !v.Stopped() {
+			v.fail(CheckComplete, -1, "", nil, "the record ends before the election's tally.result (%s)", v.missing())
+		}
+	}
+	v.rep.Complete = v.resultIndex >= 0
+	v.receipts()
+	sort.SliceStable(v.failures, func(i, j int) bool { return v.failures[i].Line < v.failures[j].Line })
+	v.rep.Failures = v.failures
+	if !v.opts.All && len(v.rep.Failures) > 1 {
+		v.rep.Failures = v.rep.Failures[:1]
+	}
+	if v.rep.Failures == nil {
+		v.rep.Failures = []*Failure{}
+	}
+	if v.rep.Notes == nil {
+		v.rep.Notes = []string{}
+	}
+	v.rep.Valid = len(v.rep.Failures) == 0
+	v.rep.BallotElection = v.election
+	v.rep.Timings.Ceremony = v.ceremonyTime
+	v.rep.Timings.Total = time.Since(v.start)
+	return v.rep
+}
+
+func (v *Verifier) missing() string {
+	switch {
+	case v.setup == nil:
+		return "no setup"
+	case v.manifest == nil:
+		return "no manifest"
+	case !v.cerDone:
+		return "key ceremony not finished"
+	case v.openIndex < 0:
+		return "not opened"
+	case v.closeIndex < 0:
+		return "not closed"
+	}
+	return "no result"
+}
+
+// receipts checks the receipts of Options.Receipts against the record.
+func (v *Verifier) receipts() {
+	for _, rc := range v.opts.Receipts {
+		res := ReceiptResult{Index: rc.Index}
+		cp, err := bulletin.VerifyReceipt(rc, v.board)
+		switch {
+		case err != nil:
+			res.Message = err.Error()
+		case rc.Election != v.header.Election:
+			res.Message = "receipt for another election"
+		case rc.Index >= v.next || cp.Size > v.next:
+			res.Message = fmt.Sprintf("the record has %d entries; the receipt is for entry %d of a tree of %d", v.next, rc.Index, cp.Size)
+		default:
+			root, err := v.rootAt(cp.Size)
+			switch {
+			case err != nil:
+				res.Message = err.Error()
+			case root != cp.Root:
+				res.Message = fmt.Sprintf("%v: the receipt's checkpoint (size %d) is not consistent with the record: the board forked", bulletin.ErrFork, cp.Size)
+			case v.entryHash[rc.Index] != rc.EntryHash:
+				res.Message = "the record's entry at the receipt's index has another hash"
+			default:
+				res.OK = true
+				res.Message = "included in the record"
+				if code, ok := v.ballotTypes[rc.Index]; ok {
+					res.Type = record.TypeBallot
+					res.Tracking = code
+					for _, idx := range v.latest {
+						if idx == rc.Index {
+							res.Counted = true
+						}
+					}
+					if res.Counted {
+						res.Message += "; the ballot is counted"
+					} else {
+						res.Message += "; the ballot was replaced by a later ballot of the same credential"
+					}
+				}
+			}
+		}
+		v.rep.Receipts = append(v.rep.Receipts, res)
+	}
+}
+
+// submissionSeen checks the §8.1 rule that no submission is appended twice.
+func (v *Verifier) submissionSeen(e *bulletin.Entry) bool {
+	k := bulletin.SubmissionKey(e.Type, e.Payload, e.Signer, e.Signature)
+	if first, ok := v.subKeys[k]; ok {
+		v.fail(CheckDuplicate, int64(e.Index), e.Type, nil, "repeats the submission of entry %d byte for byte", first)
+		return true
+	}
+	v.subKeys[k] = e.Index
+	return false
+}
+
+// taggedHash is the hash of e2e/SPEC.md §6.3.
+func taggedHash(tag string, fields ...[]byte) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint32(n[:4], uint32(len(tag)))
+	h.Write(n[:4])
+	h.Write([]byte(tag))
+	for _, f := range fields {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write(f)
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// rollHash is the roll hash of e2e/SPEC.md §11.4.
+func rollHash(election string, creds [][32]byte) [32]byte {
+	h := sha256.New()
+	f := func(label string, v []byte) {
+		var b []byte
+		b = binary.BigEndian.AppendUint32(b, uint32(len(label)))
+		b = append(b, label...)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+		h.Write(b)
+		h.Write(v)
+	}
+	f("tabella", []byte("v1"))
+	f("purpose", []byte("roll"))
+	f("election", []byte(election))
+	f("count", binary.BigEndian.AppendUint64(nil, uint64(len(creds))))
+	for _, c := range creds {
+		f("credential", c[:])
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+var _ = bytes.Equal
+var _ = slices.Contains[[]int]
+
+func (v *Verifier) setFatal() {
+	v.mu.Lock()
+	v.fatal = true
+	v.mu.Unlock()
+}
+
+func (v *Verifier) isFatal() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.fatal
+}
