@@ -41,7 +41,7 @@ type pipeline struct {
 	closed bool
 
 	// owned by the goroutine until done
-	sum    []*group.Point       // A_0, B_0, A_1, B_1, …
+	sum    []*group.Point      // A_0, B_0, A_1, B_1, …
 	vec    map[[32]byte][]byte // credential ↦ encoded vector of its counted ballot
 	decode time.Duration
 	proofs time.Duration
