@@ -206,3 +206,46 @@ func (b *Ballot) checkShape(e *Election) error {
 	}
 	return nil
 }
+
+// BallotSize returns the exact length in bytes of the encoding of every
+// ballot for e: all of a ballot's fields have a fixed size once the manifest
+// is known (e2e/SPEC.md §7.3). A server can reject a request body of any
+// other length before decoding it. It returns 0 if the manifest has a
+// ranked contest.
+func (e *Election) BallotSize() int {
+	m := e.Manifest
+	gb := group.Generator().Bytes()
+	g, _ := group.DecodePoint(gb[:]) // carries its encoding: cheap to encode
+	zero := group.NewScalar(0)
+	proof := func(n int) *zk.Range {
+		p := &zk.Range{A: make([]*group.Point, n), B: make([]*group.Point, n), C: make([]*group.Scalar, n), Z: make([]*group.Scalar, n)}
+		for k := 0; k < n; k++ {
+			p.A[k], p.B[k], p.C[k], p.Z[k] = g, g, zero, zero
+		}
+		return p
+	}
+	b := &Ballot{Body: Body{
+		Version:    Version,
+		ElectionID: m.ElectionID,
+		Credential: g,
+		Contests:   make([]EncryptedContest, len(m.Contests)),
+	}, Signature: &zk.Schnorr{A: g, Z: zero}}
+	for i := range m.Contests {
+		c := &m.Contests[i]
+		if c.Kind == Ranked {
+			return 0
+		}
+		sel := proof(int(c.SelectionLimit()) + 1)
+		lo, hi := c.SumRange()
+		ec := EncryptedContest{ID: c.ID, Selections: make([]Selection, len(c.Options)), SumProof: proof(int(hi-lo) + 1)}
+		for j := range ec.Selections {
+			ec.Selections[j] = Selection{Ciphertext: elgamal.Ciphertext{A: g, B: g}, Proof: sel}
+		}
+		b.Contests[i] = ec
+	}
+	data, err := appendBallot(nil, b)
+	if err != nil {
+		return 0
+	}
+	return len(data)
+}

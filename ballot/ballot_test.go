@@ -613,3 +613,19 @@ func FuzzDecodeBallot(f *testing.F) {
 		}
 	})
 }
+
+func TestBallotSize(t *testing.T) {
+	for _, e := range []*testElection{vectorElection(t), newTestElection(t, oneOfN(10, 5))} {
+		var ch Choices
+		if e.Manifest.ElectionID == "demo-2026" {
+			ch = vectorChoices
+		} else {
+			ch = w2Choices(3)
+		}
+		b, _ := mustEncrypt(t, e, NewCredential(), ch)
+		data, _ := b.Encode()
+		if got := e.BallotSize(); got != len(data) {
+			t.Errorf("%s: BallotSize %d, encoded ballot %d bytes", e.Manifest.ElectionID, got, len(data))
+		}
+	}
+}
