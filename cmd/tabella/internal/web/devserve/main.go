@@ -1,0 +1,54 @@
+// Command devserve runs the web pages against the stand-in service of
+// package browser (a real board, a demo election), for working on the
+// pages without the whole service: go run ./cmd/tabella/internal/web/devserve.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/web"
+	"github.com/tabella-vote/tabella/e2e/browser"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8089", "listen address")
+	flag.Parse()
+	m, err := ballot.DecodeManifest([]byte(browser.DemoManifest))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, jk := elgamal.GenerateKey()
+	e, err := ballot.NewElection(m, jk, [32]byte{1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, v, vkey, err := browser.NoteKeys("board.local")
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, _ := os.MkdirTemp("", "devserve")
+	b, err := board.Open(context.Background(), "sqlite:"+filepath.Join(dir, "b.db"), board.Options{Signer: s, Verifier: v})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var creds []*group.Point
+	for i := 0; i < 3; i++ {
+		c := ballot.NewCredential()
+		creds = append(creds, c.Public())
+		fmt.Printf("credential %d: %s\n", i, c.Secret())
+	}
+	b.Append(context.Background(), m.ElectionID, board.Submission{Type: "election.open", Payload: []byte(`{"election_id":"` + m.ElectionID + `"}`)})
+	f := browser.NewFake(e, b, vkey, creds)
+	log.Printf("serving http://%s/e/%s/", *addr, m.ElectionID)
+	log.Fatal(http.ListenAndServe(*addr, f.Handler(web.Handler())))
+}
