@@ -19,6 +19,7 @@ type Check string
 const (
 	CheckFormat         Check = "record.format"      // record file format (§11.7)
 	CheckBoardKey       Check = "board.key"          // header, pinned and setup board keys (§11.3)
+	CheckEntry          Check = "board.entry"        // entry shape and hash (§8.1, §8.2)
 	CheckChain          Check = "board.chain"        // index, prev, time (§8.2)
 	CheckDuplicate      Check = "board.duplicate"    // repeated submission (§8.1)
 	CheckCheckpoint     Check = "board.checkpoint"   // signature, origin, body, order (§8.4)

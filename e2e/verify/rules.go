@@ -423,8 +423,15 @@ func (v *Verifier) doCeremonyResult(e *bulletin.Entry) {
 		if !posted.JointKey.Equal(want.JointKey) {
 			what = append(what, "joint key differs")
 		}
+		if len(what) == 0 && len(want.VerificationKeys) == len(posted.VerificationKeys) {
+			for k, V := range want.VerificationKeys {
+				if !posted.VerificationKeys[k].Equal(V) {
+					what = append(what, fmt.Sprintf("verification key of trustee %d differs", want.Qualified[k]))
+				}
+			}
+		}
 		if len(what) == 0 {
-			what = append(what, "verification keys or encoding differ")
+			what = append(what, "encoding differs")
 		}
 		fail(CheckCeremonyResult, nil, "posted ceremony result differs from the replay of the board: %s", strings.Join(what, "; "))
 	}

@@ -81,7 +81,7 @@ func Record(ctx context.Context, r io.Reader, opts Options) (*Report, error) {
 		if err != nil {
 			c := CheckFormat
 			if errors.Is(err, bulletin.ErrInvalidEntry) {
-				c = CheckChain
+				c = CheckEntry
 			}
 			v.line = v.lastLine + 1
 			v.fail(c, -1, "", err, "%v", err)

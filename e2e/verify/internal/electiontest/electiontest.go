@@ -112,7 +112,11 @@ type Election struct {
 	ShareIndexes                                            []int
 	Counted                                                 map[int]bool // counted ballot entries
 	Counts                                                  []uint64
-	signer                                                  note.Signer
+	// Aggregate is the homomorphic sum of the counted ballots, Turnout
+	// their number.
+	Aggregate []elgamal.Ciphertext
+	Turnout   uint64
+	signer    note.Signer
 }
 
 // SmallManifest is the three-contest manifest of ballot/testdata (one of n,
@@ -463,6 +467,7 @@ func Build(cfg Config) (*Election, error) {
 			agg[k] = agg[k].Add(v[k])
 		}
 	}
+	e.Aggregate, e.Turnout = agg, uint64(counted)
 	var posted []ceremony.Posted
 	if counted > 0 {
 		n := 0
@@ -711,6 +716,16 @@ func (e *Election) ResignTrustee(i, k int) {
 	s := &e.Subs[i]
 	sig := e.Trustees[k-1].Sign(s.Type, s.Payload)
 	s.Signer, s.Signature = TrusteeSigner(e.Trustees[k-1]), sig[:]
+}
+
+// SetBoardKey replaces the board's key (checkpoints and board-action
+// signatures made after it use the new key).
+func (e *Election) SetBoardKey(priv ed25519.PrivateKey) {
+	s, err := NoteSigner(e.BoardName, priv)
+	if err != nil {
+		panic("electiontest: " + err.Error())
+	}
+	e.BoardPriv, e.signer = priv, s
 }
 
 // Hex is a helper for tests: lowercase hex.
