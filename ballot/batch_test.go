@@ -146,3 +146,22 @@ func TestVerifyBatchMatchesVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBatchManyBad: a third of the ballots are bad, spread over every
+// chunk; the bisection names each of them and no good one.
+func TestVerifyBatchManyBad(t *testing.T) {
+	e := newTestElection(t, oneOfN(1, 2))
+	bs := w1Ballots(t, e, 60)
+	bad := map[int]bool{}
+	for i := 0; i < len(bs); i += 3 {
+		bs[i].Signature = bs[(i+1)%len(bs)].Signature
+		bad[i] = true
+	}
+	for i, err := range VerifyBatch(e.Election, bs) {
+		if bad[i] {
+			wantProofError(t, fmt.Sprintf("ballot %d", i), err, "", -1, ProofSignature)
+		} else if err != nil {
+			t.Errorf("good ballot %d named: %v", i, err)
+		}
+	}
+}

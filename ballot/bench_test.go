@@ -303,3 +303,21 @@ func BenchmarkFloor1000W2(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerify1000W2OneBad is BenchmarkVerify1000W2Batched with one bad
+// ballot (a signature from another ballot) in the set: the cost of naming
+// it by bisection.
+func BenchmarkVerify1000W2OneBad(b *testing.B) {
+	e, good := w2Ballots(b)
+	bs := append([]*Ballot(nil), good...)
+	bad := *bs[len(bs)/2]
+	bad.Signature = bs[0].Signature
+	bs[len(bs)/2] = &bad
+	reportCPU(b, len(bs), func() {
+		for i, err := range VerifyBatch(e.Election, bs) {
+			if (err != nil) != (i == len(bs)/2) {
+				b.Fatalf("ballot %d: %v", i, err)
+			}
+		}
+	})
+}

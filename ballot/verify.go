@@ -92,9 +92,10 @@ const batchChunk = 128
 // Shapes are checked first. The proofs of the remaining ballots are split in
 // chunks of at most 128 ballots; each chunk's equations are combined with
 // random weights into one multi-scalar multiplication ([zk.Batch]), and the
-// chunks run in parallel on GOMAXPROCS goroutines. When a chunk fails, each
-// of its ballots is verified alone, proof by proof, so every bad ballot is
-// named with its failing proof.
+// chunks run in parallel on GOMAXPROCS goroutines. When a chunk fails it is
+// split in halves and each half batch-verified again, down to a few
+// ballots, which are then verified alone, proof by proof, so every bad
+// ballot is named with its failing proof.
 func VerifyBatch(e *Election, ballots []*Ballot) []error {
 	errs := make([]error, len(ballots))
 	var ok []int
@@ -137,21 +138,36 @@ func VerifyBatch(e *Election, ballots []*Ballot) []error {
 	return errs
 }
 
+// bisectLeaf is the chunk size below which a failed batch is resolved by
+// verifying each ballot alone rather than by splitting it further.
+const bisectLeaf = 4
+
 // verifyChunk batch-verifies the ballots at the given indices and writes
-// their errors; each goroutine writes distinct indices of errs.
+// their errors; each goroutine writes distinct indices of errs. When the
+// batch fails it splits the chunk in halves and recurses, so one bad ballot
+// among n costs about 2·log2(n) smaller batches instead of n single checks;
+// chunks of at most bisectLeaf ballots are checked one ballot at a time,
+// proof by proof, which names the failing proof.
 func verifyChunk(e *Election, ballots []*Ballot, chunk []int, errs []error) {
+	if len(chunk) <= bisectLeaf {
+		for _, i := range chunk {
+			errs[i] = verifyOne(e, ballots[i], i)
+		}
+		return
+	}
 	zb := zk.NewBatch()
+	var added []int
 	for _, i := range chunk {
 		if err := addToBatch(zb, e, ballots[i], i); err != nil {
 			errs[i] = err
+			continue
 		}
+		added = append(added, i)
 	}
 	if zb.Verify() {
 		return
 	}
-	for _, i := range chunk {
-		if errs[i] == nil {
-			errs[i] = verifyOne(e, ballots[i], i)
-		}
-	}
+	half := len(added) / 2
+	verifyChunk(e, ballots, added[:half], errs)
+	verifyChunk(e, ballots, added[half:], errs)
 }
