@@ -29,8 +29,10 @@
 // [Encrypt] builds a ballot from plaintext [Choices]; [Verify] checks one
 // ballot; [VerifyBatch] checks many with random linear combinations (one
 // multi-scalar multiplication per chunk, chunks in parallel) and, when a
-// chunk fails, re-checks its ballots one proof at a time so that every bad
-// ballot is named with its failing proof ([ProofError]).
+// chunk fails, bisects it and finally re-checks a few ballots one proof at
+// a time, so that every bad ballot is named with its failing proof
+// ([ProofError]). Every valid ballot of an election has the same length
+// ([Election.BallotSize]), which lets a server reject other sizes unread.
 //
 // # Receipts and the Benaloh challenge
 //
@@ -40,10 +42,18 @@
 // compare with [VerifySpoiled]. A spoiled ballot must never be cast (the
 // service refuses its hash).
 //
+// # Test vectors
+//
+// testdata/ holds the example manifest, a valid ballot, its tracking code
+// and credential, a valid spoiled ballot and must-fail ballots with the
+// expected rejection (e2e/SPEC.md §7.10); `go test -update` regenerates them.
+//
 // # Security notes
 //
 // Ranked contests validate in a manifest but are encrypted and counted by
 // the mixnet; [Encrypt] returns [ErrUnsupported] for them. Nonces and the
 // credential secret are secrets: keep a [Spoiled] ballot away from anything
-// that will be cast, and never log a [Credential.Secret].
+// that will be cast, and never log a [Credential.Secret]. Errors of
+// [Choices.Validate] (and so of [Encrypt]) quote the offending choice for
+// the voter's own client; do not send them to a server or a shared log.
 package ballot
