@@ -162,9 +162,11 @@ func TestMulAddSmallBase(t *testing.T) {
 
 func BenchmarkFixedBaseMulAddSmallBase(b *testing.B) {
 	fb, s := NewFixedBase(BaseMul(RandomScalar())), RandomScalar()
+	start := cpuTime()
 	for b.Loop() {
 		fb.MulAddSmallBase(s, 1, 1)
 	}
+	reportCPU(b, start)
 }
 
 func TestEncodingCache(t *testing.T) {
@@ -208,36 +210,46 @@ func TestEncodingCache(t *testing.T) {
 
 func BenchmarkFixedBaseNew(b *testing.B) {
 	P := BaseMul(RandomScalar())
+	start := cpuTime()
 	for b.Loop() {
 		NewFixedBase(P)
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkFixedBaseMul(b *testing.B) {
 	fb, s := NewFixedBase(BaseMul(RandomScalar())), RandomScalar()
+	start := cpuTime()
 	for b.Loop() {
 		fb.Mul(s)
 	}
+	reportCPU(b, start)
 }
 
 // The same product without a table, for comparison.
 func BenchmarkFixedBaseVsPointMul(b *testing.B) {
 	P, s := BaseMul(RandomScalar()), RandomScalar()
+	start := cpuTime()
 	for b.Loop() {
 		P.Mul(s)
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkFixedBaseMulAddBase(b *testing.B) {
 	fb, s, t := NewFixedBase(BaseMul(RandomScalar())), RandomScalar(), RandomScalar()
+	start := cpuTime()
 	for b.Loop() {
 		fb.MulAddBase(s, t)
 	}
+	reportCPU(b, start)
 }
 
 func BenchmarkFixedBaseVsMulAddBase(b *testing.B) {
 	P, s, t := BaseMul(RandomScalar()), RandomScalar(), RandomScalar()
+	start := cpuTime()
 	for b.Loop() {
 		P.Mul(s).Add(BaseMul(t))
 	}
+	reportCPU(b, start)
 }

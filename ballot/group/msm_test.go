@@ -82,14 +82,18 @@ func BenchmarkVarTimeMSM(b *testing.B) {
 			}
 		}
 		b.Run(fmt.Sprintf("straus/n=%d", n), func(b *testing.B) {
+			start := cpuTime()
 			for b.Loop() {
 				varTimeMSMStraus(ss, ps)
 			}
+			reportCPU(b, start)
 		})
 		b.Run(fmt.Sprintf("pippenger/n=%d", n), func(b *testing.B) {
+			start := cpuTime()
 			for b.Loop() {
 				varTimeMSMPippenger(ss, ps)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
