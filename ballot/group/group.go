@@ -1,5 +1,6 @@
 // Package group is Tabella's prime-order group: ristretto255 (RFC 9496) and
-// its scalar field, behind a small API with strict, canonical encodings.
+// its scalar field, behind a small API with strict, canonical encodings
+// (e2e/SPEC.md §2; hash-to-scalar for challenges, §3).
 //
 // # Encodings
 //

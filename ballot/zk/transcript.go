@@ -7,11 +7,11 @@ import (
 )
 
 // ChallengeDST is the RFC 9380 domain separation tag of every Fiat-Shamir
-// challenge (e2e/SPEC.md §Transcripts).
+// challenge (e2e/SPEC.md §3).
 const ChallengeDST = "tabella-v1-fiat-shamir-challenge"
 
 // A Transcript accumulates the public inputs of a proof for strong
-// Fiat-Shamir (e2e/SPEC.md §Transcripts). Every field is labelled and
+// Fiat-Shamir (e2e/SPEC.md §3). Every field is labelled and
 // length-prefixed:
 //
 //	u32be(len(label)) || label || u64be(len(value)) || value
