@@ -326,7 +326,8 @@ func (p *Point) Equal(q *Point) bool {
 // IsIdentity reports whether p is the identity.
 func (p *Point) IsIdentity() bool {
 	if p.hasEnc {
-		return p.enc == [PointSize]byte{} // the identity encodes as zeros
+		var zero [PointSize]byte // the identity encodes as zeros
+		return subtle.ConstantTimeCompare(p.enc[:], zero[:]) == 1
 	}
 	var z ristretto255.Element
 	z.Zero()
