@@ -407,7 +407,7 @@ func (c *client) checkReceipt(receiptJSON []byte, boardKey string, latest []byte
 	if board == nil {
 		return nil, fmt.Errorf("%w: no board key to check the receipt with", errBadInput)
 	}
-	r, err := bulletin.ParseReceipt(bytes.TrimSpace(receiptJSON))
+	r, err := parseReceipt(receiptJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -461,6 +461,34 @@ func (c *client) checkReceipt(receiptJSON []byte, boardKey string, latest []byte
 		}
 	}
 	return out, nil
+}
+
+// parseReceipt accepts a receipt as the service returns it, as the voter
+// page saves it ({"receipt":…, "tracking_code":…}) or bare (e2e/SPEC.md
+// §8.6). The receipt itself is re-encoded canonically and then decoded
+// strictly; its proofs are what make it trustworthy, not its layout.
+func parseReceipt(data []byte) (*bulletin.Receipt, error) {
+	data = bytes.TrimSpace(data)
+	if len(data) > 2*bulletin.MaxReceiptJSON {
+		return nil, fmt.Errorf("%w: receipt of %d bytes", errBadInput, len(data))
+	}
+	var wrapper struct {
+		Receipt json.RawMessage `json:"receipt"`
+	}
+	if err := json.Unmarshal(data, &wrapper); err != nil {
+		return nil, fmt.Errorf("%w: receipt is not JSON: %v", errBadInput, err)
+	}
+	if len(wrapper.Receipt) > 0 {
+		data = wrapper.Receipt
+	}
+	var r bulletin.Receipt
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%w: receipt: %v", errBadInput, err)
+	}
+	if r.Inclusion == nil {
+		return nil, fmt.Errorf("%w: receipt has no inclusion proof", errBadInput)
+	}
+	return bulletin.ParseReceipt(bulletin.MarshalReceipt(&r))
 }
 
 // parseBoardKey parses the board's note verifier key (e2e/SPEC.md §8.4).

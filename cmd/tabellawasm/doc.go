@@ -23,7 +23,8 @@
 //   - spoil(handle): the Benaloh check (§7.9): the submission of the
 //     spoiled ballot and the verified choices it opens to; the encryption
 //     is forgotten, so it can never be cast.
-//   - discard(handle), verifySpoiled(spoiled), trackingCode(ballot).
+//   - discard(handle), verifySpoiled(spoiled), trackingCode(ballot),
+//     parseTrackingCode(text).
 //   - checkReceipt(receipt, boardKey, latestCheckpoint, consistencyProof,
 //     entry): the receipt's checkpoint and inclusion proof (§8.6), the
 //     consistency of the latest checkpoint with it (§8.3) and the entry's

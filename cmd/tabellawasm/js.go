@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"syscall/js"
+
+	"github.com/tabella-vote/tabella/ballot"
 )
 
 // main registers globalThis.tabella and then blocks forever: the page calls
@@ -28,12 +30,17 @@ func main() {
 			code, err := trackingCodeOf(arg(a, 0))
 			return map[string]string{"tracking_code": code}, err
 		}),
+		"parseTrackingCode": wrap(func(a []js.Value) (any, error) {
+			code, err := ballot.ParseTrackingCode(string(arg(a, 0)))
+			return map[string]string{"tracking_code": string(code)}, err
+		}),
 		"checkReceipt": wrap(func(a []js.Value) (any, error) {
 			return c.checkReceipt(arg(a, 0), string(arg(a, 1)), arg(a, 2), arg(a, 3), arg(a, 4))
 		}),
 		"observe": wrap(func(a []js.Value) (any, error) {
 			return map[string]bool{"ok": true}, c.observe(string(arg(a, 0)), string(arg(a, 1)))
 		}),
+		"observeFeed":       wrap(func(a []js.Value) (any, error) { return c.observeFeed(arg(a, 0)) }),
 		"observeEntry":      wrap(func(a []js.Value) (any, error) { return c.observeEntry(arg(a, 0)) }),
 		"observeCheckpoint": wrap(func(a []js.Value) (any, error) { return c.observeCheckpoint(arg(a, 0)) }),
 	}

@@ -40,6 +40,8 @@ type ObservedEntry struct {
 	Choices      map[string][]uint64 `json:"choices,omitempty"`
 	SpoilError   string              `json:"spoil_error,omitempty"`
 	Payload      string              `json:"payload,omitempty"` // UTF-8 text of small non-ballot payloads
+	// Credential is the voter's public key of a ballot, hex.
+	Credential string `json:"credential,omitempty"`
 }
 
 // ObservedCheckpoint describes a verified checkpoint for the page.
@@ -64,6 +66,31 @@ func (c *client) observe(election, boardKey string) error {
 	return nil
 }
 
+// FeedItem is what observeFeed returns: exactly one of the two is set.
+type FeedItem struct {
+	Entry      *ObservedEntry      `json:"entry,omitempty"`
+	Checkpoint *ObservedCheckpoint `json:"checkpoint,omitempty"`
+}
+
+// observeFeed checks one websocket message of the feed (e2e/SPEC.md §8.7),
+// an entry or a checkpoint, exactly as received.
+func (c *client) observeFeed(msg []byte) (*FeedItem, error) {
+	o := c.obs
+	if o == nil {
+		return nil, fmt.Errorf("%w: not observing a board", errBadInput)
+	}
+	m, err := bulletin.ParseFeedMessage(o.election, msg)
+	if err != nil {
+		return nil, err
+	}
+	if m.Entry != nil {
+		e, err := c.addEntry(m.Entry)
+		return &FeedItem{Entry: e}, err
+	}
+	cp, err := c.observeCheckpoint([]byte(m.Checkpoint))
+	return &FeedItem{Checkpoint: cp}, err
+}
+
 // observeEntry checks the next entry of the feed and describes it.
 func (c *client) observeEntry(entryJSON []byte) (*ObservedEntry, error) {
 	o := c.obs
@@ -74,6 +101,11 @@ func (c *client) observeEntry(entryJSON []byte) (*ObservedEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.addEntry(e)
+}
+
+func (c *client) addEntry(e *bulletin.Entry) (*ObservedEntry, error) {
+	o := c.obs
 	if err := o.chain.Add(e); err != nil {
 		return nil, err
 	}

@@ -218,6 +218,7 @@
   $("step-ballot").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("ballot-error").replaceChildren();
+    $("cred-error").replaceChildren();
     if (!credentialOK()) return;
     const p = problems();
     if (p.length) {
@@ -277,10 +278,8 @@
       published = e;
     }
     renderSpoiled(checked, sp, published);
-    if (published !== true && ["not_on_roll", "closed", "not_open"].includes(published.code)) {
-      setFormLocked(false);
-      $("step-review").hidden = true;
-      updateButton();
+    if (published !== true && !published.retryable) {
+      refused(published);
       return;
     }
     try {
@@ -305,7 +304,13 @@
     if (published === true) showMsg(status, "ok", "Published on the board", `Anyone can now open this checked encryption and see what it contained.`);
     else if (published === "publishing") showMsg(status, "info", "Publishing the check…", "");
     else if (published === "retrying") showMsg(status, "warn", "Network trouble: retrying…", "");
-    else showError(status, published, info.manifest ? { opens: manifest.schedule.opens } : {});
+    else showError(status, published, { opens: manifest.schedule.opens }, published && published.retryable ? el("div", { class: "actions" }, el("button", {
+      type: "button", class: "btn btn-secondary", text: "Retry publishing the check",
+      onclick: async () => {
+        renderSpoiled(checked, sp, "publishing");
+        try { await T.postEntry(id, sp.submission); renderSpoiled(checked, sp, true); } catch (e) { renderSpoiled(checked, sp, e); }
+      },
+    })) : null);
     body.replaceChildren(
       allSame ? el("div", { class: "msg msg-ok" }, el("div", {}, el("strong", { text: "The encryption contained exactly what you chose." }), el("p", { text: `Tracking code ${checked.tracking_code}. The browser opened it with its secret randomness and checked every proof.` })))
         : el("div", { class: "msg msg-bad", role: "alert" }, el("div", {}, el("strong", { text: "The encryption did NOT contain what you chose." }), el("p", { text: "Do not cast a ballot from this device. Report this to the election officials, with the tracking code " + checked.tracking_code + "." }))),
@@ -339,22 +344,36 @@
     try {
       receiptText = await T.postEntry(id, sub, (n) => showMsg($("cast-status"), "warn", "Network trouble: retrying…", `Attempt ${n + 1}. Retrying is safe: the board never records the same ballot twice.`));
     } catch (e) {
-      const retry = e.retryable ? el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: "Retry", onclick: () => submitCast(sub) })) : null;
-      showError($("cast-status"), e, { opens: manifest.schedule.opens }, retry);
-      if (!e.retryable) {
-        // The server refused: this encryption is finished. Let the voter
-        // start again (a new encryption) after fixing the cause.
-        casting = false;
-        current = null;
-        setFormLocked(false);
-        updateButton();
-        if (e.code === "not_on_roll") { $("credential").setAttribute("aria-invalid", "true"); }
+      if (e.retryable) {
+        showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: "Retry", onclick: () => submitCast(sub) })));
+        $("cast-status").querySelector("button").focus();
+        return;
       }
-      const btn = $("cast-status").querySelector("button");
-      if (btn) btn.focus();
+      // The server refused: this encryption is finished. Let the voter
+      // start again (a new encryption) after fixing the cause.
+      casting = false;
+      current = null;
+      refused(e);
       return;
     }
     showReceipt(receiptText);
+  }
+
+  // refused shows a refusal where the voter can act on it and unlocks
+  // the form: a credential problem at the credential, others at the ballot.
+  function refused(e) {
+    $("step-review").hidden = true;
+    setFormLocked(false);
+    updateButton();
+    if (e.code === "not_on_roll") {
+      $("credential").setAttribute("aria-invalid", "true");
+      showError($("cred-error"), e, {});
+      $("credential").focus();
+    } else {
+      showError($("ballot-error"), e, { opens: manifest.schedule.opens });
+      $("ballot-error").scrollIntoView({ block: "center" });
+      $("encrypt").focus();
+    }
   }
 
   function showReceipt(text) {
@@ -365,6 +384,7 @@
     $("step-cred").hidden = true;
     $("step-ballot").hidden = true;
     $("receipt-panel").hidden = false;
+    window.scrollTo(0, 0);
     const checks = $("receipt-checks");
     const li = (cls, text) => el("li", { class: cls, text });
     try {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,6 +50,10 @@ func main() {
 	}
 	b.Append(context.Background(), m.ElectionID, board.Submission{Type: "election.open", Payload: []byte(`{"election_id":"` + m.ElectionID + `"}`)})
 	f := browser.NewFake(e, b, vkey, creds)
-	log.Printf("serving http://%s/e/%s/", *addr, m.ElectionID)
-	log.Fatal(http.ListenAndServe(*addr, f.Handler(web.Handler())))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("serving http://%s/e/%s/\n", ln.Addr(), m.ElectionID)
+	log.Fatal(http.Serve(ln, f.Handler(web.Handler())))
 }

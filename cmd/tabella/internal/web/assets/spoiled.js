@@ -1,0 +1,86 @@
+// The checked-ballots page: every spoiled ballot on the board (Benaloh
+// challenge, e2e/SPEC.md §7.9), opened and verified in the browser.
+"use strict";
+
+(() => {
+  const { el, api, call, showMsg, showError } = T;
+  const $ = (id) => document.getElementById(id);
+  const id = T.electionId();
+  let manifest = null;
+  const found = new Map(); // tracking code → {index, time, choices} or {index, error}
+  let scanned = null;
+
+  T.initNav("spoiled");
+
+  if (location.hash.length > 1) $("code").value = decodeURIComponent(location.hash.slice(1));
+
+  async function scan() {
+    await T.loadWasm();
+    const info = await api(`/v1/elections/${id}`);
+    manifest = T.manifestOf(info);
+    call("loadElection", JSON.stringify(info));
+    $("title").textContent = `Checked ballots · ${manifest.title}`;
+    for (let start = 0; start < 1000000; start += 1000) {
+      const page = await api(`/v1/elections/${id}/entries?start=${start}&end=${start + 1000}`);
+      for (const e of page.entries) {
+        if (e.type !== "ballot.spoiled") continue;
+        try {
+          const o = call("verifySpoiled", e.payload);
+          found.set(o.tracking_code, { index: e.index, time: e.time, choices: o.choices });
+        } catch (err) {
+          found.set(`entry #${e.index}`, { index: e.index, time: e.time, error: err.message });
+        }
+      }
+      if (page.entries.length < 1000) break;
+    }
+    renderAll();
+  }
+
+  function openedTable(choices) {
+    return el("table", { class: "compare" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Question" }), el("th", { scope: "col", text: "The encryption contained" }))),
+      el("tbody", {}, manifest.contests.map((c) => el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: T.describeContest(c, choices[c.id]) })))));
+  }
+
+  function renderAll() {
+    const box = $("all");
+    if (!found.size) { box.replaceChildren(el("p", { class: "hint", text: "No voter has checked an encryption yet." })); return; }
+    box.replaceChildren(el("table", { class: "entries" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Tracking code" }), el("th", { scope: "col", text: "Entry" }), el("th", { scope: "col", text: "Opened" }))),
+      el("tbody", {}, [...found].map(([code, f]) => el("tr", {},
+        el("td", { class: "mono" }, f.error ? code : el("a", { href: `#${code}`, text: code, onclick: () => { $("code").value = code; lookup(); } })),
+        el("td", { text: `#${f.index}` }),
+        el("td", {}, f.error ? el("span", { class: "cross", text: "✕ does not verify" }) : el("span", { class: "tick", text: "✓ verified" }))))))); 
+  }
+
+  async function lookup() {
+    $("lookup-msg").replaceChildren();
+    let code;
+    try {
+      code = call("parseTrackingCode", $("code").value).tracking_code;
+    } catch (e) {
+      if (!globalThis.tabella) return;
+      $("code").setAttribute("aria-invalid", "true");
+      showMsg($("lookup-msg"), "bad", "This is not a valid tracking code", "Tracking codes have 16 characters in four groups, like 7QKD-2M9X-H0RT-VW5C. A typo was detected.");
+      $("code").focus();
+      return;
+    }
+    $("code").removeAttribute("aria-invalid");
+    $("code").value = code;
+    if (scanned) await scanned;
+    const f = found.get(code);
+    if (!f) {
+      showMsg($("lookup-msg"), "warn", "No checked encryption with this tracking code", "It may not be published yet (reload in a moment), or it was cast rather than checked: a cast ballot stays secret.");
+      return;
+    }
+    $("found").hidden = false;
+    showMsg($("found-body"), "ok", `Checked encryption ${code}`, `Published as board entry #${f.index} on ${T.fmtTime(f.time)}. This browser verified its proofs and that its revealed randomness reproduces every ciphertext.`);
+    $("found-body").append(openedTable(f.choices),
+      el("p", { class: "hint" }, "Compare this with what you picked. To check again with the command-line tool: ", el("code", { text: `tabella verify --spoiled ${code}` }), "."));
+    $("found-h").focus();
+  }
+
+  $("lookup").addEventListener("submit", (ev) => { ev.preventDefault(); lookup(); });
+  scanned = scan().catch((e) => showError($("all"), e));
+  if ($("code").value) scanned.then(lookup);
+})();

@@ -1,0 +1,306 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/tabella-vote/tabella/ballot"
+	tb "github.com/tabella-vote/tabella/e2e/browser"
+)
+
+// shots is where the browser tests save screenshots: $TABELLA_SCREENSHOTS
+// or a temporary folder, logged so a person can look at them.
+func shots(t *testing.T) string {
+	if d := os.Getenv("TABELLA_SCREENSHOTS"); d != "" {
+		os.MkdirAll(d, 0o755)
+		return d
+	}
+	d := t.TempDir()
+	return d
+}
+
+// goBuild builds a package of this module into dir and returns the binary.
+func goBuild(t *testing.T, pkg, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// devServer runs the pages against the stand-in voter API
+// (cmd/tabella/internal/web/devserve) and returns its base URL, the
+// election id and the roll's credentials.
+func devServer(t *testing.T) (base, id string, creds []string) {
+	t.Helper()
+	bin := goBuild(t, "./cmd/tabella/internal/web/devserve", t.TempDir())
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	re := regexp.MustCompile(`^serving (http://[^/]+)/e/([^/]+)/`)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "credential ") {
+			creds = append(creds, line[strings.Index(line, ": ")+2:])
+		}
+		if m := re.FindStringSubmatch(line); m != nil {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return m[1], m[2], creds
+		}
+	}
+	t.Fatal("devserve did not start")
+	return
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %q: %v", js, err)
+	}
+	return v
+}
+
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	return eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
+}
+
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	if err := tb.Screenshot(ctx, dir, name); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+}
+
+// waitJS waits until the JavaScript expression is true.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// waitText waits until the element's text contains want.
+func waitText(t *testing.T, ctx context.Context, id, want string) {
+	t.Helper()
+	waitJS(t, ctx, fmt.Sprintf("%q in #%s", want, id), fmt.Sprintf(`(document.getElementById(%q)?.textContent || "").includes(%q)`, id, want))
+}
+
+// click clicks the element with the given id.
+func click(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	do(t, ctx, "click #"+id, chromedp.Click(chromedp.ID(id)))
+}
+
+// setSelect sets a <select> the way a person does, firing "change".
+func setSelect(t *testing.T, ctx context.Context, id, value string) {
+	t.Helper()
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, id, value))
+}
+
+// castResult is what the voter flow saw.
+type castResult struct {
+	tracking, spoiledCode string
+	encryptMillis         float64
+}
+
+// voteFlow drives the voter page: pick (checking that the form enforces
+// the limits), check one encryption, cast a fresh one, download the
+// receipt and check it on the receipt page.
+func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) castResult {
+	t.Helper()
+	var res castResult
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: "allow", DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	// The credential arrives in the fragment and is removed from the URL.
+	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/#"+cred), chromedp.WaitEnabled(chromedp.ID("encrypt")))
+	if h := eval[string](t, ctx, `location.hash`); h != "" {
+		t.Fatalf("the credential stayed in the URL fragment: %q", h)
+	}
+	if v := eval[string](t, ctx, `document.getElementById("credential").value`); v != cred {
+		t.Fatalf("credential field %q, want the fragment's", v)
+	}
+	shot(t, ctx, dir, "1-vote")
+
+	// Encrypting an incomplete ballot names the contest.
+	click(t, ctx, "encrypt")
+	waitText(t, ctx, "ballot-error", "Mayor")
+
+	// Mayor: one of n, by keyboard: focus the first radio, arrow down.
+	do(t, ctx, "pick a mayor by keyboard", chromedp.Focus(chromedp.ID("opt-mayor-0")), chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.ArrowDown))
+	if got := eval[bool](t, ctx, `document.getElementById("opt-mayor-1").checked && !document.getElementById("opt-mayor-0").checked`); !got {
+		t.Fatal("arrow key did not move the mayor choice to the second option")
+	}
+	// Council: approval, at most 2: after two picks the others are disabled.
+	click(t, ctx, "opt-council-0")
+	click(t, ctx, "opt-council-2")
+	if !eval[bool](t, ctx, `document.getElementById("opt-council-1").disabled && document.getElementById("opt-council-3").disabled && !document.getElementById("opt-council-0").disabled`) {
+		t.Fatal("the approval contest does not stop a third pick")
+	}
+	waitText(t, ctx, "count-council", "2 of 2")
+	// Parks: scores 0..5, total at most 8: with 5 on one, at most 3 on the other.
+	setSelect(t, ctx, "opt-parks-0", "5")
+	if !eval[bool](t, ctx, `(() => { const o = document.getElementById("opt-parks-1").options; return o[3].disabled === false && o[4].disabled && o[5].disabled; })()`) {
+		t.Fatal("the score contest does not cap the second score at the remaining total")
+	}
+	setSelect(t, ctx, "opt-parks-1", "3")
+	waitText(t, ctx, "count-parks", "8 of 8")
+	shot(t, ctx, dir, "2-picked")
+
+	// Encrypt: the tracking code appears.
+	click(t, ctx, "encrypt")
+	waitJS(t, ctx, "the review step", `!document.getElementById("step-review").hidden && document.getElementById("tracking").textContent.length === 19`)
+	first := text(t, ctx, "tracking")
+	res.encryptMillis = eval[float64](t, ctx, `Number(document.body.dataset.encryptMs)`)
+	shot(t, ctx, dir, "3-review")
+
+	// Check this encryption: it is published, opened, and a fresh one made.
+	click(t, ctx, "check")
+	waitText(t, ctx, "spoiled-body", "Published on the board")
+	waitText(t, ctx, "spoiled-body", "exactly what you chose")
+	second := text(t, ctx, "tracking")
+	if second == first || len(second) != 19 {
+		t.Fatalf("after the check the tracking code is %q (checked %q): no fresh encryption", second, first)
+	}
+	if !strings.Contains(text(t, ctx, "fresh-note"), first) {
+		t.Fatal("the page does not say the checked encryption can never be cast")
+	}
+	if !strings.Contains(text(t, ctx, "spoiled-body"), "tabella verify") {
+		t.Fatal("the page does not say how to confirm the check independently")
+	}
+	res.spoiledCode = first
+	shot(t, ctx, dir, "4-checked")
+
+	// Cast the fresh encryption.
+	click(t, ctx, "cast")
+	waitJS(t, ctx, "the receipt", `!document.getElementById("receipt-panel").hidden && document.getElementById("receipt-checks").textContent.includes("entry #")`)
+	if got := text(t, ctx, "receipt-code"); got != second {
+		t.Fatalf("receipt tracking code %q, cast %q", got, second)
+	}
+	if strings.Contains(text(t, ctx, "receipt-checks"), "did not verify") {
+		t.Fatalf("receipt: %s", text(t, ctx, "receipt-checks"))
+	}
+	res.tracking = second
+	shot(t, ctx, dir, "5-receipt")
+
+	// Download the receipt.
+	click(t, ctx, "download")
+	var file string
+	for i := 0; i < 100 && file == ""; i++ {
+		time.Sleep(100 * time.Millisecond)
+		m, _ := filepath.Glob(filepath.Join(downloads, "tabella-receipt-*.json"))
+		if len(m) == 1 {
+			file = m[0]
+		}
+	}
+	if file == "" {
+		t.Fatal("the receipt was not downloaded")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved struct {
+		Election     string          `json:"election"`
+		TrackingCode string          `json:"tracking_code"`
+		Receipt      json.RawMessage `json:"receipt"`
+	}
+	if err := json.Unmarshal(data, &saved); err != nil || saved.TrackingCode != second || saved.Election != id {
+		t.Fatalf("downloaded receipt: %v %+v", err, saved)
+	}
+
+	// Check it on the receipt page, from the file.
+	do(t, ctx, "open the receipt page", chromedp.Navigate(base+"/e/"+id+"/receipt"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}))
+	waitJS(t, ctx, "the file to load", `document.getElementById("paste").value.includes("inclusion")`)
+	click(t, ctx, "check")
+	waitText(t, ctx, "verdict", "on the board")
+	checks := text(t, ctx, "checks")
+	for _, want := range []string{"signed by the election board", "inclusion proof", "consistency proof", second} {
+		if !strings.Contains(checks, want) {
+			t.Fatalf("receipt check does not say %q:\n%s", want, checks)
+		}
+	}
+	shot(t, ctx, dir, "6-receipt-check")
+
+	// Anyone can open the checked encryption on another device.
+	do(t, ctx, "open the checked ballots page", chromedp.Navigate(base+"/e/"+id+"/spoiled#"+first))
+	waitText(t, ctx, "found-body", first)
+	if !strings.Contains(text(t, ctx, "found-body"), "Bob Okafor") {
+		t.Fatalf("the checked encryption does not open to the picks: %s", text(t, ctx, "found-body"))
+	}
+	shot(t, ctx, dir, "7-spoiled")
+	return res
+}
+
+// wrongCredential: a typo is caught in the browser; a well-formed
+// credential that is not on the roll gets the server's answer, explained.
+func wrongCredential(t *testing.T, ctx context.Context, base, id, notOnRoll, dir string) {
+	t.Helper()
+	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/"), chromedp.WaitEnabled(chromedp.ID("encrypt")))
+	typo := []byte(notOnRoll)
+	typo[6] = map[bool]byte{true: '2', false: '3'}[typo[6] == '3']
+	do(t, ctx, "type a credential with a typo", chromedp.SendKeys(chromedp.ID("credential"), string(typo)))
+	click(t, ctx, "opt-mayor-0")
+	click(t, ctx, "encrypt")
+	waitText(t, ctx, "cred-error", "not a valid credential")
+	if eval[string](t, ctx, `document.activeElement.id`) != "credential" {
+		t.Fatal("focus did not move to the credential field")
+	}
+	do(t, ctx, "fix the credential", chromedp.SetValue(chromedp.ID("credential"), notOnRoll))
+	click(t, ctx, "encrypt")
+	waitJS(t, ctx, "the review step", `!document.getElementById("step-review").hidden`)
+	click(t, ctx, "cast")
+	waitText(t, ctx, "cred-error", "not on the voter roll")
+	if eval[string](t, ctx, `document.activeElement.id`) != "credential" {
+		t.Fatal("after the refusal, focus is not on the credential")
+	}
+	shot(t, ctx, dir, "8-not-on-roll")
+}
+
+func TestBrowserDev(t *testing.T) {
+	base, id, creds := devServer(t)
+	dir := shots(t)
+	t.Logf("screenshots in %s", dir)
+	ctx := tb.Chromium(t, 1200, 900)
+	res := voteFlow(t, ctx, base, id, creds[0], dir)
+	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
+	wrongCredential(t, ctx, base, id, ballot.NewCredential().Secret(), dir)
+}
