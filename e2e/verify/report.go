@@ -162,6 +162,9 @@ type Report struct {
 	// Election is the election the ballots were verified against, once
 	// the ceremony's outcome is known (for spoiled-ballot checks).
 	BallotElection *ballot.Election `json:"-"`
+	// SpoiledBallots maps the ballot hash of every spoiled ballot on the
+	// board to its entry.
+	SpoiledBallots map[[32]byte]uint64 `json:"-"`
 }
 
 // Err returns the first failure, or nil if the record is valid.

@@ -380,6 +380,8 @@ func (v *Verifier) Finish() *Report {
 		switch {
 		case v.next == 0:
 			v.fail(CheckLast, -1, "", nil, "the record has no entries")
+		case v.opts.Partial && (!v.lastIsCP || !v.haveCP || v.lastCP != v.next):
+			v.note("%d entries after the last checkpoint are not yet covered by a signed checkpoint", v.next-v.lastCP)
 		case !v.lastIsCP || !v.haveCP || v.lastCP != v.next:
 			v.fail(CheckLast, -1, "", nil, "the record's last line must be a checkpoint covering all %d entries (truncated record?)", v.next)
 		case v.lastWit < v.opts.WitnessQuorum:
@@ -404,6 +406,7 @@ func (v *Verifier) Finish() *Report {
 	}
 	v.rep.Valid = len(v.rep.Failures) == 0
 	v.rep.BallotElection = v.election
+	v.rep.SpoiledBallots = v.spoiled
 	v.rep.Timings.Ceremony = v.ceremonyTime
 	v.rep.Timings.Total = time.Since(v.start)
 	return v.rep

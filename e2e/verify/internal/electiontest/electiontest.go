@@ -718,6 +718,9 @@ func (e *Election) ResignTrustee(i, k int) {
 	s.Signer, s.Signature = TrusteeSigner(e.Trustees[k-1]), sig[:]
 }
 
+// NoteSigner returns the board's checkpoint signer.
+func (e *Election) NoteSigner() note.Signer { return e.signer }
+
 // SetBoardKey replaces the board's key (checkpoints and board-action
 // signatures made after it use the new key).
 func (e *Election) SetBoardKey(priv ed25519.PrivateKey) {
