@@ -3,7 +3,6 @@ package ceremony
 import (
 	"context"
 	"errors"
-	"testing"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot/group"
@@ -16,18 +15,29 @@ const testRound = time.Minute
 
 // harness runs a ceremony in memory with a fake clock.
 type harness struct {
-	t     testing.TB
+	t     tester
 	clock *FakeClock
 	board *MemBoard
 	p     *Params
 	ids   []*trustee.Identity
 	ts    []*Trustee // ts[i-1] is trustee i
 	errs  map[int]error
+	// lenient: a qualified trustee may lack its share (it missed the
+	// complaint round while holding a bad share), so checkKey does not
+	// require t holders.
+	lenient bool
 }
 
 var identityCache []*trustee.Identity
 
-func testIdentities(tb testing.TB, n int) []*trustee.Identity {
+// tester is what the harness needs of *testing.T, *testing.B, *testing.F
+// and *rapid.T.
+type tester interface {
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func testIdentities(tb tester, n int) []*trustee.Identity {
 	for len(identityCache) < n {
 		id, err := trustee.Generate("")
 		if err != nil {
@@ -38,8 +48,7 @@ func testIdentities(tb testing.TB, n int) []*trustee.Identity {
 	return identityCache[:n]
 }
 
-func newHarness(tb testing.TB, t, n int) *harness {
-	tb.Helper()
+func newHarness(tb tester, t, n int) *harness {
 	ids := testIdentities(tb, n)
 	pubs := make([]trustee.Public, n)
 	for i, id := range ids {
@@ -80,7 +89,6 @@ func (h *harness) state() *State {
 // posts nothing. It returns the final public state; errors of individual
 // trustees are in h.errs.
 func (h *harness) run(online func(i, round int) bool) *State {
-	h.t.Helper()
 	ctx := context.Background()
 	for range 200 {
 		before := len(h.board.Messages())
@@ -121,7 +129,6 @@ func (h *harness) run(online func(i, round int) bool) *State {
 // t and of the last t qualified trustees both interpolate to the discrete
 // log of the joint key.
 func (h *harness) checkKey(st *State) {
-	h.t.Helper()
 	if !st.Done() {
 		h.t.Fatalf("ceremony failed: %v", st.Err)
 	}
@@ -145,6 +152,9 @@ func (h *harness) checkKey(st *State) {
 	}
 	tt := h.p.Threshold
 	if len(held) < tt {
+		if h.lenient {
+			return
+		}
 		h.t.Fatalf("only %d trustees hold shares", len(held))
 	}
 	for _, set := range [][]*KeyShare{held[:tt], held[len(held)-tt:]} {
