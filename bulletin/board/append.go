@@ -24,6 +24,27 @@ type result struct {
 	err      error
 }
 
+// rejected returns the AdmitError of one request, or nil if the admission
+// hook rejected none of its submissions.
+func rejected(r *request, rej map[bulletin.Hash]error) error {
+	if rej == nil {
+		return nil
+	}
+	var errs []error
+	for j, k := range r.keys {
+		if err, ok := rej[k]; ok {
+			if errs == nil {
+				errs = make([]error, len(r.keys))
+			}
+			errs[j] = err
+		}
+	}
+	if errs == nil {
+		return nil
+	}
+	return &AdmitError{Errs: errs}
+}
+
 // An appender is the single goroutine per election and process that
 // batches concurrent appends into one transaction (group commit).
 type appender struct {
@@ -134,7 +155,7 @@ func (b *Board) runAppender(a *appender) {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-		receipts, err := b.commit(ctx, a.election, batch)
+		receipts, rej, err := b.commit(ctx, a.election, batch)
 		cancel()
 		if err == nil {
 			b.broadcast(a.election)
@@ -144,18 +165,20 @@ func (b *Board) runAppender(a *appender) {
 			if err != nil {
 				r.resp <- result{err: err}
 			} else {
-				r.resp <- result{receipts: receipts[i]}
+				r.resp <- result{receipts: receipts[i], err: rejected(r, rej)}
 			}
 		}
 	}
 }
 
 // commit appends a batch in one store transaction and returns the receipts
-// per request.
-func (b *Board) commit(ctx context.Context, election string, batch []*request) ([][]*bulletin.Receipt, error) {
+// per request (nil for a submission the admission hook rejected) and the
+// rejections by submission key.
+func (b *Board) commit(ctx context.Context, election string, batch []*request) ([][]*bulletin.Receipt, map[bulletin.Hash]error, error) {
 	var out [][]*bulletin.Receipt
+	var rej map[bulletin.Hash]error
 	err := b.st.Update(ctx, election, func(tx store.Tx) error {
-		out = nil
+		out, rej = nil, nil
 		h := tx.Head()
 		var keys []bulletin.Hash
 		for _, r := range batch {
@@ -165,17 +188,31 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 		if err != nil {
 			return fmt.Errorf("board: %s: %w", election, err)
 		}
-		// Assign indexes: known submissions keep their first entry; new
-		// ones are chained after the head in arrival order.
 		now := b.opts.Now().UnixMilli()
 		t := max(now, h.Time)
+		// Admission: the head is locked, nothing is assigned yet.
+		known := make(map[bulletin.Hash]struct{}, len(found))
+		for k := range found {
+			known[k] = struct{}{}
+		}
+		if rej, err = b.admit(ctx, election, &admitView{b: b, election: election, size: h.Size, time: t}, batch, known); err != nil {
+			return err
+		}
+		// Assign indexes: known submissions keep their first entry; new
+		// ones are chained after the head in arrival order.
 		next, last := h.Size, h.Last
 		var rows []store.Row
 		loc := make([][]store.Found, len(batch))
+		live := 0
 		for i, r := range batch {
 			loc[i] = make([]store.Found, len(r.subs))
 			for j, s := range r.subs {
 				k := r.keys[j]
+				if _, no := rej[k]; no {
+					loc[i][j] = store.Found{Index: noIndex}
+					continue
+				}
+				live++
 				if f, ok := found[k]; ok {
 					loc[i][j] = f
 					continue
@@ -189,6 +226,14 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 				last = e.Hash
 				next++
 			}
+		}
+		if live == 0 {
+			// Every submission was rejected: nothing to write or prove.
+			out = make([][]*bulletin.Receipt, len(batch))
+			for i, l := range loc {
+				out[i] = make([]*bulletin.Receipt, len(l))
+			}
+			return nil
 		}
 		ov := &overlay{ctx: ctx, tx: tx, m: map[int64]tlog.Hash{}}
 		var cpNote []byte
@@ -232,6 +277,9 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 		rec := &recorder{}
 		for _, l := range loc {
 			for _, f := range l {
+				if f.Index == noIndex {
+					continue
+				}
 				if _, err := tlog.ProveRecord(int64(next), int64(f.Index), rec); err != nil {
 					return fmt.Errorf("board: %s: proof for entry %d: %w", election, f.Index, err)
 				}
@@ -244,6 +292,9 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 		for i, l := range loc {
 			out[i] = make([]*bulletin.Receipt, len(l))
 			for j, f := range l {
+				if f.Index == noIndex {
+					continue
+				}
 				p, err := tlog.ProveRecord(int64(next), int64(f.Index), ov)
 				if err != nil {
 					return fmt.Errorf("board: %s: proof for entry %d: %w", election, f.Index, err)
@@ -254,10 +305,13 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, rej, nil
 }
+
+// noIndex marks a rejected submission in commit's index assignment.
+const noIndex = ^uint64(0)
 
 // frontier returns the stored-hash indexes of the complete subtrees that
 // make up a tree of n leaves: all an append needs from the old tree.

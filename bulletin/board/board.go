@@ -80,6 +80,9 @@ type Options struct {
 	// PollInterval is how often websocket feeds look for entries appended
 	// by other processes; default 1 s.
 	PollInterval time.Duration
+	// Admit, if set, decides inside each append transaction which new
+	// submissions may be appended (see [AdmitFunc]).
+	Admit AdmitFunc
 }
 
 // A Submission is what a client asks the board to append. The board does

@@ -49,24 +49,49 @@ func (b *Board) Check(ctx context.Context, election string) error {
 	ch := bulletin.Chain{Election: election}
 	var tree bulletin.Tree
 	var rootAtCP bulletin.Hash
-	for start := uint64(0); start < h.Size; start += checkChunk {
-		end := min(start+checkChunk, h.Size)
-		rows, err := b.st.Entries(ctx, election, start, end)
-		if err != nil {
-			return corrupt(election, err)
+	// Read the next chunk while this one is hashed (two cores).
+	type chunk struct {
+		start, end uint64
+		rows       []bulletin.Entry
+		stored     []tlog.Hash
+		err        error
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan chunk, 1)
+	go func() {
+		defer close(chunks)
+		for start := uint64(0); start < h.Size; start += checkChunk {
+			c := chunk{start: start, end: min(start+checkChunk, h.Size)}
+			c.rows, c.err = b.st.Entries(cctx, election, c.start, c.end)
+			if c.err == nil {
+				c.stored, c.err = b.st.HashRange(cctx, election, tlog.StoredHashIndex(0, int64(c.start)), tlog.StoredHashCount(int64(c.end)))
+				if c.err != nil {
+					c.err = fmt.Errorf("tree hashes of entries %d..%d: %w", c.start, c.end-1, c.err)
+				}
+			}
+			select {
+			case chunks <- c:
+			case <-cctx.Done():
+				return
+			}
+			if c.err != nil {
+				return
+			}
 		}
-		stored, err := b.st.HashRange(ctx, election, tlog.StoredHashIndex(0, int64(start)), tlog.StoredHashCount(int64(end)))
-		if err != nil {
-			return corrupt(election, fmt.Errorf("tree hashes of entries %d..%d: %w", start, end-1, err))
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return corrupt(election, c.err)
 		}
 		k := 0
-		for i := range rows {
-			e := &rows[i]
+		for i := range c.rows {
+			e := &c.rows[i]
 			if err := ch.Add(e); err != nil {
 				return corrupt(election, err)
 			}
 			for _, x := range tree.Add(e.Hash) {
-				if k >= len(stored) || stored[k] != x {
+				if k >= len(c.stored) || c.stored[k] != x {
 					return fmt.Errorf("%w: %s: stored tree hash for entry %d does not match", ErrCorrupt, election, e.Index)
 				}
 				k++
@@ -75,12 +100,15 @@ func (b *Board) Check(ctx context.Context, election string) error {
 				rootAtCP = tree.Root()
 			}
 		}
-		if ch.Next != end {
+		if ch.Next != c.end {
 			return fmt.Errorf("%w: %s: entry %d is missing", ErrCorrupt, election, ch.Next)
 		}
 		if b.opts.Progress != nil {
-			b.opts.Progress(election, end, h.Size)
+			b.opts.Progress(election, c.end, h.Size)
 		}
+	}
+	if ch.Next != h.Size {
+		return fmt.Errorf("%w: %s: entry %d is missing", ErrCorrupt, election, ch.Next)
 	}
 	if ch.Last != h.Last || (h.Size > 0 && ch.LastTime != h.Time) {
 		return fmt.Errorf("%w: %s: log head does not match entry %d", ErrCorrupt, election, int64(h.Size)-1)
