@@ -59,6 +59,10 @@ type appender struct {
 // first entry, against the current checkpoint. Concurrent calls are batched
 // into one store transaction and one checkpoint.
 //
+// With an admission hook ([Options.Admit]), a submission it rejects is not
+// appended: Append returns nil at its position in the receipts and an
+// [*AdmitError] naming it; the call's other submissions are appended.
+//
 // If ctx ends while the batch is being committed, Append returns ctx's error
 // but the entries may still be appended; a retry returns their receipts.
 func (b *Board) Append(ctx context.Context, election string, subs ...Submission) ([]*bulletin.Receipt, error) {
