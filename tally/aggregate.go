@@ -134,10 +134,35 @@ type Cast struct {
 	Credential [32]byte  // encoding of the voter's credential public key
 }
 
-// CountedBallots returns, in increasing order, the board entries of the
-// ballots that count (e2e/SPEC.md §10.1): among the ballots cast at a time
-// t with opens ≤ t < closes, the one with the highest entry index for each
-// credential. casts must be in board order.
+// CountedBetween returns, in increasing order, the board entries of the
+// ballots that count under the record's rule (e2e/SPEC.md §10.1, §11.6):
+// among the ballots whose entry index lies strictly between the
+// election.open entry (open) and the election.close entry (close), the one
+// with the highest index for each credential. The order of casts does not
+// matter. Spoiled ballots must not be passed in.
+func CountedBetween(casts iter.Seq[Cast], open, close uint64) []uint64 {
+	latest := map[[32]byte]uint64{}
+	for c := range casts {
+		if c.Entry <= open || c.Entry >= close {
+			continue
+		}
+		if prev, ok := latest[c.Credential]; !ok || c.Entry > prev {
+			latest[c.Credential] = c.Entry
+		}
+	}
+	out := make([]uint64, 0, len(latest))
+	for _, e := range latest {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CountedBallots is the time-based form of [CountedBetween] for boards
+// without open and close entries: among the ballots cast at a time t with
+// opens ≤ t < closes, the one with the highest entry index for each
+// credential. The election record counts by index ([CountedBetween]); use
+// this only where no election.open and election.close entries exist.
 func CountedBallots(casts iter.Seq[Cast], opens, closes time.Time) []uint64 {
 	latest := map[[32]byte]uint64{}
 	for c := range casts {

@@ -8,8 +8,9 @@
 //
 // Exponential ElGamal ciphertexts add, so the encrypted count of every
 // (contest, option) is the sum of that selection's ciphertexts over the
-// counted ballots: the latest ballot of each credential cast while the
-// election was open ([CountedBallots]). [Aggregate] streams ballots, turns
+// counted ballots: the latest ballot of each credential among the ballot
+// entries between the election.open and election.close entries
+// ([CountedBetween]). [Aggregate] streams ballots, turns
 // each into its vector of ciphertexts in manifest order ([Layout]) and sums
 // them in parallel on every core. Each trustee recomputes the aggregate
 // itself from the board before it decrypts; it never takes the server's.
