@@ -57,6 +57,7 @@ type Trustee struct {
 	next  uint64     // next board index to read
 	share *KeyShare
 	state *State
+	memo  *Memo
 
 	faults faults
 }
@@ -71,7 +72,7 @@ func NewTrustee(id *trustee.Identity, p *Params, start time.Time) (*Trustee, err
 	if i == 0 {
 		return nil, ErrNotTrustee
 	}
-	return &Trustee{id: id, p: p, start: start, index: i, hash: p.Hash()}, nil
+	return &Trustee{id: id, p: p, start: start, index: i, hash: p.Hash(), memo: NewMemo()}, nil
 }
 
 // Index returns the trustee's 1-based index in the ceremony.
@@ -96,7 +97,7 @@ func (t *Trustee) read(ctx context.Context, b Board) (*State, error) {
 			t.cache = append(t.cache, m) // other entries (ballots, roll) are not kept
 		}
 	}
-	t.state = Replay(t.p, t.start, t.cache, now)
+	t.state = ReplayMemo(t.p, t.start, t.cache, now, t.memo)
 	return t.state, nil
 }
 

@@ -100,6 +100,7 @@ type State struct {
 	accusers   map[int][]int            // accused dealer ↦ complainers (in time, increasing)
 	revealed   map[[2]int]*group.Scalar // (dealer, recipient) ↦ share revealed in a valid answer
 	polyCommit map[int][]*group.Point   // valid commitments by dealer
+	memo       *Memo
 }
 
 func (s *State) note(trustee int, entry int64, format string, args ...any) {
@@ -120,7 +121,11 @@ func (s *State) disqualify(trustee int, entry int64, format string, args ...any)
 // fails on bad messages: it records them in Notes and disqualifies the
 // trustees at fault. p must have passed [Params.Check].
 func Replay(p *Params, start time.Time, msgs []Posted, now time.Time) *State {
-	s := &State{
+	return ReplayMemo(p, start, msgs, now, nil)
+}
+
+func newState(p *Params, memo *Memo) *State {
+	return &State{
 		Params:       p,
 		Hash:         p.Hash(),
 		Disqualified: map[int]string{},
@@ -131,7 +136,35 @@ func Replay(p *Params, start time.Time, msgs []Posted, now time.Time) *State {
 		accusers:     map[int][]int{},
 		revealed:     map[[2]int]*group.Scalar{},
 		polyCommit:   map[int][]*group.Point{},
+		memo:         memo,
 	}
+}
+
+// A Memo caches, across replays of one board, the decoding, signature
+// check and proof verification of each ceremony entry, so that a trustee
+// that replays the board at every step does not redo them. Entries are
+// keyed by index and re-processed if their bytes differ. A Memo is not safe
+// for concurrent use.
+type Memo struct{ m map[uint64]*memoEntry }
+
+type memoEntry struct {
+	typ     string
+	payload []byte
+	sig     [SignatureSize]byte
+	msg     any
+	err     error
+	sigOK   bool
+	pokErr  error
+	pokDone bool
+}
+
+// NewMemo returns an empty memo.
+func NewMemo() *Memo { return &Memo{m: map[uint64]*memoEntry{}} }
+
+// ReplayMemo is [Replay] with a memo of work done in earlier replays of the
+// same board (nil: no memo).
+func ReplayMemo(p *Params, start time.Time, msgs []Posted, now time.Time, memo *Memo) *State {
+	s := newState(p, memo)
 	for i := range msgs {
 		s.ingest(&msgs[i])
 	}
@@ -139,38 +172,76 @@ func Replay(p *Params, start time.Time, msgs []Posted, now time.Time) *State {
 	return s
 }
 
+func decodeAny(typ string, payload []byte, p *Params) (any, error) {
+	switch typ {
+	case TypeCommitments:
+		return DecodeCommitments(payload, p)
+	case TypeShares:
+		return DecodeShares(payload, p)
+	case TypeComplaints:
+		return DecodeComplaints(payload, p)
+	case TypeAnswer:
+		return DecodeAnswer(payload, p)
+	}
+	return nil, nil
+}
+
+// entry returns the memo entry of m, fresh if m is new or changed.
+func (s *State) entry(m *Posted) *memoEntry {
+	if s.memo != nil {
+		if e, ok := s.memo.m[m.Index]; ok && e.typ == m.Type && e.sig == m.Signature && string(e.payload) == string(m.Payload) {
+			return e
+		}
+	}
+	e := &memoEntry{typ: m.Type, payload: m.Payload, sig: m.Signature}
+	e.msg, e.err = decodeAny(m.Type, m.Payload, s.Params)
+	if e.err == nil {
+		var trustee int
+		var ceremony Hash
+		switch c := e.msg.(type) {
+		case *Commitments:
+			trustee, ceremony = c.Trustee, c.Ceremony
+		case *Shares:
+			trustee, ceremony = c.Trustee, c.Ceremony
+		case *Complaints:
+			trustee, ceremony = c.Trustee, c.Ceremony
+		case *Answer:
+			trustee, ceremony = c.Trustee, c.Ceremony
+		}
+		e.sigOK = ceremony == s.Hash && s.Params.Trustees[trustee-1].Verify(m.Type, m.Payload, m.Signature) == nil
+	}
+	if s.memo != nil {
+		s.memo.m[m.Index] = e
+	}
+	return e
+}
+
 // ingest decodes one message, checks its ceremony and signature, and keeps
 // the first one of each type from each trustee.
 func (s *State) ingest(m *Posted) {
-	p := s.Params
-	e := int64(m.Index)
-	var (
-		trustee  int
-		ceremony Hash
-	)
 	switch m.Type {
-	case TypeCommitments:
-		c, err := DecodeCommitments(m.Payload, p)
-		if err != nil {
-			s.note(0, e, "%v", err)
+	case TypeCommitments, TypeShares, TypeComplaints, TypeAnswer:
+	default:
+		return
+	}
+	e := int64(m.Index)
+	me := s.entry(m)
+	if me.err != nil {
+		s.note(0, e, "%v", me.err)
+		return
+	}
+	switch c := me.msg.(type) {
+	case *Commitments:
+		if !s.accept(m, me, c.Trustee, c.Ceremony) {
 			return
 		}
-		trustee, ceremony = c.Trustee, c.Ceremony
-		if !s.accept(m, trustee, ceremony) {
+		if _, dup := s.commitments[c.Trustee]; dup {
+			s.note(c.Trustee, e, "second commitments message ignored")
 			return
 		}
-		if _, dup := s.commitments[trustee]; dup {
-			s.note(trustee, e, "second commitments message ignored")
-			return
-		}
-		s.commitments[trustee] = received[Commitments]{c, m.Index, m.Time}
-	case TypeShares:
-		c, err := DecodeShares(m.Payload, p)
-		if err != nil {
-			s.note(0, e, "%v", err)
-			return
-		}
-		if !s.accept(m, c.Trustee, c.Ceremony) {
+		s.commitments[c.Trustee] = received[Commitments]{c, m.Index, m.Time}
+	case *Shares:
+		if !s.accept(m, me, c.Trustee, c.Ceremony) {
 			return
 		}
 		if _, dup := s.shares[c.Trustee]; dup {
@@ -178,13 +249,8 @@ func (s *State) ingest(m *Posted) {
 			return
 		}
 		s.shares[c.Trustee] = received[Shares]{c, m.Index, m.Time}
-	case TypeComplaints:
-		c, err := DecodeComplaints(m.Payload, p)
-		if err != nil {
-			s.note(0, e, "%v", err)
-			return
-		}
-		if !s.accept(m, c.Trustee, c.Ceremony) {
+	case *Complaints:
+		if !s.accept(m, me, c.Trustee, c.Ceremony) {
 			return
 		}
 		if _, dup := s.complaints[c.Trustee]; dup {
@@ -192,13 +258,8 @@ func (s *State) ingest(m *Posted) {
 			return
 		}
 		s.complaints[c.Trustee] = received[Complaints]{c, m.Index, m.Time}
-	case TypeAnswer:
-		c, err := DecodeAnswer(m.Payload, p)
-		if err != nil {
-			s.note(0, e, "%v", err)
-			return
-		}
-		if !s.accept(m, c.Trustee, c.Ceremony) {
+	case *Answer:
+		if !s.accept(m, me, c.Trustee, c.Ceremony) {
 			return
 		}
 		if _, dup := s.answers[c.Trustee]; dup {
@@ -211,12 +272,12 @@ func (s *State) ingest(m *Posted) {
 
 // accept checks that a decoded message belongs to this ceremony and carries
 // its trustee's signature.
-func (s *State) accept(m *Posted, trustee int, ceremony Hash) bool {
+func (s *State) accept(m *Posted, me *memoEntry, trustee int, ceremony Hash) bool {
 	if ceremony != s.Hash {
 		s.note(0, int64(m.Index), "%s message for another ceremony ignored", m.Type)
 		return false
 	}
-	if err := s.Params.Trustees[trustee-1].Verify(m.Type, m.Payload, m.Signature); err != nil {
+	if !me.sigOK {
 		s.note(0, int64(m.Index), "%s message claiming trustee %d has an invalid signature; ignored", m.Type, trustee)
 		return false
 	}
@@ -292,7 +353,7 @@ func (s *State) run(start, now time.Time) {
 			}
 			continue
 		}
-		if err := s.verifyCommitments(s.commitments[i].msg); err != nil {
+		if err := s.verifyCommitmentsMemo(s.commitments[i]); err != nil {
 			s.disqualify(i, int64(s.commitments[i].entry), "%v", err)
 			continue
 		}
@@ -410,6 +471,20 @@ func (s *State) qualifiedSoFar() []int {
 		}
 	}
 	return q
+}
+
+func (s *State) verifyCommitmentsMemo(r received[Commitments]) error {
+	if s.memo == nil {
+		return s.verifyCommitments(r.msg)
+	}
+	e, ok := s.memo.m[r.entry]
+	if !ok || e.msg != any(r.msg) {
+		return s.verifyCommitments(r.msg)
+	}
+	if !e.pokDone {
+		e.pokErr, e.pokDone = s.verifyCommitments(r.msg), true
+	}
+	return e.pokErr
 }
 
 // verifyCommitments checks the proofs of knowledge of a commitments message,

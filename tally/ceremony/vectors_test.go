@@ -74,6 +74,21 @@ func (v *Vector) Replay() (*Params, *State, error) {
 	return p, Replay(p, time.UnixMilli(v.Start).UTC(), msgs, time.UnixMilli(v.End).UTC()), nil
 }
 
+// h0 returns the vector's entries as board messages.
+func h0(t *testing.T, v *Vector) []Posted {
+	var msgs []Posted
+	for _, e := range v.Entries {
+		m := Posted{Index: e.Index, Time: time.UnixMilli(e.Time).UTC(), Type: e.Type, Payload: []byte(e.Payload)}
+		sig, err := hex.DecodeString(e.Signature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(m.Signature[:], sig)
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
 var vectorScenarios = []struct {
 	file, desc string
 	t, n       int
@@ -121,6 +136,16 @@ func TestVectors(t *testing.T) {
 			}
 			if st.Round != RoundFinished {
 				t.Fatalf("not finished: round %d", st.Round)
+			}
+			// A memoised replay, cold and warm, agrees with the plain one.
+			memo := NewMemo()
+			p, _, _ := v.Replay()
+			msgs := h0(t, &v)
+			for range 2 {
+				sm := ReplayMemo(p, time.UnixMilli(v.Start).UTC(), msgs, time.UnixMilli(v.End).UTC(), memo)
+				if fmt.Sprint(sm.Result(), sm.Disqualified, sm.Err) != fmt.Sprint(st.Result(), st.Disqualified, st.Err) {
+					t.Fatal("memoised replay differs")
+				}
 			}
 			if v.Result == "" {
 				if st.Err == nil {
