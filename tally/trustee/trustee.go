@@ -38,7 +38,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 
 	"filippo.io/age"
@@ -277,7 +276,7 @@ func OpenKeyFile(data []byte, passphrase string) (*Identity, error) {
 	r, err := age.Decrypt(bytes.NewReader(data), ident)
 	if err != nil {
 		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) || strings.Contains(err.Error(), "incorrect") {
+		if errors.As(err, &nm) {
 			return nil, ErrPassphrase
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadKeyFile, err)
