@@ -107,6 +107,16 @@ func (b *Board) Append(ctx context.Context, election string, subs ...Submission)
 		return r.receipts, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-b.done:
+		// Closing: the appenders finish their current batch and fail the
+		// queued ones; a request queued after that gets ErrClosed here.
+		b.wg.Wait()
+		select {
+		case r := <-req.resp:
+			return r.receipts, r.err
+		default:
+			return nil, ErrClosed
+		}
 	}
 }
 

@@ -316,3 +316,32 @@ func TestOpenRejectsWrongKey(t *testing.T) {
 	_ = bytes.MinRead
 	_ = fmt.Sprint
 }
+
+func TestCloseFailsPendingAppends(t *testing.T) {
+	k := newKeys(t, testBoardName)
+	b, err := tryOpen("sqlite:"+t.TempDir()+"/b.db", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	results := make(chan error, 64)
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.Append(context.Background(), "e", sub(i))
+			results <- err
+		}()
+	}
+	b.Close()
+	wg.Wait() // no append may hang
+	close(results)
+	for err := range results {
+		if err != nil && !errors.Is(err, ErrClosed) {
+			t.Fatalf("append during close: %v", err)
+		}
+	}
+	if _, err := b.Append(context.Background(), "e", sub(100)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append after close: %v", err)
+	}
+}
