@@ -381,9 +381,10 @@ func Build(cfg Config) (*Election, error) {
 		voter, k int
 		spoil    bool
 		payload  []byte
-		ballot   *ballot.Ballot
+		vec      []elgamal.Ciphertext // the ballot's ciphertexts in layout order
 		idx      int
 	}
+	layout := tally.LayoutOf(&m)
 	var casts []cast
 	for i := range cfg.Spoils {
 		casts = append(casts, cast{voter: i % cfg.Voters, k: 1, spoil: true})
@@ -402,7 +403,6 @@ func Build(cfg Config) (*Election, error) {
 			errs[i] = err
 			return
 		}
-		c.ballot = bal
 		if c.spoil {
 			s, err := ballot.Spoil(bal, op)
 			if err == nil {
@@ -412,6 +412,9 @@ func Build(cfg Config) (*Election, error) {
 			return
 		}
 		c.payload, errs[i] = bal.Encode()
+		if errs[i] == nil {
+			c.vec, errs[i] = layout.Vector(bal)
+		}
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -443,7 +446,6 @@ func Build(cfg Config) (*Election, error) {
 	b.tick(time.Minute)
 
 	// Tally.
-	layout := tally.LayoutOf(&m)
 	agg := make([]elgamal.Ciphertext, layout.Width())
 	for k := range agg {
 		agg[k] = elgamal.Zero()
@@ -459,12 +461,8 @@ func Build(cfg Config) (*Election, error) {
 		}
 		e.Counted[idx] = true
 		counted++
-		v, err := layout.Vector(c.ballot)
-		if err != nil {
-			return nil, err
-		}
 		for k := range agg {
-			agg[k] = agg[k].Add(v[k])
+			agg[k] = agg[k].Add(c.vec[k])
 		}
 	}
 	e.Aggregate, e.Turnout = agg, uint64(counted)
@@ -621,7 +619,7 @@ func (e *Election) Rebuild() error {
 	}
 	for i, s := range e.Subs {
 		en := &bulletin.Entry{Index: uint64(i), Type: s.Type, Time: s.Time, Prev: prev,
-			Payload: bytes.Clone(s.Payload), Signer: bytes.Clone(s.Signer), Signature: bytes.Clone(s.Signature)}
+			Payload: s.Payload, Signer: s.Signer, Signature: s.Signature}
 		if en.Payload == nil {
 			en.Payload = bulletin.Bytes{}
 		}
