@@ -31,6 +31,9 @@ type AdmitView interface {
 	// Size is the number of entries committed before this batch; the
 	// admitted submissions get indexes Size, Size+1, … in order.
 	Size() uint64
+	// Last is the entry hash of entry Size()-1 (zero for an empty log):
+	// the prev of the first admitted entry.
+	Last() bulletin.Hash
 	// Time is the board time, in unix milliseconds, that every entry of
 	// this batch will carry.
 	Time() int64
@@ -79,11 +82,15 @@ type admitView struct {
 	b        *Board
 	election string
 	size     uint64
+	last     bulletin.Hash
 	time     int64
 }
 
 func (v *admitView) Size() uint64 { return v.size }
 func (v *admitView) Time() int64  { return v.time }
+
+// Last returns the hash of the last committed entry.
+func (v *admitView) Last() bulletin.Hash { return v.last }
 
 // Entries reads through the store rather than the transaction: the head
 // is locked by the transaction, so the committed log is exactly the
@@ -132,4 +139,13 @@ func (b *Board) admit(ctx context.Context, election string, view AdmitView, batc
 		}
 	}
 	return out, nil
+}
+
+// Elections lists the elections (logs) that have at least one entry.
+func (b *Board) Elections(ctx context.Context) ([]string, error) {
+	ls, err := b.st.Logs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("board: listing elections: %w", err)
+	}
+	return ls, nil
 }

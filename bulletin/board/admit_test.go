@@ -162,6 +162,14 @@ func TestAdmitViewTime(t *testing.T) {
 	b := openBoard(t, "sqlite:"+t.TempDir()+"/b.db", newKeys(t, testBoardName), func(o *Options) {
 		o.Admit = func(ctx context.Context, election string, v AdmitView, subs []Submission) []error {
 			seen = v.Time()
+			if v.Size() > 0 {
+				es, err := v.Entries(ctx, v.Size()-1, v.Size())
+				if err != nil || len(es) != 1 || es[0].Hash != v.Last() {
+					t.Errorf("view: last hash does not match entry %d: %v", v.Size()-1, err)
+				}
+			} else if v.Last() != (bulletin.Hash{}) {
+				t.Error("view: empty log with a last hash")
+			}
 			return nil
 		}
 	})
@@ -172,5 +180,9 @@ func TestAdmitViewTime(t *testing.T) {
 	}
 	if e.Time != seen {
 		t.Fatalf("entry time %d, hook saw %d", e.Time, seen)
+	}
+	ls, err := b.Elections(ctx)
+	if err != nil || len(ls) != 1 || ls[0] != "e" {
+		t.Fatalf("Elections: %v %v", ls, err)
 	}
 }

@@ -209,7 +209,7 @@ func (b *Board) commit(ctx context.Context, election string, batch []*request) (
 		for k := range found {
 			known[k] = struct{}{}
 		}
-		if rej, err = b.admit(ctx, election, &admitView{b: b, election: election, size: h.Size, time: t}, batch, known); err != nil {
+		if rej, err = b.admit(ctx, election, &admitView{b: b, election: election, size: h.Size, last: h.Last, time: t}, batch, known); err != nil {
 			return err
 		}
 		// Assign indexes: known submissions keep their first entry; new
