@@ -31,6 +31,18 @@ func TestCeremonySizes(t *testing.T) {
 	}
 }
 
+func TestKeySharePrintsNoSecret(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	h.run(nil)
+	ks := h.ts[0].KeyShare()
+	secret := ks.Secret.Bytes()
+	for _, s := range []string{fmt.Sprint(ks), fmt.Sprintf("%v %+v %#v", ks, ks, ks)} {
+		if strings.Contains(s, fmt.Sprintf("%x", secret[:])) || !strings.Contains(s, "redacted") {
+			t.Fatalf("key share printed as %q", s)
+		}
+	}
+}
+
 func TestInconsistentShareDisqualified(t *testing.T) {
 	for _, mode := range []string{"wrong answer", "no answer"} {
 		t.Run(mode, func(t *testing.T) {

@@ -356,3 +356,13 @@ func (t *Trustee) Run(ctx context.Context, b Board, clock Clock, poll time.Durat
 		}
 	}
 }
+
+// String describes ks without its secret, so that printing a KeyShare by
+// mistake leaks nothing.
+func (ks *KeyShare) String() string {
+	v := ks.Verification.Bytes()
+	return fmt.Sprintf("ceremony.KeyShare(trustee %d, verification key %x…, secret redacted)", ks.Trustee, v[:8])
+}
+
+// GoString is [KeyShare.String], for %#v.
+func (ks *KeyShare) GoString() string { return ks.String() }

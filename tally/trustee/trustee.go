@@ -404,3 +404,13 @@ func (id *Identity) Open(info []byte, enc [EncSize]byte, ct []byte) ([]byte, err
 
 // Name returns the trustee's display name.
 func (id *Identity) Name() string { return id.name }
+
+// String describes id without its secrets, so that printing an Identity by
+// mistake leaks nothing.
+func (id *Identity) String() string {
+	pub := id.Public()
+	return fmt.Sprintf("trustee.Identity(%q, signing key %x…, secrets redacted)", id.name, pub.SigningKey[:8])
+}
+
+// GoString is [Identity.String], for %#v.
+func (id *Identity) GoString() string { return id.String() }

@@ -3,6 +3,7 @@ package trustee
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,17 @@ func TestKeyFileRoundTrip(t *testing.T) {
 	}
 	if _, err := OpenKeyFile(make([]byte, MaxKeyFileSize+1), "x"); !errors.Is(err, ErrBadKeyFile) {
 		t.Fatalf("oversized key file: got %v", err)
+	}
+}
+
+func TestIdentityPrintsNoSecret(t *testing.T) {
+	id, _ := Generate("Eve")
+	seed := fmt.Sprintf("%x", id.signing.Seed())
+	hk := fmt.Sprintf("%x", id.hpkeRaw[:])
+	for _, s := range []string{fmt.Sprint(id), fmt.Sprintf("%v %+v %#v %s", id, id, id, id)} {
+		if strings.Contains(s, seed) || strings.Contains(s, hk) || !strings.Contains(s, "redacted") {
+			t.Fatalf("identity printed as %q", s)
+		}
 	}
 }
 
