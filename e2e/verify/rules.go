@@ -146,26 +146,26 @@ func (v *Verifier) entry(e *bulletin.Entry) {
 		}
 		v.doCeremonyResult(e)
 	case record.TypeOpen:
+		v.openIndex = idx
 		switch {
 		case !v.sealed:
 			fail(CheckOrder, nil, "%s before %s", typ, record.TypeRollSeal)
 		case !v.cerDone:
 			fail(CheckOrder, nil, "%s before %s", typ, record.TypeCeremonyEnd)
+		default:
+			if _, err := record.DecodePhase(e.Payload, v.header.Election); err != nil {
+				fail(CheckPhase, err, "%v", err)
+			}
 		}
-		if _, err := record.DecodePhase(e.Payload, v.header.Election); err != nil {
-			fail(CheckPhase, err, "%v", err)
-		}
-		v.openIndex = idx
 	case record.TypeClose:
-		if v.openIndex < 0 {
-			fail(CheckOrder, nil, "%s before %s", typ, record.TypeOpen)
-		}
-		if _, err := record.DecodePhase(e.Payload, v.header.Election); err != nil {
-			fail(CheckPhase, err, "%v", err)
-		}
 		v.closeIndex = idx
 		if v.pipe != nil {
 			v.pipe.close()
+		}
+		if v.openIndex < 0 {
+			fail(CheckOrder, nil, "%s before %s", typ, record.TypeOpen)
+		} else if _, err := record.DecodePhase(e.Payload, v.header.Election); err != nil {
+			fail(CheckPhase, err, "%v", err)
 		}
 	case record.TypeBallot, record.TypeSpoiled:
 		switch {
