@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/e2e/record"
+)
+
+// Sentinel errors. Every rejection wraps exactly one of them, with detail
+// naming what failed; [ErrorCode] maps them to the stable codes of the API.
+var (
+	ErrMalformed     = errors.New("service: malformed")
+	ErrTooLarge      = errors.New("service: too large")
+	ErrWrongElection = errors.New("service: wrong election")
+	ErrNotOpen       = errors.New("service: not open")
+	ErrClosed        = errors.New("service: closed")
+	ErrNotOnRoll     = errors.New("service: credential not on the roll")
+	ErrBadSignature  = errors.New("service: bad signature")
+	ErrBadProof      = errors.New("service: bad proof")
+	ErrSpoiled       = errors.New("service: spoiled ballot")
+	ErrConflict      = errors.New("service: conflicts with the board")
+	ErrForbidden     = errors.New("service: signer not allowed")
+	ErrRateLimited   = errors.New("service: rate limited")
+	ErrNotFound      = errors.New("service: not found")
+	ErrUnavailable   = errors.New("service: unavailable")
+)
+
+// Stable error codes of the write API (e2e/SPEC.md §11.8).
+const (
+	CodeMalformed     = "malformed"
+	CodeTooLarge      = "too_large"
+	CodeWrongElection = "wrong_election"
+	CodeNotOpen       = "not_open"
+	CodeClosed        = "closed"
+	CodeNotOnRoll     = "not_on_roll"
+	CodeBadSignature  = "bad_signature"
+	CodeBadProof      = "bad_proof"
+	CodeSpoiled       = "spoiled"
+	CodeConflict      = "conflict"
+	CodeForbidden     = "forbidden"
+	CodeRateLimited   = "rate_limited"
+	CodeNotFound      = "not_found"
+	CodeUnavailable   = "unavailable"
+	CodeInternal      = "internal"
+)
+
+var codes = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{ErrMalformed, CodeMalformed, http.StatusBadRequest},
+	{ErrTooLarge, CodeTooLarge, http.StatusRequestEntityTooLarge},
+	{ErrWrongElection, CodeWrongElection, http.StatusBadRequest},
+	{ErrNotOpen, CodeNotOpen, http.StatusForbidden},
+	{ErrClosed, CodeClosed, http.StatusForbidden},
+	{ErrNotOnRoll, CodeNotOnRoll, http.StatusForbidden},
+	{ErrBadSignature, CodeBadSignature, http.StatusForbidden},
+	{ErrBadProof, CodeBadProof, http.StatusBadRequest},
+	{ErrSpoiled, CodeSpoiled, http.StatusConflict},
+	{ErrConflict, CodeConflict, http.StatusConflict},
+	{ErrForbidden, CodeForbidden, http.StatusForbidden},
+	{ErrRateLimited, CodeRateLimited, http.StatusTooManyRequests},
+	{ErrNotFound, CodeNotFound, http.StatusNotFound},
+	{ErrUnavailable, CodeUnavailable, http.StatusServiceUnavailable},
+}
+
+// ErrorCode maps an error to its stable code and HTTP status: the one place
+// where that happens. Errors of the layers below are classified too.
+func ErrorCode(err error) (code string, status int) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe), errors.Is(err, board.ErrTooLarge):
+		return CodeTooLarge, http.StatusRequestEntityTooLarge
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, board.ErrClosed):
+		return CodeUnavailable, http.StatusServiceUnavailable
+	case errors.Is(err, board.ErrBadRequest):
+		return CodeMalformed, http.StatusBadRequest
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code, c.status
+		}
+	}
+	return CodeInternal, http.StatusInternalServerError
+}
+
+// classifyBallot maps an error of ballot.Verify to a service sentinel.
+func classifyBallot(err error) error {
+	var pe *ballot.ProofError
+	switch {
+	case errors.As(err, &pe) && pe.Proof == ballot.ProofSignature:
+		return ErrBadSignature
+	case errors.As(err, &pe), errors.Is(err, ballot.ErrInvalidBallot):
+		return ErrBadProof
+	case errors.Is(err, ballot.ErrWrongElection):
+		return ErrWrongElection
+	case errors.Is(err, ballot.ErrSpoiledMismatch):
+		return ErrBadProof
+	}
+	return ErrMalformed
+}
+
+// classifyRecord maps an error of e2e/record to a service sentinel.
+func classifyRecord(err error) error {
+	if errors.Is(err, record.ErrSignature) {
+		return ErrBadSignature
+	}
+	return ErrMalformed
+}

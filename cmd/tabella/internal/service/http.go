@@ -1,0 +1,285 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally/coord"
+)
+
+// Paths of the service's own API (e2e/SPEC.md §11.8).
+const (
+	PathSubmit    = "/v1/elections/{id}/entries"
+	PathElection  = "/v1/elections/{id}"
+	PathElections = "/v1/elections"
+	PathHealth    = "/healthz"
+)
+
+// MaxSubmissionJSON bounds the body of a submission: a payload of at most
+// bulletin.MaxPayloadSize bytes in hex, the signer and signature in hex,
+// and the JSON around them.
+const MaxSubmissionJSON = 2*bulletin.MaxPayloadSize + 2*bulletin.MaxSignerSize + 2*bulletin.MaxSignatureSize + 256
+
+// SubmissionJSON is the body of POST /v1/elections/{id}/entries: canonical
+// JSON with exactly these members, in this order.
+type SubmissionJSON struct {
+	Type      string         `json:"type"`
+	Payload   bulletin.Bytes `json:"payload"`
+	Signer    bulletin.Bytes `json:"signer"`
+	Signature bulletin.Bytes `json:"signature"`
+}
+
+// DecodeSubmission decodes a submission body strictly (canonical JSON, no
+// unknown or duplicate members, lowercase hex, at most MaxSubmissionJSON
+// bytes).
+func DecodeSubmission(data []byte) (*Submission, error) {
+	var j SubmissionJSON
+	if err := canon.Unmarshal(data, &j, MaxSubmissionJSON); err != nil {
+		return nil, fmt.Errorf("%w: submission: %w", ErrMalformed, err)
+	}
+	if !bulletin.ValidType(j.Type) {
+		return nil, fmt.Errorf("%w: submission: malformed type", ErrMalformed)
+	}
+	return &Submission{Type: j.Type, Payload: j.Payload, Signer: j.Signer, Signature: j.Signature}, nil
+}
+
+// ReceiptJSON is the answer to an accepted submission.
+type ReceiptJSON struct {
+	Receipt      *bulletin.Receipt `json:"receipt"`
+	TrackingCode string            `json:"tracking_code,omitempty"`
+}
+
+// ErrorJSON is the body of every error answer: a stable code and a message.
+type ErrorJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// HTTPOptions configure [Service.Handler].
+type HTTPOptions struct {
+	// Timeout bounds each request (not the websockets); default 60 s.
+	Timeout time.Duration
+	// IPRate and IPBurst are the token bucket of each client address for
+	// submissions: requests per second and burst; default 500 and 1000.
+	IPRate, IPBurst float64
+	// CredRate and CredBurst limit the submissions of one voter
+	// credential; default 1 per second, burst 10.
+	CredRate, CredBurst float64
+	// Trustee, if set, is the trustee websocket handler (tally/coord),
+	// mounted at coord.Path.
+	Trustee http.Handler
+	// Web, if set, serves everything outside /v1 and /healthz (the voter
+	// and observer pages).
+	Web http.Handler
+	// Board configures the board's read API and feed.
+	Board board.HandlerOptions
+}
+
+// Handler returns the whole HTTP API: the board's read API and feed
+// (e2e/SPEC.md §8.7), the write API, the election summaries, health, and
+// the optional trustee socket and web pages.
+func (s *Service) Handler(o HTTPOptions) http.Handler {
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.IPRate <= 0 {
+		o.IPRate, o.IPBurst = 500, 1000
+	}
+	if o.CredRate <= 0 {
+		o.CredRate, o.CredBurst = 1, 10
+	}
+	if o.Board.Logger == nil {
+		o.Board.Logger = s.log
+	}
+	h := &httpAPI{s: s, o: o, ip: newLimiter(o.IPRate, o.IPBurst), cred: newLimiter(o.CredRate, o.CredBurst)}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+PathSubmit, http.MaxBytesHandler(h.timed(h.submit), MaxSubmissionJSON))
+	mux.Handle("GET "+PathElection, h.timed(h.info))
+	mux.Handle("GET "+PathElections, h.timed(h.list))
+	mux.HandleFunc("GET "+PathHealth, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/v1/", board.NewHandler(s.b, o.Board))
+	if o.Trustee != nil {
+		mux.Handle(coord.Path, o.Trustee)
+	}
+	if o.Web != nil {
+		mux.Handle("/", o.Web)
+	}
+	return mux
+}
+
+type httpAPI struct {
+	s        *Service
+	o        HTTPOptions
+	ip, cred *limiter
+}
+
+func (h *httpAPI) timed(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), h.o.Timeout)
+		defer cancel()
+		if err := f(w, r.WithContext(ctx)); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+func (h *httpAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, status := ErrorCode(err)
+	msg := err.Error()
+	lvl := slog.LevelInfo
+	if status >= 500 {
+		lvl = slog.LevelWarn
+		if code == CodeInternal {
+			lvl = slog.LevelError
+			msg = "internal error"
+		}
+	}
+	h.s.log.Log(r.Context(), lvl, "request rejected", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, &ErrorJSON{Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := canon.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"code":"internal","message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) error {
+	if !h.ip.allow(clientIP(r)) {
+		return fmt.Errorf("%w: too many requests from this address", ErrRateLimited)
+	}
+	id := r.PathValue("id")
+	body, err := readAll(r)
+	if err != nil {
+		return err
+	}
+	sub, err := DecodeSubmission(body)
+	if err != nil {
+		return err
+	}
+	if (sub.Type == record.TypeBallot || sub.Type == record.TypeSpoiled) && len(sub.Signer) == record.SignerSize {
+		if !h.cred.allow(string(sub.Signer)) {
+			return fmt.Errorf("%w: too many submissions for this credential", ErrRateLimited)
+		}
+	}
+	rc, err := h.s.Submit(r.Context(), id, *sub)
+	if err != nil {
+		return fmt.Errorf("election %s: %s: %w", id, sub.Type, err)
+	}
+	writeJSON(w, http.StatusOK, &ReceiptJSON{Receipt: rc.Receipt, TrackingCode: string(rc.TrackingCode)})
+	return nil
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: body over %d bytes", ErrTooLarge, mbe.Limit)
+		}
+		return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
+	}
+	return body, nil
+}
+
+func (h *httpAPI) info(w http.ResponseWriter, r *http.Request) error {
+	in, err := h.s.Info(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
+// ElectionList is the answer of GET /v1/elections.
+type ElectionList struct {
+	Elections []string `json:"elections"`
+}
+
+func (h *httpAPI) list(w http.ResponseWriter, r *http.Request) error {
+	ls, err := h.s.Elections(r.Context())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if ls == nil {
+		ls = []string{}
+	}
+	writeJSON(w, http.StatusOK, &ElectionList{Elections: ls})
+	return nil
+}
+
+// A limiter is a set of token buckets by key, forgetting idle keys.
+type limiter struct {
+	rate, burst float64
+	mu          sync.Mutex
+	b           map[string]*bucket
+	sweep       time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate, burst float64) *limiter {
+	if burst < 1 {
+		burst = 1
+	}
+	return &limiter{rate: rate, burst: burst, b: map[string]*bucket{}, sweep: time.Now()}
+}
+
+func (l *limiter) allow(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.sweep) > time.Minute {
+		for k, b := range l.b {
+			if now.Sub(b.last).Seconds()*l.rate >= l.burst {
+				delete(l.b, k)
+			}
+		}
+		l.sweep = now
+	}
+	b, ok := l.b[key]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.b[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
