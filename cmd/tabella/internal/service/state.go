@@ -313,7 +313,7 @@ func (s *State) checkVoting(now int64) error {
 	switch {
 	case s.Closed:
 		return fmt.Errorf("%w: the election is closed", ErrClosed)
-	case !s.Opened:
+	case !s.Opened || s.Manifest == nil:
 		return fmt.Errorf("%w: the election is not open yet", ErrNotOpen)
 	}
 	t := time.UnixMilli(now)

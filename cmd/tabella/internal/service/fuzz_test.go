@@ -1,0 +1,50 @@
+package service
+
+import (
+	"testing"
+
+	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/record"
+)
+
+// FuzzDecodeSubmission: the body decoder never panics, returns nil with
+// every error, and what it accepts re-encodes to the same bytes.
+func FuzzDecodeSubmission(f *testing.F) {
+	f.Add([]byte(`{"type":"ballot","payload":"00","signer":"03aa","signature":""}`))
+	f.Add([]byte(`{"type":"election.open","payload":"","signer":"","signature":"","x":1}`))
+	f.Add([]byte(`{"type":"ballot","payload":"0","signer":"","signature":""}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := DecodeSubmission(data)
+		if err != nil {
+			if s != nil {
+				t.Fatal("result with an error")
+			}
+			return
+		}
+		again, err := canon.Marshal(&SubmissionJSON{Type: s.Type, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature})
+		if err != nil || string(again) != string(data) {
+			t.Fatalf("accepted %q, re-encodes to %q", data, again)
+		}
+	})
+}
+
+// FuzzStateApply: replaying arbitrary entries never panics, and Check
+// never panics on arbitrary submissions against the resulting state.
+func FuzzStateApply(f *testing.F) {
+	types := []string{record.TypeSetup, record.TypeManifest, record.TypeRollVoters, record.TypeRollSeal, record.TypeCeremony,
+		record.TypeCeremonyEnd, record.TypeOpen, record.TypeBallot, record.TypeSpoiled, record.TypeClose, record.TypeShare, record.TypeResult}
+	f.Add(uint8(0), []byte(`{}`), []byte{3}, uint8(7), []byte(`{}`))
+	f.Add(uint8(2), []byte(`{"chunk":0,"credentials":[]}`), []byte{1}, uint8(3), []byte(`{"count":0,"hash":"00"}`))
+	f.Fuzz(func(t *testing.T, t1 uint8, p1, signer []byte, t2 uint8, p2 []byte) {
+		st := NewState("e")
+		st.Apply(&bulletin.Entry{Index: 0, Type: types[int(t1)%len(types)], Payload: p1, Signer: signer})
+		st.Apply(&bulletin.Entry{Index: 1, Type: types[int(t2)%len(types)], Payload: p2, Signer: signer})
+		sub := &Submission{Type: types[int(t2)%len(types)], Payload: p2, Signer: signer}
+		sg, err := record.ParseSigner(signer)
+		if err != nil {
+			return
+		}
+		_ = st.Check(sub, &facts{signer: sg}, 0)
+	})
+}

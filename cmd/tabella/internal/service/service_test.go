@@ -1,0 +1,466 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/trustee"
+)
+
+// harness is one election on a service behind a real HTTP server.
+type harness struct {
+	t      testing.TB
+	dsn    string
+	skey   string
+	svc    *Service
+	srv    *httptest.Server
+	c      *Client
+	off    Official
+	id     string
+	ids    []*trustee.Identity
+	shares []*ceremony.KeyShare
+	creds  []*ballot.Credential
+	el     *ballot.Election
+}
+
+func testManifest(id string, opens, closes time.Time) []byte {
+	m := &ballot.Manifest{Version: ballot.Version, ElectionID: id, Title: "Test",
+		Schedule: ballot.Schedule{Opens: opens.UTC().Format(ballot.TimeLayout), Closes: closes.UTC().Format(ballot.TimeLayout)},
+		Contests: []ballot.Contest{{ID: "c0", Title: "Q", Kind: ballot.OneOfN, MinSelections: 1, MaxSelections: 1,
+			Options: []ballot.Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}}}}
+	b, err := m.Encode()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (h *harness) open(opts Options) {
+	h.t.Helper()
+	opts.BoardKey = h.skey
+	opts.Officials = []ed25519.PublicKey{h.off.Public()}
+	svc, err := Open(context.Background(), h.dsn, opts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.svc = svc
+	h.srv = httptest.NewServer(svc.Handler(HTTPOptions{CredRate: 1000, CredBurst: 1000}))
+	h.c = NewClient(h.srv.URL)
+}
+
+func (h *harness) close() {
+	h.srv.Close()
+	h.svc.Close()
+}
+
+// newHarness sets up an election up to (not including) election.open:
+// setup, manifest, roll of voters credentials, a 2-of-3 ceremony and its
+// result.
+func newHarness(t testing.TB, voters int, opens, closes time.Time) *harness {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, okey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
+	h.open(Options{})
+	t.Cleanup(func() { h.close() })
+	ctx := context.Background()
+	var pubs []trustee.Public
+	for i := range 3 {
+		id, err := trustee.Generate(fmt.Sprintf("T%d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ids = append(h.ids, id)
+		pubs = append(pubs, *id.Public())
+	}
+	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeSetup, setup)
+	man := testManifest(h.id, opens, closes)
+	h.post(record.TypeManifest, man)
+	var pts []*group.Point
+	for range voters {
+		c := ballot.NewCredential()
+		h.creds = append(h.creds, c)
+		pts = append(pts, c.Public())
+	}
+	chunks, seal, err := RollPayloads(h.id, pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chunks {
+		h.post(record.TypeRollVoters, c)
+	}
+	h.post(record.TypeRollSeal, seal)
+	m, _ := ballot.DecodeManifest(man)
+	mh, _ := m.Hash()
+	p, err := ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeCeremony, p.Marshal())
+	h.shares = make([]*ceremony.KeyShare, 3)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i, id := range h.ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ks, err := RunTrustee(ctx, h.svc.Backend(), h.id, id, 20*time.Millisecond)
+			h.shares[i] = ks
+			errs <- err
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); errs <- PostCeremonyResult(ctx, h.svc.Backend(), h.id, 20*time.Millisecond) }()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.el, err = h.svc.BallotElection(ctx, h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) post(typ string, payload []byte) *ReceiptJSON {
+	h.t.Helper()
+	r, err := h.c.Submit(context.Background(), h.id, h.off.Sign(h.id, typ, payload))
+	if err != nil {
+		h.t.Fatalf("posting %s: %v", typ, err)
+	}
+	return r
+}
+
+func (h *harness) ballot(voter int, choice int) (*ballot.Ballot, []byte, *ballot.Opening) {
+	h.t.Helper()
+	v := []uint64{0, 0}
+	v[choice] = 1
+	b, o, err := ballot.Encrypt(h.el, h.creds[voter], ballot.Choices{"c0": v})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	data, err := b.Encode()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b, data, o
+}
+
+func voterSub(cred *group.Point, typ string, payload []byte) Submission {
+	s := record.Signer{Kind: record.Voter, Key: cred.Bytes()}
+	return Submission{Type: typ, Payload: payload, Signer: s.Bytes()}
+}
+
+func (h *harness) size() uint64 {
+	n, err := h.svc.Board().Size(context.Background(), h.id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want API error %s", err, code)
+	}
+	if ae.Code != code {
+		t.Fatalf("got code %s (%s), want %s", ae.Code, ae.Message, code)
+	}
+}
+
+func TestWholeElection(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 6, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	// Voters 0..4 vote; voter 0 changes its mind; voter 5 spoils a ballot
+	// and then casts a fresh one.
+	want := []uint64{0, 0}
+	choices := []int{0, 1, 0, 0, 1}
+	for i, c := range choices {
+		_, data, _ := h.ballot(i, c)
+		r, err := h.c.Submit(ctx, h.id, voterSub(h.creds[i].Public(), record.TypeBallot, data))
+		if err != nil {
+			t.Fatalf("voter %d: %v", i, err)
+		}
+		if _, err := bulletin.VerifyReceipt(r.Receipt, h.svc.Board().Verifier()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ballot.ParseTrackingCode(r.TrackingCode); err != nil {
+			t.Fatalf("tracking code %q: %v", r.TrackingCode, err)
+		}
+		// A retry returns the same receipt index.
+		r2, err := h.c.Submit(ctx, h.id, voterSub(h.creds[i].Public(), record.TypeBallot, data))
+		if err != nil || r2.Receipt.Index != r.Receipt.Index || r2.TrackingCode != r.TrackingCode {
+			t.Fatalf("retry of voter %d: %v", i, err)
+		}
+	}
+	_, data, _ := h.ballot(0, 1) // revote
+	if _, err := h.c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data)); err != nil {
+		t.Fatal(err)
+	}
+	choices[0] = 1
+	b5, data5, o5 := h.ballot(5, 0)
+	sp, err := ballot.Spoil(b5, o5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spData, _ := sp.Encode()
+	if _, err := h.c.Submit(ctx, h.id, voterSub(h.creds[5].Public(), record.TypeSpoiled, spData)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[5].Public(), record.TypeBallot, data5))
+	wantCode(t, err, CodeSpoiled)
+	_, data5, _ = h.ballot(5, 1)
+	if _, err := h.c.Submit(ctx, h.id, voterSub(h.creds[5].Public(), record.TypeBallot, data5)); err != nil {
+		t.Fatal(err)
+	}
+	choices = append(choices, 1)
+	for _, c := range choices {
+		want[c]++
+	}
+	in, err := h.c.Info(ctx, h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Phase != PhaseOpen || in.Ballots != 7 || in.Counted != 6 || in.Roll.Count != 6 || !in.Roll.Sealed {
+		t.Fatalf("info: %+v", in)
+	}
+	h.post(record.TypeClose, PhasePayload(h.id))
+	for _, i := range []int{0, 2} {
+		if err := PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := PostTallyResult(ctx, h.svc.Backend(), h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Turnout != 6 || res.Contests[0].Options[0].Count != want[0] || res.Contests[0].Options[1].Count != want[1] {
+		t.Fatalf("result %+v, want counts %v", res, want)
+	}
+	// A restarted service rebuilds the same state from the board.
+	size := h.size()
+	h.close()
+	h.open(Options{})
+	in2, err := h.c.Info(ctx, h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in2.Phase != PhaseTallied || in2.Size != size || in2.Ballots != 7 || in2.Counted != 6 || !bytes.Equal(in2.Result, mustResult(t, res)) {
+		t.Fatalf("after restart: %+v", in2)
+	}
+	// Nothing more is accepted after the result.
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, data))
+	wantCode(t, err, CodeClosed)
+}
+
+func mustResult(t *testing.T, r *tally.Result) []byte { return r.Marshal() }
+
+func rawPost(t *testing.T, url string, body []byte) (int, ErrorJSON) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var e ErrorJSON
+	if resp.StatusCode != 200 {
+		if err := canonUnmarshal(data, &e); err != nil {
+			t.Fatalf("error body %q: %v", data, err)
+		}
+	}
+	return resp.StatusCode, e
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 3, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	url := h.srv.URL + "/v1/elections/" + h.id + "/entries"
+	b0, data0, _ := h.ballot(0, 0)
+	cred0 := h.creds[0].Public()
+
+	check := func(name string, err error, code string) {
+		t.Helper()
+		before := h.size()
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Code != code {
+			t.Errorf("%s: got %v, want code %s", name, err, code)
+		}
+		if after := h.size(); after != before {
+			t.Errorf("%s: board grew from %d to %d", name, before, after)
+		}
+	}
+	// Before open.
+	_, err := h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, data0))
+	check("ballot before open", err, CodeNotOpen)
+
+	// Admin requests: unsigned, wrongly signed, signed by a stranger.
+	open := h.off.Sign(h.id, record.TypeOpen, PhasePayload(h.id))
+	unsigned := open
+	unsigned.Signature = nil
+	_, err = h.c.Submit(ctx, h.id, unsigned)
+	check("unsigned open", err, CodeBadSignature)
+	bad := open
+	bad.Signature = bytes.Clone(open.Signature)
+	bad.Signature[3] ^= 1
+	_, err = h.c.Submit(ctx, h.id, bad)
+	check("badly signed open", err, CodeBadSignature)
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	_, err = h.c.Submit(ctx, h.id, Official{Key: stranger}.Sign(h.id, record.TypeOpen, PhasePayload(h.id)))
+	check("open by a stranger", err, CodeForbidden)
+	moved := h.off.Sign("e2", record.TypeOpen, PhasePayload(h.id)) // signature for another election
+	_, err = h.c.Submit(ctx, h.id, moved)
+	check("official signature moved from another election", err, CodeBadSignature)
+	_, err = h.c.Submit(ctx, h.id, h.off.Sign(h.id, record.TypeSetup, []byte("{}")))
+	check("second setup", err, CodeConflict)
+
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	_, err = h.c.Submit(ctx, h.id, open)
+	check("second open", err, CodeConflict)
+
+	// Malformed requests.
+	for _, c := range []struct {
+		name, body, code string
+	}{
+		{"not JSON", "hello", CodeMalformed},
+		{"unknown field", `{"type":"ballot","payload":"","signer":"","signature":"","x":1}`, CodeMalformed},
+		{"uppercase hex", `{"type":"ballot","payload":"AB","signer":"","signature":""}`, CodeMalformed},
+		{"bad type", `{"type":"Ballot!","payload":"","signer":"","signature":""}`, CodeMalformed},
+		{"empty signer", `{"type":"ballot","payload":"","signer":"","signature":""}`, CodeMalformed},
+	} {
+		before := h.size()
+		status, e := rawPost(t, url, []byte(c.body))
+		if status == 200 || e.Code != c.code {
+			t.Errorf("%s: status %d code %q, want %s", c.name, status, e.Code, c.code)
+		}
+		if h.size() != before {
+			t.Errorf("%s: board grew", c.name)
+		}
+	}
+	status, e := rawPost(t, url, bytes.Repeat([]byte("a"), MaxSubmissionJSON+10))
+	if status != http.StatusRequestEntityTooLarge || e.Code != CodeTooLarge {
+		t.Errorf("oversized body: %d %s", status, e.Code)
+	}
+
+	// Ballots.
+	stranger2 := ballot.NewCredential()
+	sb, _, err := ballot.Encrypt(h.el, stranger2, ballot.Choices{"c0": {1, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdata, _ := sb.Encode()
+	_, err = h.c.Submit(ctx, h.id, voterSub(stranger2.Public(), record.TypeBallot, sdata))
+	check("unknown credential", err, CodeNotOnRoll)
+
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, data0))
+	check("ballot of voter 0 replayed by voter 1", err, CodeMalformed)
+
+	replay := *b0
+	replay.Credential = h.creds[1].Public()
+	rdata, _ := replay.Encode()
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, rdata))
+	check("ballot of voter 0 under voter 1's credential", err, CodeBadProof)
+
+	tampered := decode(t, data0)
+	tampered.Signature.Z = tampered.Signature.Z.Add(group.NewScalar(1))
+	tdata, _ := tampered.Encode()
+	_, err = h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, tdata))
+	check("bad ballot signature", err, CodeBadSignature)
+
+	tampered = decode(t, data0)
+	tampered.Contests[0].Selections[0].Proof.Z[0] = tampered.Contests[0].Selections[0].Proof.Z[0].Add(group.NewScalar(1))
+	tdata, _ = tampered.Encode()
+	_, err = h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, tdata))
+	check("bad ballot proof", err, CodeBadProof)
+
+	// A ballot for another election: same manifest id, other joint key.
+	other, err := ballot.NewElection(h.el.Manifest, group.BaseMul(group.RandomScalar()), h.el.CeremonyHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, _, err := ballot.Encrypt(other, h.creds[0], ballot.Choices{"c0": {1, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odata, _ := ob.Encode()
+	_, err = h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, odata))
+	check("ballot for another election", err, CodeWrongElection)
+
+	_, err = h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, data0[:len(data0)-1]))
+	check("truncated ballot", err, CodeMalformed)
+
+	// The good ballot still goes through, and the server still serves.
+	if _, err := h.c.Submit(ctx, h.id, voterSub(cred0, record.TypeBallot, data0)); err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeClose, PhasePayload(h.id))
+	_, data1, _ := h.ballot(1, 0)
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, data1))
+	check("ballot after close", err, CodeClosed)
+	_, err = h.c.Info(ctx, "nope")
+	wantCode(t, err, CodeNotFound)
+	resp, err := http.Get(h.srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestSchedule: the manifest's schedule is enforced against board time,
+// even while the election is open.
+func TestSchedule(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 1, time.Now().Add(time.Hour), time.Now().Add(2*time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	_, data, _ := h.ballot(0, 0)
+	_, err := h.c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data))
+	wantCode(t, err, CodeNotOpen)
+	if !strings.Contains(err.Error(), "opens at") {
+		t.Fatalf("error does not say when voting opens: %v", err)
+	}
+}
+
+func decode(t *testing.T, data []byte) *ballot.Ballot {
+	t.Helper()
+	b, err := ballot.DecodeBallot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func canonUnmarshal(data []byte, v any) error { return canon.Unmarshal(data, v, 1<<16) }
