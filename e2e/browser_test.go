@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,7 @@ func shots(t *testing.T) string {
 }
 
 // goBuild builds a package of this module into dir and returns the binary.
-func goBuild(t *testing.T, pkg, dir string) string {
+func goBuild(t testing.TB, pkg, dir string) string {
 	t.Helper()
 	out := filepath.Join(dir, filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, pkg)
@@ -47,9 +48,13 @@ func goBuild(t *testing.T, pkg, dir string) string {
 // (cmd/tabella/internal/web/devserve) and returns its base URL, the
 // election id and the roll's credentials.
 func devServer(t *testing.T) (base, id string, creds []string) {
+	return devServerTB(t)
+}
+
+func devServerTB(t testing.TB, args ...string) (base, id string, creds []string) {
 	t.Helper()
 	bin := goBuild(t, "./cmd/tabella/internal/web/devserve", t.TempDir())
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -295,6 +300,37 @@ func wrongCredential(t *testing.T, ctx context.Context, base, id, notOnRoll, dir
 	shot(t, ctx, dir, "8-not-on-roll")
 }
 
+// observeResult opens the observer page, checks the live board figures,
+// has tally run (while the page follows the feed) and checks the chart
+// shows exactly the cast vote.
+func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tally func()) {
+	t.Helper()
+	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
+	waitText(t, ctx, "n-ballots", "1")
+	waitText(t, ctx, "n-spoiled", "1")
+	waitText(t, ctx, "cp-root", "matches the entries")
+	waitText(t, ctx, "live", "live")
+	shot(t, ctx, dir, "9-observe-open")
+	tally()
+	waitJS(t, ctx, "the results", `!document.getElementById("results").hidden`)
+	labels := eval[[]string](t, ctx, `[...document.querySelectorAll("#results svg")].map((s) => s.getAttribute("aria-label"))`)
+	want := []string{
+		"Mayor: Alice Martin 0, Bob Okafor 1, Carol Nguyen 0",
+		"City council: Dana Ruiz 1, Eli Cohen 0, Fay Osei 1, Gus Lindqvist 0",
+		"Rate the park projects: Riverside walk 5, New playground 3",
+	}
+	if strings.Join(labels, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the chart shows\n%s\nwant exactly the cast vote\n%s", strings.Join(labels, "\n"), strings.Join(want, "\n"))
+	}
+	if !eval[bool](t, ctx, `document.querySelectorAll("#results svg rect").length > 0`) {
+		t.Fatal("no bars in the chart")
+	}
+	if eval[string](t, ctx, `document.getElementById("record").getAttribute("href")`) == "" {
+		t.Fatal("no link to the record")
+	}
+	shot(t, ctx, dir, "10-observe-result")
+}
+
 func TestBrowserDev(t *testing.T) {
 	base, id, creds := devServer(t)
 	dir := shots(t)
@@ -303,4 +339,76 @@ func TestBrowserDev(t *testing.T) {
 	res := voteFlow(t, ctx, base, id, creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, base, id, ballot.NewCredential().Secret(), dir)
+	observeResult(t, ctx, base, id, dir, func() {
+		resp, err := http.Post(base+"/dev/tally", "", nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("tally: %v %v", err, resp)
+		}
+	})
+}
+
+// workload writes the manifest of the issue's workloads: W1 = 1 contest,
+// 1-of-2; W2 = 10 contests × 1-of-5 (as ballot's benchmarks).
+func workload(t testing.TB, dir string, contests, options int) (path string, choices string) {
+	m := &ballot.Manifest{Version: ballot.Version, ElectionID: fmt.Sprintf("w-%d-%d", contests, options), Title: "Benchmark workload",
+		Schedule: ballot.Schedule{Opens: "2026-01-01T00:00:00Z", Closes: "2036-01-02T00:00:00Z"}}
+	ch := map[string][]uint64{}
+	for i := 0; i < contests; i++ {
+		c := ballot.Contest{ID: fmt.Sprintf("c%d", i), Title: fmt.Sprintf("Contest %d", i), Kind: ballot.OneOfN, MinSelections: 1, MaxSelections: 1}
+		for j := 0; j < options; j++ {
+			c.Options = append(c.Options, ballot.Option{ID: fmt.Sprintf("o%d", j), Title: fmt.Sprintf("Option %d", j)})
+		}
+		m.Contests = append(m.Contests, c)
+		v := make([]uint64, options)
+		v[i%options] = 1
+		ch[c.ID] = v
+	}
+	data, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, m.ElectionID+".json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cj, _ := json.Marshal(ch)
+	return path, string(cj)
+}
+
+// BenchmarkBrowserEncrypt measures encrypting and proving a W1 and a W2
+// ballot with the WebAssembly client in headless Chromium, as the voter
+// page does (tabella.encrypt, then discard). It also reports the cold
+// load: from navigation in a fresh profile to the encrypt button enabled.
+func BenchmarkBrowserEncrypt(b *testing.B) {
+	for _, w := range []struct {
+		name              string
+		contests, options int
+	}{{"W1", 1, 2}, {"W2", 10, 5}} {
+		b.Run(w.name, func(b *testing.B) {
+			mpath, choices := workload(b, b.TempDir(), w.contests, w.options)
+			base, id, creds := devServerTB(b, "-manifest", mpath, "-voters", "1")
+			ctx := tb.Chromium(b, 1200, 900)
+			start := time.Now()
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+"/e/"+id+"/"), chromedp.WaitEnabled(chromedp.ID("encrypt"))); err != nil {
+				b.Fatal(err)
+			}
+			cold := time.Since(start)
+			// The page warms the engine up with one throwaway encryption.
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body.dataset.warm === "1"`)); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			cpu0 := tb.CPUTime(ctx)
+			js := fmt.Sprintf(`(() => { const t0 = performance.now(); for (let i = 0; i < %d; i++) { const r = JSON.parse(tabella.encrypt(%q, %q)); if (r.error) throw new Error(r.error); tabella.discard(r.handle); } return performance.now() - t0; })()`, b.N, creds[0], choices)
+			ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			cpu := tb.CPUTime(ctx) - cpu0
+			b.ReportMetric(ms*1e6/float64(b.N), "browser-ns/op")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "browser-cpu-ns/op")
+			b.ReportMetric(float64(cold.Milliseconds()), "cold-load-ms")
+		})
+	}
 }

@@ -550,3 +550,37 @@ func sortedKeys(m map[string][]uint64) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// warmUp encrypts and discards one ballot of the loaded election with a
+// throwaway credential, so that the browser's WebAssembly engine has
+// compiled the hot code with its optimising tier before the voter's own
+// encryption. It returns how long that took.
+func (c *client) warmUp() (map[string]float64, error) {
+	if c.election == nil {
+		return nil, errNoElection
+	}
+	m := c.election.Manifest
+	ch := ballot.Choices{}
+	for i := range m.Contests {
+		ct := &m.Contests[i]
+		if ct.Kind == ballot.Ranked {
+			return nil, fmt.Errorf("%w: ranked contest %q", ballot.ErrUnsupported, ct.ID)
+		}
+		lo, _ := ct.SumRange()
+		limit := ct.SelectionLimit()
+		v := make([]uint64, len(ct.Options))
+		for j := range v {
+			if lo == 0 {
+				break
+			}
+			v[j] = min(limit, lo)
+			lo -= v[j]
+		}
+		ch[ct.ID] = v
+	}
+	start := time.Now()
+	if _, _, err := ballot.Encrypt(c.election, ballot.NewCredential(), ch); err != nil {
+		return nil, err
+	}
+	return map[string]float64{"millis": float64(time.Since(start).Microseconds()) / 1000}, nil
+}

@@ -375,3 +375,19 @@ func TestObserverVerifiesFeed(t *testing.T) {
 		t.Errorf("checkpoint of another history: %v, want ErrFork", err)
 	}
 }
+
+func TestWarmUp(t *testing.T) {
+	c := newClient()
+	if _, err := c.warmUp(); !errors.Is(err, errNoElection) {
+		t.Fatalf("warmUp without an election: %v", err)
+	}
+	for _, m := range []string{testManifest, strings.Replace(testManifest, `"max_score":3}`, `"max_score":3,"min_total":5}`, 1)} {
+		c := mustLoad(t, newFixture(t, m, false))
+		if _, err := c.warmUp(); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.attempts) != 0 {
+			t.Fatal("warmUp kept an encryption")
+		}
+	}
+}

@@ -23,6 +23,9 @@
 //   - spoil(handle): the Benaloh check (§7.9): the submission of the
 //     spoiled ballot and the verified choices it opens to; the encryption
 //     is forgotten, so it can never be cast.
+//   - warmUp(): encrypt and discard one ballot with a throwaway
+//     credential while the voter reads, so the engine's optimising tier
+//     has compiled the hot code before the voter's own encryption.
 //   - discard(handle), verifySpoiled(spoiled), trackingCode(ballot),
 //     parseTrackingCode(text).
 //   - checkReceipt(receipt, boardKey, latestCheckpoint, consistencyProof,

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
@@ -29,6 +30,8 @@ type Fake struct {
 	BoardKey string
 	Phase    string
 	Info     map[string]any
+	// Secret, if set, enables POST /dev/tally (Tally with it).
+	Secret *group.Scalar
 
 	mu      sync.Mutex
 	roll    map[[32]byte]bool
@@ -66,7 +69,10 @@ func (f *Fake) Handler(web http.Handler) http.Handler {
 		}
 		mb, _ := f.Election.Manifest.Encode()
 		jk := f.Election.JointKey.Bytes()
-		info := map[string]any{"election_id": id, "phase": f.Phase, "manifest": json.RawMessage(mb),
+		f.mu.Lock()
+		phase := f.Phase
+		f.mu.Unlock()
+		info := map[string]any{"election_id": id, "phase": phase, "manifest": json.RawMessage(mb),
 			"joint_key": hex.EncodeToString(jk[:]), "base_hash": hex.EncodeToString(f.Election.BaseHash[:]),
 			"ceremony_hash": hex.EncodeToString(f.Election.CeremonyHash[:]),
 			"roll":          map[string]any{"count": len(f.roll)}, "board_key": f.BoardKey}
@@ -94,6 +100,13 @@ func (f *Fake) Handler(web http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(rc)
 	})
+	if f.Secret != nil {
+		mux.HandleFunc("POST /dev/tally", func(w http.ResponseWriter, r *http.Request) {
+			if err := f.Tally(r.Context(), f.Secret); err != nil {
+				http.Error(w, err.Error(), 500)
+			}
+		})
+	}
 	mux.Handle("/", web)
 	return mux
 }
@@ -105,7 +118,13 @@ func writeErr(w http.ResponseWriter, e *apiErr) {
 }
 
 func (f *Fake) submit(ctx context.Context, typ, payloadHex, signerHex string) ([]byte, error) {
-	if f.Phase != "open" {
+	f.mu.Lock()
+	phase := f.Phase
+	f.mu.Unlock()
+	if phase == "closed" || phase == "tallied" {
+		return nil, &apiErr{403, "closed", "the election is closed"}
+	}
+	if phase != "open" {
 		return nil, &apiErr{403, "not_open", "the election is not open"}
 	}
 	payload, err := hex.DecodeString(payloadHex)
@@ -186,3 +205,116 @@ const DemoManifest = `{"version":"tabella/v1","election_id":"demo","title":"Rive
 	`{"id":"mayor","title":"Mayor","kind":"one_of_n","options":[{"id":"alice","title":"Alice Martin"},{"id":"bob","title":"Bob Okafor"},{"id":"carol","title":"Carol Nguyen"}],"min_selections":1,"max_selections":1},` +
 	`{"id":"council","title":"City council","kind":"approval","options":[{"id":"dana","title":"Dana Ruiz"},{"id":"eli","title":"Eli Cohen"},{"id":"fay","title":"Fay Osei"},{"id":"gus","title":"Gus Lindqvist"}],"max_selections":2},` +
 	`{"id":"parks","title":"Rate the park projects","kind":"score","options":[{"id":"river","title":"Riverside walk"},{"id":"play","title":"New playground"}],"max_score":5,"max_total":8}]}`
+
+// DemoTrustees are the stand-in's trustees, for the observer page.
+var DemoTrustees = []string{"Ada (city clerk)", "Ben (league of voters)", "Chidi (university)"}
+
+func trusteeKey(i int) []byte {
+	k := make([]byte, 32)
+	k[0], k[31] = byte(i+1), 0x5a
+	return k
+}
+
+// PostSetup posts stand-in setup, roll, ceremony and open entries, so
+// that the observer page has something to show. Their payloads have the
+// shapes of e2e/SPEC.md §11 but are not a valid ceremony: the stand-in is
+// for the pages only.
+func (f *Fake) PostSetup(ctx context.Context) error {
+	id := f.Election.Manifest.ElectionID
+	var trustees []map[string]any
+	for i, n := range DemoTrustees {
+		trustees = append(trustees, map[string]any{"version": "tabella/v1", "name": n, "signing_key": hex.EncodeToString(trusteeKey(i))})
+	}
+	setup, _ := json.Marshal(map[string]any{"version": "tabella/v1", "election_id": id, "trustees": trustees, "threshold": 2})
+	mb, _ := f.Election.Manifest.Encode()
+	seal, _ := json.Marshal(map[string]any{"count": len(f.roll), "hash": hex.EncodeToString(make([]byte, 32))})
+	jk := f.Election.JointKey.Bytes()
+	result, _ := json.Marshal(map[string]any{"joint_key": hex.EncodeToString(jk[:])})
+	subs := []board.Submission{
+		{Type: "election.setup", Payload: setup, Signer: []byte{1}},
+		{Type: "election.manifest", Payload: mb, Signer: []byte{1}},
+		{Type: "roll.seal", Payload: seal, Signer: []byte{1}},
+	}
+	for _, typ := range []string{"ceremony.commitments", "ceremony.shares"} {
+		for i := range DemoTrustees {
+			subs = append(subs, board.Submission{Type: typ, Payload: []byte(fmt.Sprintf(`{"trustee":%d}`, i)), Signer: append([]byte{2}, trusteeKey(i)...)})
+		}
+	}
+	subs = append(subs, board.Submission{Type: "ceremony.result", Payload: result, Signer: []byte{4}},
+		board.Submission{Type: "election.open", Payload: []byte(`{"election_id":"` + id + `"}`), Signer: []byte{1}})
+	for _, s := range subs {
+		if _, err := f.Board.Append(ctx, id, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Tally closes the stand-in election and posts two trustees' shares and
+// the result of the last ballot of each credential, decrypted with the
+// stand-in's secret key.
+func (f *Fake) Tally(ctx context.Context, secret *group.Scalar) error {
+	id := f.Election.Manifest.ElectionID
+	f.mu.Lock()
+	f.Phase = "closed"
+	f.mu.Unlock()
+	if _, err := f.Board.Append(ctx, id, board.Submission{Type: "election.close", Payload: []byte(`{"election_id":"` + id + `"}`), Signer: []byte{1}}); err != nil {
+		return err
+	}
+	entries, err := f.Board.Entries(ctx, id, 0, 1<<20)
+	if err != nil {
+		return err
+	}
+	last := map[string]*ballot.Ballot{}
+	var order []string
+	for _, e := range entries {
+		if e.Type != "ballot" {
+			continue
+		}
+		b, err := ballot.DecodeBallot(e.Payload)
+		if err != nil {
+			return err
+		}
+		k := string(e.Signer)
+		if last[k] == nil {
+			order = append(order, k)
+		}
+		last[k] = b
+	}
+	dl := elgamal.NewDLog(1 << 16)
+	type opt struct {
+		ID    string `json:"id"`
+		Count uint64 `json:"count"`
+	}
+	type con struct {
+		ID      string `json:"id"`
+		Options []opt  `json:"options"`
+	}
+	var cs []con
+	for i, c := range f.Election.Manifest.Contests {
+		cr := con{ID: c.ID}
+		for j, o := range c.Options {
+			sum := elgamal.Zero()
+			for _, k := range order {
+				sum = sum.Add(last[k].Contests[i].Selections[j].Ciphertext)
+			}
+			n, err := dl.Solve(sum.Decrypt(secret))
+			if err != nil {
+				return err
+			}
+			cr.Options = append(cr.Options, opt{o.ID, n})
+		}
+		cs = append(cs, cr)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := f.Board.Append(ctx, id, board.Submission{Type: "tally.share", Payload: []byte(fmt.Sprintf(`{"trustee":%d}`, i)), Signer: append([]byte{2}, trusteeKey(i)...)}); err != nil {
+			return err
+		}
+	}
+	res, _ := json.Marshal(map[string]any{"version": "tabella-result/v1", "election": hex.EncodeToString(f.Election.BaseHash[:]), "turnout": len(order), "contests": cs, "trustees": []int{0, 1}, "shares": []int{}})
+	f.mu.Lock()
+	f.Phase = "tallied"
+	f.mu.Unlock()
+	_, err = f.Board.Append(ctx, id, board.Submission{Type: "tally.result", Payload: res, Signer: []byte{4}})
+	return err
+}

@@ -26,7 +26,7 @@
         if (e.type !== "ballot.spoiled") continue;
         try {
           const o = call("verifySpoiled", e.payload);
-          found.set(o.tracking_code, { index: e.index, time: e.time, choices: o.choices });
+          found.set(o.tracking_code, { index: e.index, time: e.time, choices: o.choices, payload: e.payload });
         } catch (err) {
           found.set(`entry #${e.index}`, { index: e.index, time: e.time, error: err.message });
         }
@@ -76,7 +76,8 @@
     $("found").hidden = false;
     showMsg($("found-body"), "ok", `Checked encryption ${code}`, `Published as board entry #${f.index} on ${T.fmtTime(f.time)}. This browser verified its proofs and that its revealed randomness reproduces every ciphertext.`);
     $("found-body").append(openedTable(f.choices),
-      el("p", { class: "hint" }, "Compare this with what you picked. To check again with the command-line tool: ", el("code", { text: `tabella verify --spoiled ${code}` }), "."));
+      el("p", { class: "hint" }, "Compare this with what you picked. To check it again with the command-line tool, download it and run ", el("code", { text: `tabella verify --spoiled tabella-checked-${id}-${code}.json --server ${location.origin} --election ${id}` }), "."),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", text: "Download this checked encryption", onclick: () => T.download(`tabella-checked-${id}-${code}.json`, T.hexToText(f.payload)) })));
     $("found-h").focus();
   }
 

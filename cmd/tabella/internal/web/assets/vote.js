@@ -53,6 +53,9 @@
       await wasm;
       call("loadElection", JSON.stringify(info));
       ready = !!info.joint_key;
+      // While the voter reads and picks, encrypt one throwaway ballot so
+      // the browser optimises the encryption code before it matters.
+      if (ready && info.phase === "open") setTimeout(() => { try { call("warmUp"); } catch (_) {} document.body.dataset.warm = "1"; }, 300);
     } catch (e) {
       showMsg($("page-msg"), "bad", "The election data did not check out", String(e.message || e));
       return;
@@ -290,6 +293,8 @@
     $("spoiled-h").focus();
   });
 
+  const spoiledFile = (checked) => `tabella-checked-${id}-${checked.tracking_code}.json`;
+
   function renderSpoiled(checked, sp, published) {
     const body = $("spoiled-body");
     const rows = manifest.contests.map((c) => {
@@ -319,7 +324,8 @@
       el("h3", { class: "small eyebrow", text: "Confirm it independently" }),
       el("ul", {},
         el("li", {}, "On another device, open ", el("a", { href: `/e/${id}/spoiled#${checked.tracking_code}`, text: `${location.host}/e/${id}/spoiled` }), ` and enter ${checked.tracking_code}.`),
-        el("li", {}, "Or, with the Tabella tool: ", el("code", { text: `tabella verify --spoiled ${checked.tracking_code}` }), " on the election record.")),
+        el("li", {}, "Or download it and check it with the Tabella tool: ", el("code", { text: `tabella verify --spoiled ${spoiledFile(checked)} --server ${location.origin} --election ${id}` }), ".")),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", id: "download-checked", text: "Download the checked encryption", onclick: () => T.download(spoiledFile(checked), T.hexToText(sp.submission.payload)) })),
     );
   }
 

@@ -23,12 +23,21 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8089", "listen address")
+	manifest := flag.String("manifest", "", "manifest file (default: a demo with one contest of each kind)")
+	voters := flag.Int("voters", 3, "credentials on the roll (printed)")
 	flag.Parse()
-	m, err := ballot.DecodeManifest([]byte(browser.DemoManifest))
+	mdata := []byte(browser.DemoManifest)
+	if *manifest != "" {
+		var err error
+		if mdata, err = os.ReadFile(*manifest); err != nil {
+			log.Fatal(err)
+		}
+	}
+	m, err := ballot.DecodeManifest(mdata)
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, jk := elgamal.GenerateKey()
+	sk, jk := elgamal.GenerateKey()
 	e, err := ballot.NewElection(m, jk, [32]byte{1})
 	if err != nil {
 		log.Fatal(err)
@@ -43,13 +52,16 @@ func main() {
 		log.Fatal(err)
 	}
 	var creds []*group.Point
-	for i := 0; i < 3; i++ {
+	for i := 0; i < *voters; i++ {
 		c := ballot.NewCredential()
 		creds = append(creds, c.Public())
 		fmt.Printf("credential %d: %s\n", i, c.Secret())
 	}
-	b.Append(context.Background(), m.ElectionID, board.Submission{Type: "election.open", Payload: []byte(`{"election_id":"` + m.ElectionID + `"}`)})
 	f := browser.NewFake(e, b, vkey, creds)
+	f.Secret = sk
+	if err := f.PostSetup(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
