@@ -3,8 +3,18 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/tally"
 
 	"github.com/tabella-vote/tabella/e2e/verify/internal/electiontest"
 )
@@ -59,5 +69,90 @@ func TestValidRecord(t *testing.T) {
 		if got[i] != e.Counts[i] {
 			t.Fatalf("counts %v, want %v", got, e.Counts)
 		}
+	}
+}
+
+// TestWitnessQuorum requires a trusted witness's cosignature on the last
+// checkpoint.
+func TestWitnessQuorum(t *testing.T) {
+	e := corpusElection(t).Clone()
+	skey, _, err := note.GenerateKey(rand.Reader, "witness.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wvkey, err := bulletin.CosignerVerifierKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wv, err := bulletin.NewCosignatureVerifier(wvkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Witnesses: []note.Verifier{wv}, WitnessQuorum: 1}
+	rep, err := verifyBytes(t, e.Bytes(), opts)
+	var f *Failure
+	if !errors.As(err, &f) || f.Check != CheckWitness || rep.Valid {
+		t.Fatalf("without cosignature: %v", err)
+	}
+	cs, err := bulletin.NewCosigner(skey, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, _ := note.NewVerifier(e.BoardKey)
+	last := &e.Checkpoints[len(e.Checkpoints)-1]
+	n, err := note.Open(last.Note, note.VerifierList(bv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Note, err = note.Sign(n, cs); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = verifyBytes(t, e.Bytes(), opts)
+	if err != nil || rep.Counts.Cosignatures != 1 {
+		t.Fatalf("with cosignature: %v (%d cosignatures)", err, rep.Counts.Cosignatures)
+	}
+	// A cosignature by the trusted witness that does not verify fails the
+	// checkpoint.
+	bad := bytes.Clone(last.Note)
+	bad[len(bad)-10] ^= 1
+	last.Note = bad
+	if _, err := verifyBytes(t, e.Bytes(), opts); !errors.As(err, &f) || f.Check != CheckCheckpoint {
+		t.Fatalf("bad cosignature: %v", err)
+	}
+}
+
+// TestAllFailures lists several failures with Options.All, in record
+// order.
+func TestAllFailures(t *testing.T) {
+	data, err := os.ReadFile("../testdata/tampered/wrong-count.record")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Also insert an entry of an unknown type (an earlier failure that
+	// changes no state, so nothing cascades).
+	e := corpusElection(t)
+	c := e.Clone()
+	r, err := tally.DecodeResult(c.Subs[e.ResultIndex].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Turnout++
+	c.Subs[e.ResultIndex].Payload = r.Marshal()
+	c.ResignBoard(e.ResultIndex)
+	c = insert(c, e.OpenIndex, electiontest.Submission{Type: "election.note", Time: e.Subs[e.OpenIndex-1].Time, Payload: []byte("{}")})
+	if err := c.Rebuild(); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := verifyBytes(t, c.Bytes(), Options{All: true})
+	if len(rep.Failures) != 2 || rep.Failures[0].Check != CheckType || rep.Failures[1].Check != CheckResult {
+		t.Fatalf("failures %v", rep.Failures)
+	}
+	rep, _ = verifyBytes(t, data, Options{All: true})
+	if len(rep.Failures) != 1 || rep.Failures[0].Check != CheckResult {
+		t.Fatalf("failures %v", rep.Failures)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "INVALID") {
+		t.Fatalf("text report: %v\n%s", err, buf.String())
 	}
 }
