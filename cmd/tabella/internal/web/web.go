@@ -29,8 +29,9 @@
 //
 // assets/tabella.wasm is generated and committed, so a fresh clone serves
 // it. Rebuild it with `go generate ./cmd/tabella/internal/web`; the build
-// is reproducible (-trimpath, no build id), and CI rebuilds it and fails if
-// the committed file differs. It is served gzip-compressed when the browser
+// is reproducible (-trimpath, no build id, same Go version), and CI
+// rebuilds it (into $TABELLA_WASM_OUT) and fails if the committed file
+// differs. wasm_exec.js is copied from the same Go installation. It is served gzip-compressed when the browser
 // accepts it.
 //
 // # Security headers
@@ -40,7 +41,7 @@
 // style, no framing, and Referrer-Policy no-referrer.
 package web
 
-//go:generate sh -c "GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w -buildid=' -o assets/tabella.wasm ../../../tabellawasm && cp \"$(go env GOROOT)/lib/wasm/wasm_exec.js\" assets/wasm_exec.js"
+//go:generate go run ./gen
 
 import (
 	"bytes"
