@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/e2e/record"
@@ -151,4 +152,41 @@ func RollPayloads(id string, creds []*group.Point) (chunks [][]byte, seal []byte
 func PhasePayload(id string) []byte {
 	b, _ := canon.Marshal(&record.Phase{ElectionID: id})
 	return b
+}
+
+// Board returns the server's board name and note verifier key.
+func (c *Client) Board(ctx context.Context) (*BoardJSON, error) {
+	var b BoardJSON
+	if err := c.do(ctx, http.MethodGet, PathBoard, nil, &b, 4096); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Election returns the ballot parameters of an election from its summary,
+// checking that the base hash the server states is the one its parts give.
+func (in *Info) Election() (*ballot.Election, error) {
+	if in.JointKey == "" {
+		return nil, fmt.Errorf("election %s has no key yet (phase %s)", in.ElectionID, in.Phase)
+	}
+	m, err := ballot.DecodeManifest(in.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	var k group.Point
+	if err := k.UnmarshalText([]byte(in.JointKey)); err != nil {
+		return nil, fmt.Errorf("joint key: %w", err)
+	}
+	var ch ballot.Hash
+	if err := ch.UnmarshalText([]byte(in.Ceremony)); err != nil {
+		return nil, fmt.Errorf("ceremony hash: %w", err)
+	}
+	el, err := ballot.NewElection(m, &k, ch)
+	if err != nil {
+		return nil, err
+	}
+	if fmt.Sprintf("%x", el.BaseHash[:]) != in.BaseHash {
+		return nil, fmt.Errorf("the server's base hash does not match the manifest, joint key and ceremony")
+	}
+	return el, nil
 }

@@ -24,7 +24,15 @@ const (
 	PathElection  = "/v1/elections/{id}"
 	PathElections = "/v1/elections"
 	PathHealth    = "/healthz"
+	PathBoard     = "/v1/board"
 )
+
+// BoardJSON is the answer of GET /v1/board: the board's name and note
+// verifier key, which an official puts in an election's setup.
+type BoardJSON struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
 
 // MaxSubmissionJSON bounds the body of a submission: a payload of at most
 // bulletin.MaxPayloadSize bytes in hex, the signer and signature in hex,
@@ -107,6 +115,9 @@ func (s *Service) Handler(o HTTPOptions) http.Handler {
 	mux.Handle("POST "+PathSubmit, http.MaxBytesHandler(h.timed(h.submit), MaxSubmissionJSON))
 	mux.Handle("GET "+PathElection, h.timed(h.info))
 	mux.Handle("GET "+PathElections, h.timed(h.list))
+	mux.HandleFunc("GET "+PathBoard, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, &BoardJSON{Name: s.name, Key: s.vkey})
+	})
 	mux.HandleFunc("GET "+PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))

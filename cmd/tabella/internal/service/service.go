@@ -56,6 +56,10 @@ type Options struct {
 	// Board adds options to the board (witnesses, limits, clock); its
 	// Signer, Verifier and Admit are set by Open.
 	Board board.Options
+	// OnAppend, if set, is called after each submission this process
+	// appended (not for retries answered from the board), with the
+	// election and the entry type.
+	OnAppend func(election, typ string)
 }
 
 // Service is the election service: the rules of e2e/SPEC.md §11 over a
@@ -380,6 +384,9 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	close(e.grown)
 	e.grown = make(chan struct{})
 	e.mu.Unlock()
+	if s.opts.OnAppend != nil {
+		s.opts.OnAppend(id, sub.Type)
+	}
 	return &Receipt{Receipt: rs[0], TrackingCode: tc}, nil
 }
 
@@ -623,6 +630,7 @@ type Info struct {
 	Size       uint64          `json:"size"`
 	Manifest   json.RawMessage `json:"manifest"`
 	JointKey   string          `json:"joint_key"`
+	Ceremony   string          `json:"ceremony_hash"`
 	BaseHash   string          `json:"base_hash"`
 	Roll       RollInfo        `json:"roll"`
 	Ballots    uint64          `json:"ballots"`
@@ -669,6 +677,7 @@ func (s *Service) Info(ctx context.Context, id string) (*Info, error) {
 	if st.Ballots != nil {
 		in.JointKey = st.Ballots.JointKey.String()
 		in.BaseHash = fmt.Sprintf("%x", st.Ballots.BaseHash[:])
+		in.Ceremony = fmt.Sprintf("%x", st.Ballots.CeremonyHash[:])
 	}
 	return in, nil
 }

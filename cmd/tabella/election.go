@@ -1,0 +1,509 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/trustee"
+)
+
+// The officials' commands: `tabella election create|roll|open|close|status|tally`.
+// Every action is an entry on the board signed with the official's key.
+
+func init() {
+	register(&command{name: "election create", summary: "set up an election: setup, manifest, key ceremony parameters", usage: electionCreateUsage, run: runElectionCreate})
+	register(&command{name: "election roll", summary: "generate voter credentials and post the roll", usage: electionRollUsage, run: runElectionRoll})
+	register(&command{name: "election open", summary: "open an election for voting", usage: phaseUsage("open"), run: func(ctx context.Context, e *env, args []string) error {
+		return runElectionPhase(ctx, e, args, "open", record.TypeOpen)
+	}})
+	register(&command{name: "election close", summary: "close an election", usage: phaseUsage("close"), run: func(ctx context.Context, e *env, args []string) error {
+		return runElectionPhase(ctx, e, args, "close", record.TypeClose)
+	}})
+	register(&command{name: "election status", summary: "show an election's phase, roll, ballots and result", usage: electionStatusUsage, run: runElectionStatus})
+	register(&command{name: "election tally", summary: "wait for an election's result and print it", usage: electionTallyUsage, run: runElectionTally})
+}
+
+const electionCreateUsage = `Usage: tabella election create --server URL --key FILE --manifest FILE --trustees FILE[,FILE…] --threshold T [flags]
+
+Sets up an election on the server: posts the setup (board, officials,
+trustees, threshold), the manifest and the key ceremony's parameters, each
+signed with the official's key. The trustees then run
+'tabella trustee ceremony'; the server posts the joint key when the
+ceremony succeeds. The manifest may be any JSON form of the manifest
+(e2e/SPEC.md §6); its canonical form is what goes on the board.
+
+Flags:
+  --server URL             the election server
+  --key FILE               the official's key file ('tabella official init')
+  --passphrase-file FILE   read the key file's passphrase from FILE
+  --manifest FILE          the election manifest (JSON)
+  --trustees FILE,…        the trustees' public records ('tabella trustee init' output), in order
+  --threshold T            trustees needed to decrypt
+  --round-seconds S        deadline of each ceremony round (default 600)
+  --co-official KEY        another official's public key (hex) allowed to act (repeatable)
+
+Example:
+  tabella election create --server http://127.0.0.1:8080 --key official.key \
+      --manifest manifest.json --trustees a.pub.json,b.pub.json,c.pub.json --threshold 2
+`
+
+func runElectionCreate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "election create")
+	server := fs.String("server", "", "")
+	keyFile := fs.String("key", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	manifestFile := fs.String("manifest", "", "")
+	trusteeFiles := fs.String("trustees", "", "")
+	threshold := fs.Int("threshold", 0, "")
+	round := fs.Int("round-seconds", 600, "")
+	var co multiFlag
+	fs.Var(&co, "co-official", "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags("server", *server, "key", *keyFile, "manifest", *manifestFile, "trustees", *trusteeFiles); err != nil {
+		return err
+	}
+	if *threshold < 1 || *round < 1 {
+		return fmt.Errorf("%w: --threshold and --round-seconds must be positive", errUsage)
+	}
+	m, manifest, err := readManifest(*manifestFile)
+	if err != nil {
+		return err
+	}
+	var pubs []trustee.Public
+	for _, f := range strings.Split(*trusteeFiles, ",") {
+		b, err := os.ReadFile(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		p, err := trustee.ParsePublic([]byte(strings.TrimSpace(string(b))))
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		pubs = append(pubs, *p)
+	}
+	off, err := loadOfficial(e, *keyFile, *passFile)
+	if err != nil {
+		return err
+	}
+	officials := []ed25519.PublicKey{off.Public()}
+	for _, k := range co {
+		pk, err := parseOfficialKey(k)
+		if err != nil {
+			return fmt.Errorf("%w: --co-official: %v", errUsage, err)
+		}
+		officials = append(officials, pk)
+	}
+	return createElection(ctx, e, service.NewClient(*server), off, officials, m, manifest, pubs, *threshold, time.Duration(*round)*time.Second)
+}
+
+// createElection posts setup, manifest and ceremony parameters.
+func createElection(ctx context.Context, e *env, c *service.Client, off service.Official, officials []ed25519.PublicKey, m *ballot.Manifest, manifest []byte, pubs []trustee.Public, t int, round time.Duration) error {
+	id := m.ElectionID
+	bd, err := c.Board(ctx)
+	if err != nil {
+		return err
+	}
+	setup, err := service.NewSetup(id, bd.Name, bd.Key, officials, pubs, t)
+	if err != nil {
+		return err
+	}
+	mh, err := m.Hash()
+	if err != nil {
+		return err
+	}
+	params, err := ceremony.NewParams(mh, t, round, pubs)
+	if err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		typ     string
+		payload []byte
+	}{{record.TypeSetup, setup}, {record.TypeManifest, manifest}, {record.TypeCeremony, params.Marshal()}} {
+		r, err := c.Submit(ctx, id, off.Sign(id, p.typ, p.payload))
+		if err != nil {
+			return fmt.Errorf("posting %s: %w", p.typ, err)
+		}
+		fmt.Fprintf(e.stderr, "posted %s at entry %d\n", p.typ, r.Receipt.Index)
+	}
+	fmt.Fprintf(e.stderr, "election %s created on board %s; the %d trustees can now run the key ceremony (%d-of-%d)\n", id, bd.Name, len(pubs), t, len(pubs))
+	fmt.Fprintln(e.stdout, id)
+	return nil
+}
+
+// readManifest reads a manifest in any JSON form and returns it with its
+// canonical encoding.
+func readManifest(path string) (*ballot.Manifest, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var m ballot.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	enc, err := m.Encode()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dm, err := ballot.DecodeManifest(enc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return dm, enc, nil
+}
+
+const electionRollUsage = `Usage: tabella election roll --server URL --key FILE --election ID (--voters N | --names FILE) --out DIR
+
+Generates a secret credential for each voter, writes them to DIR (one file
+per voter, voter-NNNNNN.txt, and credentials.csv for a mail merge), then
+posts the voters' public credentials as the roll (roll.voters chunks) and
+seals it (roll.seal: the count and the hash of the whole roll). The server
+never sees a secret credential. DIR must not exist: keep it safe, print or
+mail the credentials, then destroy it.
+
+Flags:
+  --server URL, --key FILE, --passphrase-file FILE, --election ID
+  --voters N        number of voters (voters are numbered 1..N)
+  --names FILE      one voter name or reference per line, instead of --voters
+  --out DIR         directory to create for the credentials
+  --no-seal         post the roll without sealing it (more chunks may follow)
+
+Example:
+  tabella election roll --server http://127.0.0.1:8080 --key official.key \
+      --election demo-2026 --voters 1000 --out credentials/
+`
+
+func runElectionRoll(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "election roll")
+	server := fs.String("server", "", "")
+	keyFile := fs.String("key", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	id := fs.String("election", "", "")
+	voters := fs.Int("voters", 0, "")
+	namesFile := fs.String("names", "", "")
+	out := fs.String("out", "", "")
+	noSeal := fs.Bool("no-seal", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags("server", *server, "key", *keyFile, "election", *id, "out", *out); err != nil {
+		return err
+	}
+	var names []string
+	switch {
+	case *namesFile != "" && *voters == 0:
+		b, err := os.ReadFile(*namesFile)
+		if err != nil {
+			return err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				names = append(names, l)
+			}
+		}
+	case *namesFile == "" && *voters > 0:
+		for i := 1; i <= *voters; i++ {
+			names = append(names, strconv.Itoa(i))
+		}
+	default:
+		return fmt.Errorf("%w: give either --voters N or --names FILE", errUsage)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("%w: no voters", errUsage)
+	}
+	off, err := loadOfficial(e, *keyFile, *passFile)
+	if err != nil {
+		return err
+	}
+	creds := make([]*ballot.Credential, len(names))
+	for i := range creds {
+		creds[i] = ballot.NewCredential()
+	}
+	if err := writeCredentials(*out, *server, *id, names, creds); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %d credentials to %s\n", len(creds), *out)
+	return postRoll(ctx, e, service.NewClient(*server), off, *id, creds, !*noSeal)
+}
+
+// writeCredentials writes one file per voter and a CSV for a mail merge
+// into a new directory, mode 0700/0600.
+func writeCredentials(dir, server, id string, names []string, creds []*ballot.Credential) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s (it must not exist): %w", dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "credentials.csv"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"voter", "election", "server", "credential", "file"})
+	for i, c := range creds {
+		name := fmt.Sprintf("voter-%06d.txt", i+1)
+		text := credentialText(server, id, names[i], c)
+		if err := writeNewFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			f.Close()
+			return err
+		}
+		_ = w.Write([]string{names[i], id, server, c.Secret(), name})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// credentialText is a voter's credential file.
+func credentialText(server, id, name string, c *ballot.Credential) string {
+	return fmt.Sprintf("# Tabella voting credential. Keep it secret: anyone holding it can vote in your name.\n"+
+		"voter: %s\nelection: %s\nserver: %s\ncredential: %s\n", name, id, server, c.Secret())
+}
+
+// readCredential reads a credential file (or a file holding just the
+// secret) and returns the credential and the election it names, if any.
+func readCredential(path string) (*ballot.Credential, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(b) > 4096 {
+		return nil, "", fmt.Errorf("%s: not a credential file", path)
+	}
+	var secret, election string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "#"), l == "":
+		case strings.HasPrefix(l, "credential:"):
+			secret = strings.TrimSpace(strings.TrimPrefix(l, "credential:"))
+		case strings.HasPrefix(l, "election:"):
+			election = strings.TrimSpace(strings.TrimPrefix(l, "election:"))
+		case !strings.Contains(l, ":"):
+			secret = l
+		}
+	}
+	c, err := ballot.ParseCredential(secret)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return c, election, nil
+}
+
+// postRoll posts the roll in chunks and, if seal, the seal.
+func postRoll(ctx context.Context, e *env, c *service.Client, off service.Official, id string, creds []*ballot.Credential, seal bool) error {
+	pts := make([]*group.Point, len(creds))
+	for i, cr := range creds {
+		pts[i] = cr.Public()
+	}
+	chunks, sealPayload, err := service.RollPayloads(id, pts)
+	if err != nil {
+		return err
+	}
+	in, err := c.Info(ctx, id)
+	if err != nil {
+		return err
+	}
+	if in.Roll.Count != 0 {
+		// Number the new chunks after those already posted.
+		if !seal {
+			return errors.New("adding to an existing roll is not supported by this command; post the whole roll at once")
+		}
+		return fmt.Errorf("election %s already has %d voters on its roll", id, in.Roll.Count)
+	}
+	for k, ch := range chunks {
+		if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeRollVoters, ch)); err != nil {
+			return fmt.Errorf("posting roll chunk %d: %w", k, err)
+		}
+	}
+	fmt.Fprintf(e.stderr, "posted %d credentials in %d chunk(s)\n", len(creds), len(chunks))
+	if !seal {
+		return nil
+	}
+	r, err := c.Submit(ctx, id, off.Sign(id, record.TypeRollSeal, sealPayload))
+	if err != nil {
+		return fmt.Errorf("posting roll.seal: %w", err)
+	}
+	var rs record.RollSeal
+	_ = json.Unmarshal(sealPayload, &rs)
+	fmt.Fprintf(e.stderr, "sealed the roll at entry %d\n", r.Receipt.Index)
+	fmt.Fprintf(e.stdout, "roll %d %x\n", rs.Count, rs.Hash[:])
+	return nil
+}
+
+func phaseUsage(verb string) string {
+	return fmt.Sprintf(`Usage: tabella election %[1]s --server URL --key FILE --election ID [--passphrase-file FILE]
+
+Posts election.%[1]s, signed with the official's key. The board's time of
+that entry is the moment of %[1]sing; ballots are accepted only between
+election.open and election.close and within the manifest's schedule.
+
+Example:
+  tabella election %[1]s --server http://127.0.0.1:8080 --key official.key --election demo-2026
+`, verb)
+}
+
+func runElectionPhase(ctx context.Context, e *env, args []string, verb, typ string) error {
+	fs := newFlags(e, "election "+verb)
+	server := fs.String("server", "", "")
+	keyFile := fs.String("key", "", "")
+	passFile := fs.String("passphrase-file", "", "")
+	id := fs.String("election", "", "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags("server", *server, "key", *keyFile, "election", *id); err != nil {
+		return err
+	}
+	off, err := loadOfficial(e, *keyFile, *passFile)
+	if err != nil {
+		return err
+	}
+	r, err := service.NewClient(*server).Submit(ctx, *id, off.Sign(*id, typ, service.PhasePayload(*id)))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "posted %s at entry %d\n", typ, r.Receipt.Index)
+	return nil
+}
+
+const electionStatusUsage = `Usage: tabella election status --server URL --election ID [--json]
+
+Prints the election's phase, roll (size and hash), ballots, counted voters
+and, once posted, the result. With --json prints the server's summary.
+
+Example:
+  tabella election status --server http://127.0.0.1:8080 --election demo-2026
+`
+
+func runElectionStatus(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "election status")
+	server := fs.String("server", "", "")
+	id := fs.String("election", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags("server", *server, "election", *id); err != nil {
+		return err
+	}
+	in, err := service.NewClient(*server).Info(ctx, *id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(in, "", "  ")
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
+	}
+	return printStatus(e, in)
+}
+
+func printStatus(e *env, in *service.Info) error {
+	w := e.stdout
+	fmt.Fprintf(w, "election   %s\nphase      %s\nboard      %s (%d entries)\n", in.ElectionID, in.Phase, in.BoardName, in.Size)
+	seal := "not sealed"
+	if in.Roll.Sealed {
+		seal = "sealed, hash " + in.Roll.Hash
+	}
+	fmt.Fprintf(w, "roll       %d voters, %s\n", in.Roll.Count, seal)
+	fmt.Fprintf(w, "trustees   %d-of-%d\n", in.Threshold, in.Trustees)
+	if in.JointKey != "" {
+		fmt.Fprintf(w, "joint key  %s\n", in.JointKey)
+	}
+	fmt.Fprintf(w, "ballots    %d cast, %d voters counted\n", in.Ballots, in.Counted)
+	if len(in.Result) > 0 && string(in.Result) != "null" {
+		r, err := tally.DecodeResult(in.Result)
+		if err != nil {
+			return fmt.Errorf("the posted result: %w", err)
+		}
+		fmt.Fprintln(w)
+		return r.WriteTable(w)
+	}
+	return nil
+}
+
+const electionTallyUsage = `Usage: tabella election tally --server URL --election ID [--wait DURATION] [--json]
+
+Waits (default up to 10m) until the trustees' decryption shares are in and
+the server has posted the result (tally.result), then prints the result
+table, or with --json the result as posted. The election must be closed;
+each trustee runs 'tabella trustee decrypt'.
+
+Example:
+  tabella election tally --server http://127.0.0.1:8080 --election demo-2026
+`
+
+func runElectionTally(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "election tally")
+	server := fs.String("server", "", "")
+	id := fs.String("election", "", "")
+	wait := fs.Duration("wait", 10*time.Minute, "")
+	asJSON := fs.Bool("json", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags("server", *server, "election", *id); err != nil {
+		return err
+	}
+	r, raw, err := waitResult(ctx, e, service.NewClient(*server), *id, *wait)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		fmt.Fprintf(e.stdout, "%s\n", raw)
+		return nil
+	}
+	return r.WriteTable(e.stdout)
+}
+
+// waitResult polls the election's summary until its result is posted.
+func waitResult(ctx context.Context, e *env, c *service.Client, id string, wait time.Duration) (*tally.Result, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	said := ""
+	for {
+		in, err := c.Info(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(in.Result) > 0 && string(in.Result) != "null" {
+			r, err := tally.DecodeResult(in.Result)
+			return r, in.Result, err
+		}
+		if in.Phase != service.PhaseClosed && in.Phase != service.PhaseTallied {
+			return nil, nil, fmt.Errorf("election %s is %s: close it first", id, in.Phase)
+		}
+		if said == "" {
+			said = "waiting"
+			fmt.Fprintf(e.stderr, "waiting for the trustees' decryption shares (%d needed)…\n", in.Threshold)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("no result after %s: %w", wait, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

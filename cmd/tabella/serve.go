@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/web"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/coord"
+)
+
+// `tabella serve`: the election service.
+
+const serveUsage = `Usage: tabella serve [flags]
+
+Runs the election service: the board's read API and websocket feed, the
+write API (officials', trustees' and voters' entries), the trustee
+websocket with the coordinator that posts the ceremony and tally results,
+and the voter and observer web pages, on one HTTP server. Logs are
+structured (log/slog) on stderr; SIGINT/SIGTERM shut down gracefully.
+
+Several 'tabella serve' processes may share one PostgreSQL store: each
+admission decision is taken inside the board's append transaction, with
+the election's log locked.
+
+Flags:
+  --store DSN            sqlite:PATH (default sqlite:tabella.db) or postgres://…
+  --addr ADDR            listen address (default 127.0.0.1:8080)
+  --addr-file FILE       write the bound address to FILE once listening
+  --board-key FILE       the board's note signing key (default board.key;
+                         created on first run with --board-name)
+  --board-name NAME      the board's name for a new key (default tabella.local)
+  --official KEY         an official's Ed25519 public key in hex, allowed to
+                         set up elections (repeatable)
+  --officials FILE       official keys, one per line
+  --witness VKEY         accept cosignatures from this witness (repeatable)
+  --tls-cert FILE, --tls-key FILE   serve HTTPS
+  --verify-workers N     concurrent ballot batch verifications (default 2)
+  --verify-queue N       ballots waiting for verification before refusing (default 4096)
+  --ip-rate R            submissions per second per client address (default 500)
+  --cred-rate R          submissions per second per voter credential (default 1, burst 10)
+  --json-logs            log JSON instead of text
+
+Example:
+  tabella official init --out official.key > official.pub
+  tabella serve --store sqlite:vote.db --officials official.pub --addr :8080
+`
+
+func init() {
+	register(&command{name: "serve", summary: "run the election service (board, write API, trustees, web)", usage: serveUsage, run: runServe})
+}
+
+// loadOrCreateBoardKey reads the board's note signing key, creating it
+// (mode 0600) on first run.
+func loadOrCreateBoardKey(e *env, path, name string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if !bulletin.ValidBoardName(name) {
+		return "", fmt.Errorf("%w: --board-name %q is not a valid board name", errUsage, name)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		return "", err
+	}
+	if err := writeNewFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("creating board key: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "created board key %s; board-key %s\n", path, vkey)
+	return skey, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve")
+	dsn := fs.String("store", "sqlite:tabella.db", "")
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	addrFile := fs.String("addr-file", "", "")
+	keyFile := fs.String("board-key", "board.key", "")
+	boardName := fs.String("board-name", "tabella.local", "")
+	officialsFile := fs.String("officials", "", "")
+	var officials, witnesses multiFlag
+	fs.Var(&officials, "official", "")
+	fs.Var(&witnesses, "witness", "")
+	tlsCert := fs.String("tls-cert", "", "")
+	tlsKey := fs.String("tls-key", "", "")
+	workers := fs.Int("verify-workers", 0, "")
+	queue := fs.Int("verify-queue", 0, "")
+	ipRate := fs.Float64("ip-rate", 0, "")
+	credRate := fs.Float64("cred-rate", 0, "")
+	jsonLogs := fs.Bool("json-logs", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	var keys []ed25519.PublicKey
+	if *officialsFile != "" {
+		b, err := os.ReadFile(*officialsFile)
+		if err != nil {
+			return err
+		}
+		if keys, err = parseOfficialKeys(string(b)); err != nil {
+			return fmt.Errorf("%s: %w", *officialsFile, err)
+		}
+	}
+	for _, o := range officials {
+		k, err := parseOfficialKey(strings.TrimSpace(o))
+		if err != nil {
+			return fmt.Errorf("%w: --official: %v", errUsage, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(e.stderr, "warning: no --official or --officials: nobody can set up a new election on this server")
+	}
+	var wv []note.Verifier
+	for _, w := range witnesses {
+		k, err := readKeyArg(w)
+		if err != nil {
+			return err
+		}
+		v, err := bulletin.NewCosignatureVerifier(k)
+		if err != nil {
+			return fmt.Errorf("%w: --witness %q: %v", errUsage, w, err)
+		}
+		wv = append(wv, v)
+	}
+	var h slog.Handler = slog.NewTextHandler(e.stderr, nil)
+	if *jsonLogs {
+		h = slog.NewJSONHandler(e.stderr, nil)
+	}
+	logger := slog.New(h)
+	skey, err := loadOrCreateBoardKey(e, *keyFile, *boardName)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, serverConfig{
+		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger,
+		svc:     service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: board.Options{Witnesses: wv}},
+		http:    service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0}},
+		tlsCert: *tlsCert, tlsKey: *tlsKey,
+	})
+	if err != nil {
+		return err
+	}
+	if *addrFile != "" {
+		if err := os.WriteFile(*addrFile, []byte(srv.addr+"\n"), 0o644); err != nil {
+			srv.shutdown()
+			return err
+		}
+	}
+	logger.Info("serving", "addr", srv.addr, "store", storeKind(*dsn), "board", srv.svc.BoardName(), "board_key", srv.svc.BoardKey(), "officials", len(keys))
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return srv.shutdown()
+}
+
+func storeKind(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return dsn
+	}
+	return "postgres"
+}
+
+// serverConfig configures startServer.
+type serverConfig struct {
+	dsn, addr        string
+	boardKey         string
+	officials        []ed25519.PublicKey
+	logger           *slog.Logger
+	svc              service.Options
+	http             service.HTTPOptions
+	tlsCert, tlsKey  string
+	coordinatorClock coord.Options
+}
+
+// server is a running election service.
+type server struct {
+	svc   *service.Service
+	co    *coord.Coordinator
+	http  *http.Server
+	addr  string // bound address
+	url   string
+	errc  chan error
+	stop  context.CancelFunc
+	runs  sync.WaitGroup
+	mu    sync.Mutex
+	coord map[string]bool
+	ctx   context.Context
+}
+
+// startServer opens the store, starts the coordinator of every election
+// that needs one and serves HTTP on cfg.addr (":0" picks a free port).
+func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
+	cfg.svc.BoardKey, cfg.svc.Officials, cfg.svc.Logger = cfg.boardKey, cfg.officials, cfg.logger
+	s := &server{coord: map[string]bool{}}
+	runCtx, stop := context.WithCancel(context.Background())
+	s.ctx, s.stop = runCtx, stop
+	cfg.svc.OnAppend = func(id, typ string) {
+		if typ == record.TypeCeremony {
+			s.runCoordinator(id)
+		}
+	}
+	svc, err := service.Open(ctx, cfg.dsn, cfg.svc)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	s.svc = svc
+	co := cfg.coordinatorClock
+	co.Logger = cfg.logger
+	s.co = coord.New(svc.Backend(), co)
+	cfg.http.Trustee = s.co
+	cfg.http.Web = web.Handler()
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		svc.Close()
+		stop()
+		return nil, err
+	}
+	s.addr = ln.Addr().String()
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	s.url = scheme + "://" + s.addr
+	s.http = &http.Server{
+		Handler:           svc.Handler(cfg.http),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return runCtx },
+	}
+	s.errc = make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.tlsCert != "" {
+			err = s.http.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.errc <- err
+		}
+		close(s.errc)
+	}()
+	// Elections already on the board whose result is not posted yet get a
+	// coordinator (a restarted server carries on from the board).
+	ids, err := svc.Elections(ctx)
+	if err != nil {
+		s.shutdown()
+		return nil, err
+	}
+	for _, id := range ids {
+		in, err := svc.Info(ctx, id)
+		if err == nil && in.Phase != service.PhaseTallied {
+			s.runCoordinator(id)
+		}
+	}
+	return s, nil
+}
+
+// runCoordinator starts the coordinator loop of an election once.
+func (s *server) runCoordinator(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.coord[id] || s.ctx.Err() != nil {
+		return
+	}
+	s.coord[id] = true
+	s.runs.Add(1)
+	go func() {
+		defer s.runs.Done()
+		for s.ctx.Err() == nil {
+			err := s.co.Run(s.ctx, id)
+			if err == nil || s.ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, ceremony.ErrTooFewQualified) {
+				slog.Default().Error("the key ceremony failed; no key for this election", "election", id, "err", err)
+				return
+			}
+			slog.Default().Warn("coordinator stopped; restarting", "election", id, "err", err)
+			select {
+			case <-s.ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}()
+}
+
+// shutdown stops accepting requests, lets running ones finish (up to 30 s),
+// stops the coordinators and closes the store.
+func (s *server) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	s.stop()
+	s.runs.Wait()
+	if cerr := s.svc.Close(); err == nil {
+		err = cerr
+	}
+	if serr := <-s.errc; err == nil {
+		err = serr
+	}
+	return err
+}
