@@ -242,6 +242,24 @@ func TestLoadElectionChecksBaseHash(t *testing.T) {
 	}
 }
 
+type verifierKey struct {
+	v    note.Verifier
+	text string
+}
+
+func noteKeys() (note.Signer, verifierKey, error) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		return nil, verifierKey{}, err
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, verifierKey{}, err
+	}
+	v, err := note.NewVerifier(vkey)
+	return s, verifierKey{v, vkey}, err
+}
+
 // testBoard is a real board (SQLite) holding a ballot, for receipts.
 func testBoard(t *testing.T) (*board.Board, string) {
 	t.Helper()

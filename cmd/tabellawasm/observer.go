@@ -85,10 +85,16 @@ func (c *client) observeFeed(msg []byte) (*FeedItem, error) {
 	}
 	if m.Entry != nil {
 		e, err := c.addEntry(m.Entry)
-		return &FeedItem{Entry: e}, err
+		if err != nil {
+			return nil, err
+		}
+		return &FeedItem{Entry: e}, nil
 	}
 	cp, err := c.observeCheckpoint([]byte(m.Checkpoint))
-	return &FeedItem{Checkpoint: cp}, err
+	if err != nil {
+		return nil, err
+	}
+	return &FeedItem{Checkpoint: cp}, nil
 }
 
 // observeEntry checks the next entry of the feed and describes it.
