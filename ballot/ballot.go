@@ -77,13 +77,18 @@ type Selection struct {
 // scalars, no missing fields. It does not check the ballot against an
 // election; [Verify] does.
 func DecodeBallot(data []byte) (*Ballot, error) {
-	b := new(Ballot)
-	if err := decodeJSON(data, b, MaxBallotSize); err != nil {
+	if len(data) > MaxBallotSize {
+		return nil, fmt.Errorf("%w: ballot: %w: %d bytes, limit %d", ErrMalformed, canon.ErrTooLarge, len(data), MaxBallotSize)
+	}
+	b, err := parseBallot(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)
 	}
 	if err := b.checkFields(); err != nil {
 		return nil, err
 	}
+	// The parser accepts only the canonical layout; re-encoding and
+	// comparing also pins string escapes to encoding/json's.
 	again, err := appendBallot(make([]byte, 0, len(data)), b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)

@@ -590,13 +590,25 @@ func FuzzDecodeBallot(f *testing.F) {
 	orig := readTestdata(f, "ballot-w1.json")
 	f.Add(orig)
 	f.Add(readTestdata(f, "ballot.json"))
+	// Seeds for the string and array paths of the parser.
+	o := string(orig)
+	f.Add([]byte(strings.Replace(o, `"election_id":"w-1-2"`, `"election_id":"w\u003c1\"\\é"`, 1)))
+	f.Add([]byte(strings.Replace(o, `"election_id":"w-1-2"`, `"election_id":"w<1"`, 1)))
+	f.Add([]byte(o[:strings.Index(o, `"contests":`)] + `"contests":[],"signature":` + o[strings.LastIndex(o, `"signature":`)+len(`"signature":`):]))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b, err := DecodeBallot(in)
+		ref, refErr := decodeBallotReference(in)
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("direct parser: %v; reference decoder: %v", err, refErr)
+		}
 		if err != nil {
 			if b != nil {
 				t.Fatal("error with non-nil ballot")
 			}
 			return
+		}
+		if h1, _ := b.Hash(); h1 != must(ref.Hash()) {
+			t.Fatal("the decoders decode differently")
 		}
 		out, err := b.Encode()
 		if err != nil || !bytes.Equal(out, in) {
@@ -628,4 +640,11 @@ func TestBallotSize(t *testing.T) {
 			t.Errorf("%s: BallotSize %d, encoded ballot %d bytes", e.Manifest.ElectionID, got, len(data))
 		}
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

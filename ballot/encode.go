@@ -1,13 +1,11 @@
 package ballot
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/ballot/zk"
@@ -218,25 +216,4 @@ func appendBallot(dst []byte, b *Ballot) ([]byte, error) {
 	dst = append(dst, `,"z":`...)
 	dst = appendScalar(dst, b.Signature.Z)
 	return append(dst, `}}`...), nil
-}
-
-// decodeJSON is the first half of canon.Unmarshal: size bound, unknown
-// fields and trailing data rejected. The caller then compares the input with
-// its canonical re-encoding.
-func decodeJSON(data []byte, v any, maxSize int) error {
-	if len(data) > maxSize {
-		return fmt.Errorf("%w: %d bytes, limit %d", canon.ErrTooLarge, len(data), maxSize)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("canon: %w", err)
-	}
-	if dec.More() {
-		return errors.New("canon: trailing data after JSON value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return errors.New("canon: trailing data after JSON value")
-	}
-	return nil
 }
