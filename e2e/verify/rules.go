@@ -49,6 +49,14 @@ const tagBallot = "tabella/v1 ballot"
 func (v *Verifier) entry(e *bulletin.Entry) {
 	idx, typ := int64(e.Index), e.Type
 	fail := func(c Check, err error, format string, args ...any) { v.fail(c, idx, typ, err, format, args...) }
+	if e.Index <= 1 {
+		// Without a setup and a manifest nothing else can be checked.
+		defer func() {
+			if v.setup == nil || (e.Index == 1 && v.manifest == nil) {
+				v.setFatal()
+			}
+		}()
+	}
 	kind, known := signerOf[typ]
 	if !known {
 		fail(CheckType, nil, "unknown entry type %q", typ)

@@ -296,7 +296,7 @@ var tamperCases = []tamperCase{
 		},
 	},
 	{
-		name: "noncanonical-ballot", check: CheckBallotDecode, contains: "canonical",
+		name: "noncanonical-ballot", check: CheckBallotDecode, contains: "ballot: malformed",
 		what: "a ballot payload with one insignificant space added to its JSON, entry hashes and checkpoints recomputed",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
 			c := e.Clone()
