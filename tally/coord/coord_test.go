@@ -1,0 +1,429 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+)
+
+// runCeremony runs trustees `who` over websockets until the ceremony ends
+// and returns their key shares and errors by trustee index.
+func (e *testElection) runCeremony(ctx context.Context, who []int, setup func(i int, c *Client), progress func(i int, c *Client, st *ceremony.State)) (map[int]*ceremony.KeyShare, map[int]error) {
+	var mu sync.Mutex
+	shares, errs := map[int]*ceremony.KeyShare{}, map[int]error{}
+	var wg sync.WaitGroup
+	for _, i := range who {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := Dial(ctx, e.srv.URL, e.id, e.ids[i-1], ClientOptions{})
+			if err != nil {
+				mu.Lock()
+				errs[i] = err
+				mu.Unlock()
+				return
+			}
+			defer c.Close()
+			if setup != nil {
+				setup(i, c)
+			}
+			ks, err := ceremonyOver(ctx, c, e.ids[i-1], func(st *ceremony.State, err error) {
+				if progress != nil && st != nil {
+					progress(i, c, st)
+				}
+			})
+			mu.Lock()
+			shares[i], errs[i] = ks, err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return shares, errs
+}
+
+func ceremonyResult(t *testing.T, e *testElection) (*ceremony.ResultMessage, *ceremony.State) {
+	t.Helper()
+	e.waitStatus(context.Background(), "ceremony.result", func(s *Status) bool { return s.Phase == PhaseKeyed && len(e.entriesOf(record.TypeCeremonyEnd)) == 1 })
+	re := e.entriesOf(record.TypeCeremonyEnd)[0]
+	r, err := ceremony.DecodeResult(re.Payload, e.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anyone recomputes it from the board.
+	var msgs []ceremony.Posted
+	var start time.Time
+	for _, x := range e.entriesOf("") {
+		_ = x
+	}
+	es, _ := e.be.all(context.Background(), e.id)
+	for _, x := range es {
+		if x.Type == record.TypeCeremony {
+			start = time.UnixMilli(x.Time)
+		}
+		if x.Index < re.Index {
+			msgs = append(msgs, posted(x))
+		}
+	}
+	st := ceremony.Replay(e.params, start, msgs, time.UnixMilli(re.Time))
+	if err := st.VerifyResult(r); err != nil {
+		t.Fatalf("posted ceremony.result: %v", err)
+	}
+	return r, st
+}
+
+func TestCeremonyAndTally3of5(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := newTestElection(t, 3, 5, 6)
+
+	// Trustee 2 loses its connection each time it sees a new round;
+	// trustee 4 is killed after it posts its commitments and started
+	// again from nothing but its key.
+	var dropped sync.Map
+	var c2 *Client
+	setup := func(i int, c *Client) {
+		if i != 2 {
+			return
+		}
+		c2 = c
+		seen := map[string]bool{}
+		c.beforeSubmit = func(typ string) {
+			if !seen[typ] { // the first attempt of every round's message fails
+				seen[typ] = true
+				dropped.Store(typ, true)
+				c.drop()
+			}
+		}
+	}
+	restart := make(chan struct{})
+	var once sync.Once
+	progress := func(i int, c *Client, st *ceremony.State) {
+		switch i {
+		case 2:
+			if _, seen := dropped.LoadOrStore(st.Round, true); !seen {
+				c.drop() // and on every new round it sees
+			}
+		case 4:
+			if st.Round >= ceremony.RoundShares {
+				once.Do(func() { close(restart) })
+			}
+		}
+	}
+	var (
+		wg     sync.WaitGroup
+		shares map[int]*ceremony.KeyShare
+		errs   map[int]error
+		ks4    *ceremony.KeyShare
+		err4   error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		shares, errs = e.runCeremony(ctx, []int{1, 2, 3, 5}, setup, progress)
+	}()
+	go func() {
+		defer wg.Done()
+		c4ctx, stop := context.WithCancel(ctx)
+		go func() { <-restart; stop() }()
+		c := e.dial(ctx, 4, ClientOptions{})
+		_, err := ceremonyOver(c4ctx, c, e.ids[3], func(st *ceremony.State, err error) {
+			if st != nil {
+				progress(4, c, st)
+			}
+		})
+		c.Close()
+		if !errors.Is(err, context.Canceled) {
+			err4 = err
+			return
+		}
+		c = e.dial(ctx, 4, ClientOptions{})
+		ks4, err4 = ceremonyOver(ctx, c, e.ids[3], nil)
+	}()
+	wg.Wait()
+	shares[4], errs[4] = ks4, err4
+	for i := 1; i <= 5; i++ {
+		if errs[i] != nil || shares[i] == nil {
+			t.Fatalf("trustee %d: %v", i, errs[i])
+		}
+	}
+	for _, typ := range []string{record.TypeCommitments, record.TypeShares, record.TypeComplaints} {
+		if _, ok := dropped.Load(typ); !ok {
+			t.Fatalf("trustee 2 was not disconnected when posting %s", typ)
+		}
+	}
+	if _, n, _ := c2.Connected(); n < 4 {
+		t.Fatalf("trustee 2 connected %d times", n)
+	}
+	r, st := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{1, 2, 3, 4, 5}) {
+		t.Fatalf("qualified %v", r.Qualified)
+	}
+	for i, ks := range shares {
+		if !ks.JointKey.Equal(r.JointKey) || !group.BaseMul(ks.Secret).Equal(st.VerificationKeys[i]) {
+			t.Fatalf("trustee %d: key share does not match the posted result", i)
+		}
+	}
+	// Every trustee posted exactly one message per round it took part in.
+	if n := len(e.entriesOf(record.TypeCommitments)); n != 5 {
+		t.Fatalf("%d commitments messages", n)
+	}
+
+	want := e.vote(st, 2)
+	// Trustees 3, 4, 5 (n−t+1..n) decrypt first: the result uses them.
+	for _, i := range []int{5, 4, 3} {
+		p := e.dial(ctx, i, ClientOptions{})
+		d, err := Decrypt(ctx, e.reader(), e.id, e.ids[i-1], p, nil)
+		if err != nil {
+			t.Fatalf("trustee %d: decrypt: %v", i, err)
+		}
+		if d.Trustee != i || d.Recount.Count != 6 || d.Existing {
+			t.Fatalf("trustee %d: %+v", i, d)
+		}
+	}
+	e.waitStatus(ctx, "tally.result", func(s *Status) bool { return s.Phase == PhaseDone })
+	select {
+	case err := <-e.coErr:
+		if err != nil {
+			t.Fatalf("coordinator: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("coordinator did not return after the result")
+	}
+	re := e.entriesOf(tally.TypeResult)
+	if len(re) != 1 {
+		t.Fatalf("%d results", len(re))
+	}
+	res, err := tally.DecodeResult(re[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(counts(res), want) || res.Turnout != 6 || !slices.Equal(res.Trustees, []int{5, 4, 3}) {
+		t.Fatalf("result %+v, want counts %v from trustees [5 4 3]", res, want)
+	}
+
+	// Trustees 1 and 2 decrypt too; a second run of trustee 3 does not post
+	// again. Any t shares give the same counts.
+	for _, i := range []int{1, 2, 3} {
+		p := e.dial(ctx, i, ClientOptions{})
+		d, err := Decrypt(ctx, e.reader(), e.id, e.ids[i-1], p, nil)
+		if err != nil {
+			t.Fatalf("trustee %d: decrypt: %v", i, err)
+		}
+		if d.Existing != (i == 3) {
+			t.Fatalf("trustee %d: existing share %v", i, d.Existing)
+		}
+	}
+	v, err := ReadView(ctx, e.reader(), e.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := v.Recount(ctx, e.reader(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
+		Threshold: 3, Trustees: e.params.Trustees, Keys: st.VerificationKeys}
+	if err := tally.CheckResult(d, rc.Layout, v.Shares, re[0].Payload); err != nil {
+		t.Fatalf("posted result does not check: %v", err)
+	}
+	var first []ceremony.Posted // trustees 1..t only
+	for _, p := range v.Shares {
+		m, _ := tally.DecodeShareMessage(p.Payload)
+		if m.Trustee <= 3 {
+			first = append(first, p)
+		}
+	}
+	pt, err := tally.Combine(d, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pt.Counts, want) || !slices.Equal(pt.Trustees, []int{3, 1, 2}) {
+		t.Fatalf("trustees 1..3 give %v with %v, want %v", pt.Counts, pt.Trustees, want)
+	}
+}
+
+func TestCeremonyTooFewQualified(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 3, 5, 0)
+	done := make(chan struct{})
+	var errs map[int]error
+	go func() {
+		defer close(done)
+		_, errs = e.runCeremony(ctx, []int{1, 2}, nil, nil)
+	}()
+	e.waitStatus(ctx, "two commitments", func(s *Status) bool { return s.Round == 1 && slices.Equal(s.Waiting, []int{3, 4, 5}) })
+	e.clock.Advance(time.Minute + time.Second) // round 1 deadline passes
+	<-done
+	for _, i := range []int{1, 2} {
+		if !errors.Is(errs[i], ceremony.ErrTooFewQualified) {
+			t.Fatalf("trustee %d: %v, want ErrTooFewQualified", i, errs[i])
+		}
+	}
+	select {
+	case err := <-e.coErr:
+		if !errors.Is(err, ceremony.ErrTooFewQualified) {
+			t.Fatalf("coordinator: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("coordinator still running")
+	}
+	s := e.waitStatus(ctx, "failure", func(s *Status) bool { return s.Phase == PhaseFailed })
+	if n := len(e.entriesOf(record.TypeCeremonyEnd)); n != 0 {
+		t.Fatalf("%d ceremony results posted for a failed ceremony", n)
+	}
+	t.Logf("status: %s", s.Message)
+}
+
+// A trustee that misses the commitments round is disqualified at the
+// deadline; the ceremony succeeds with the others (t remain).
+func TestCeremonyAbsentTrustee(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 0)
+	done := make(chan struct{})
+	var errs map[int]error
+	go func() {
+		defer close(done)
+		_, errs = e.runCeremony(ctx, []int{1, 2}, nil, nil)
+	}()
+	e.waitStatus(ctx, "two commitments", func(s *Status) bool { return s.Round == 1 && slices.Equal(s.Waiting, []int{3}) })
+	e.clock.Advance(time.Minute + time.Second)
+	<-done
+	if errs[1] != nil || errs[2] != nil {
+		t.Fatal(errs)
+	}
+	r, _ := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{1, 2}) {
+		t.Fatalf("qualified %v", r.Qualified)
+	}
+	// Trustee 3 arrives late: it learns it is excluded.
+	c := e.dial(ctx, 3, ClientOptions{})
+	if _, err := ceremonyOver(ctx, c, e.ids[2], nil); !errors.Is(err, ceremony.ErrExcluded) {
+		t.Fatalf("late trustee: %v", err)
+	}
+}
+
+func TestBadDecryptionShareNamed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 3)
+	if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatal(errs)
+	}
+	_, st := ceremonyResult(t, e)
+	want := e.vote(st, 0)
+
+	// Trustee 1 posts a share whose proof is wrong (D altered at position 0).
+	v, err := ReadView(ctx, e.reader(), e.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, _, err := v.KeyShare(ctx, e.ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := v.Recount(ctx, e.reader(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Shares[0].D = m.Shares[0].D.Add(group.Generator())
+	payload := m.Marshal()
+	sig := e.ids[0].Sign(tally.TypeDecryptionShare, payload)
+	c1 := e.dial(ctx, 1, ClientOptions{})
+	signer := record.Signer{Kind: record.Trustee, Key: e.ids[0].Public().SigningKey}
+	if _, err := c1.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]}); err != nil {
+		t.Fatal(err)
+	}
+	// Trustee 2 posts a valid share: one valid of two needed.
+	if _, err := Decrypt(ctx, e.reader(), e.id, e.ids[1], e.dial(ctx, 2, ClientOptions{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	s := e.waitStatus(ctx, "shares checked", func(s *Status) bool {
+		return s.Phase == PhaseDecryption && slices.Equal(s.Shares, []int{2})
+	})
+	if !containsAll(s.Message, "trustee 1", "rejected") {
+		t.Fatalf("status does not name trustee 1: %q", s.Message)
+	}
+	if n := len(e.entriesOf(tally.TypeResult)); n != 0 {
+		t.Fatal("result posted with fewer than t valid shares")
+	}
+	// Trustee 1 cannot replace its share; trustee 3 completes the tally.
+	if _, err := Decrypt(ctx, e.reader(), e.id, e.ids[0], c1, nil); !errors.Is(err, ErrRejected) {
+		t.Fatalf("second share of trustee 1: %v", err)
+	}
+	if _, err := Decrypt(ctx, e.reader(), e.id, e.ids[2], e.dial(ctx, 3, ClientOptions{}), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(ctx, "result", func(s *Status) bool { return s.Phase == PhaseDone })
+	res, err := tally.DecodeResult(e.entriesOf(tally.TypeResult)[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(counts(res), want) || !slices.Equal(res.Trustees, []int{2, 3}) {
+		t.Fatalf("result %+v, want %v from [2 3]", res, want)
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, x := range subs {
+		if !contains(s, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// The handler refuses what a trustee may not submit, and names why.
+func TestHandlerRefuses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 1, 1, 0)
+	c := e.dial(ctx, 1, ClientOptions{})
+	signer := record.Signer{Kind: record.Trustee, Key: e.ids[0].Public().SigningKey}
+	sig := e.ids[0].Sign(tally.TypeResult, []byte("{}"))
+	if _, err := c.Submit(ctx, Submission{Type: tally.TypeResult, Payload: []byte("{}"), Signer: signer.Bytes(), Signature: sig[:]}); !errors.Is(err, ErrRejected) {
+		t.Fatalf("trustee posting tally.result: %v", err)
+	}
+	sig = e.ids[0].Sign(record.TypeCommitments, []byte("{}"))
+	bad := sig
+	bad[0] ^= 1
+	if _, err := c.Submit(ctx, Submission{Type: record.TypeCommitments, Payload: []byte("{}"), Signer: signer.Bytes(), Signature: bad[:]}); !errors.Is(err, ErrRejected) {
+		t.Fatalf("bad signature: %v", err)
+	}
+	// The connection survives refusals; a 1-of-1 ceremony completes.
+	ks, err := ceremonyOver(ctx, c, e.ids[0], nil)
+	if err != nil || ks == nil {
+		t.Fatal(err)
+	}
+	r, _ := ceremonyResult(t, e)
+	if !r.JointKey.Equal(ks.JointKey) {
+		t.Fatal("joint key")
+	}
+	if connected, n, _ := c.Connected(); !connected || n != 1 {
+		t.Fatalf("connected %v after %d connections", connected, n)
+	}
+	_ = bulletin.MaxPage
+}

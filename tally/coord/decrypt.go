@@ -1,0 +1,423 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/trustee"
+)
+
+// ErrNotReady is returned by [Decrypt] when the board does not yet allow
+// decryption (no ceremony result, or the election is not closed).
+var ErrNotReady = errors.New("coord: not ready to decrypt")
+
+// ErrRecord wraps a board that breaks the rules a trustee checks before
+// decrypting (chain, signatures, a ballot that does not verify): the
+// trustee refuses to decrypt.
+var ErrRecord = errors.New("coord: the board fails the trustee's checks")
+
+// View is what a trustee reads from the whole board before it decrypts
+// ([ReadView]): the setup, the manifest, the ceremony, the open and close
+// entries, the roll, every cast ballot's index and credential, and the
+// decryption shares and result posted so far.
+type View struct {
+	Election  string
+	Size      uint64
+	Setup     *record.Setup
+	Manifest  *ballot.Manifest
+	Params    *ceremony.Params
+	Start     time.Time // board time of ceremony.params
+	Ceremony  []ceremony.Posted
+	CerResult *bulletin.Entry
+	Open      int64 // index of election.open, −1 if none
+	Close     int64 // index of election.close, −1 if none
+	Roll      map[[32]byte]bool
+	Casts     []tally.Cast // ballots between open and close, in board order
+	Shares    []ceremony.Posted
+	Result    *bulletin.Entry
+}
+
+// ReadView reads the whole board of election from src, checking the hash
+// chain (e2e/SPEC.md §8.2) and the signatures of the setup and of every
+// official entry it uses, and returns what a trustee needs. progress, if
+// not nil, is called with the number of entries read every 100 000.
+func ReadView(ctx context.Context, src EntrySource, election string, progress func(read uint64)) (*View, error) {
+	v := &View{Election: election, Open: -1, Close: -1, Roll: map[[32]byte]bool{}}
+	ch := bulletin.Chain{Election: election}
+	bad := func(e *bulletin.Entry, format string, args ...any) error {
+		return fmt.Errorf("%w: entry %d (%s): %s", ErrRecord, e.Index, e.Type, fmt.Sprintf(format, args...))
+	}
+	official := func(e *bulletin.Entry) error {
+		s, err := record.ParseSigner(e.Signer)
+		if err != nil || s.Kind != record.Official || v.Setup == nil || !v.Setup.IsOfficial(s.Key) {
+			return bad(e, "not signed by an official of the setup")
+		}
+		if err := record.VerifySignature(s, election, e.Type, e.Payload, e.Signature); err != nil {
+			return bad(e, "%v", err)
+		}
+		return nil
+	}
+	for {
+		es, err := src.Entries(ctx, ch.Next, ch.Next+bulletin.MaxPage)
+		if err != nil {
+			return nil, fmt.Errorf("coord: reading the board from entry %d: %w", ch.Next, err)
+		}
+		if len(es) == 0 {
+			break
+		}
+		for _, e := range es {
+			if err := ch.Add(e); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+			}
+			if err := v.add(e, official, bad); err != nil {
+				return nil, err
+			}
+			if progress != nil && (e.Index+1)%100_000 == 0 {
+				progress(e.Index + 1)
+			}
+		}
+	}
+	v.Size = ch.Next
+	return v, nil
+}
+
+func (v *View) add(e *bulletin.Entry, official func(*bulletin.Entry) error, bad func(*bulletin.Entry, string, ...any) error) error {
+	switch e.Type {
+	case record.TypeSetup:
+		if v.Setup != nil {
+			return nil
+		}
+		s, err := record.DecodeSetup(e.Payload)
+		if err != nil {
+			return bad(e, "%v", err)
+		}
+		if s.ElectionID != v.Election {
+			return bad(e, "setup of election %q", s.ElectionID)
+		}
+		v.Setup = s
+		return official(e)
+	case record.TypeManifest:
+		if v.Manifest != nil {
+			return nil
+		}
+		if err := official(e); err != nil {
+			return err
+		}
+		m, err := ballot.DecodeManifest(e.Payload)
+		if err != nil {
+			return bad(e, "%v", err)
+		}
+		v.Manifest = m
+	case record.TypeRollVoters:
+		if err := official(e); err != nil {
+			return err
+		}
+		r, err := record.DecodeRollVoters(e.Payload)
+		if err != nil {
+			return bad(e, "%v", err)
+		}
+		for _, c := range r.Credentials {
+			v.Roll[c.Bytes()] = true
+		}
+	case record.TypeCeremony:
+		if v.Params != nil {
+			return nil
+		}
+		if err := official(e); err != nil {
+			return err
+		}
+		p, err := ceremony.ParseParams(e.Payload)
+		if err != nil {
+			return bad(e, "%v", err)
+		}
+		if len(p.Trustees) != len(v.Setup.Trustees) || p.Threshold != v.Setup.Threshold {
+			return bad(e, "ceremony trustees or threshold differ from the setup's")
+		}
+		for i := range p.Trustees {
+			if string(p.Trustees[i].Marshal()) != string(v.Setup.Trustees[i].Marshal()) {
+				return bad(e, "ceremony trustee %d differs from the setup's", i+1)
+			}
+		}
+		v.Params, v.Start = p, time.UnixMilli(e.Time)
+	case record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer:
+		if v.Params != nil && v.CerResult == nil {
+			v.Ceremony = append(v.Ceremony, posted(e))
+		}
+	case record.TypeCeremonyEnd:
+		if v.CerResult == nil {
+			v.CerResult = e
+		}
+	case record.TypeOpen:
+		if v.Open < 0 {
+			if err := official(e); err != nil {
+				return err
+			}
+			v.Open = int64(e.Index)
+		}
+	case record.TypeClose:
+		if v.Close < 0 && v.Open >= 0 {
+			if err := official(e); err != nil {
+				return err
+			}
+			v.Close = int64(e.Index)
+		}
+	case record.TypeBallot:
+		if v.Open >= 0 && v.Close < 0 {
+			s, err := record.ParseSigner(e.Signer)
+			if err != nil || s.Kind != record.Voter {
+				return bad(e, "ballot without a voter signer")
+			}
+			v.Casts = append(v.Casts, tally.Cast{Entry: e.Index, Time: time.UnixMilli(e.Time), Credential: s.Key})
+		}
+	case tally.TypeDecryptionShare:
+		v.Shares = append(v.Shares, posted(e))
+	case tally.TypeResult:
+		if v.Result == nil {
+			v.Result = e
+		}
+	}
+	return nil
+}
+
+// readOnly is a ceremony.Board over entries already read.
+type readOnly struct {
+	msgs []ceremony.Posted
+	now  time.Time
+}
+
+func (r readOnly) Post(context.Context, string, []byte, [ceremony.SignatureSize]byte) error {
+	return errors.New("coord: the ceremony is over; nothing may be posted")
+}
+
+func (r readOnly) Read(_ context.Context, from uint64) ([]ceremony.Posted, time.Time, error) {
+	var out []ceremony.Posted
+	for _, m := range r.msgs {
+		if m.Index >= from {
+			out = append(out, m)
+		}
+	}
+	return out, r.now, nil
+}
+
+// KeyShare recomputes trustee id's key share from the ceremony on the
+// board (its own coefficients come from its encrypted backup, §9.3) and
+// checks that the posted ceremony.result is the one the replay gives. It
+// returns the key share and the ceremony's final state.
+func (v *View) KeyShare(ctx context.Context, id *trustee.Identity) (*ceremony.KeyShare, *ceremony.State, error) {
+	if v.Params == nil || v.CerResult == nil {
+		return nil, nil, fmt.Errorf("%w: the key ceremony has no result on the board", ErrNotReady)
+	}
+	t, err := ceremony.NewTrustee(id, v.Params, v.Start)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := t.Step(ctx, readOnly{msgs: v.Ceremony, now: time.UnixMilli(v.CerResult.Time)})
+	if err != nil {
+		return nil, st, err
+	}
+	r, err := ceremony.DecodeResult(v.CerResult.Payload, v.Params)
+	if err != nil {
+		return nil, st, fmt.Errorf("%w: %w", ErrRecord, err)
+	}
+	if err := st.VerifyResult(r); err != nil {
+		return nil, st, fmt.Errorf("%w: entry %d: %w", ErrRecord, v.CerResult.Index, err)
+	}
+	return t.KeyShare(), st, nil
+}
+
+// verifyBatchSize is how many ballots Decrypt verifies at once.
+const verifyBatchSize = 2048
+
+// Recount is a trustee's own recomputation of the tally input.
+type Recount struct {
+	Election  *ballot.Election
+	Layout    *tally.Layout
+	Aggregate []elgamal.Ciphertext
+	Count     uint64
+	Counted   []uint64
+}
+
+// Recount verifies every counted ballot on the board (decoded strictly,
+// signed by a credential on the roll, every proof checked with
+// ballot.VerifyBatch) and sums them (e2e/SPEC.md §10.2). A ballot that
+// fails is an error naming its entry: the trustee does not decrypt a board
+// with an invalid counted ballot. progress, if not nil, is called with the
+// number of ballots verified.
+func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State, progress func(done, total uint64)) (*Recount, error) {
+	if v.Manifest == nil {
+		return nil, fmt.Errorf("%w: no manifest", ErrRecord)
+	}
+	if v.Open < 0 || v.Close < 0 {
+		return nil, fmt.Errorf("%w: the election is not closed", ErrNotReady)
+	}
+	el, err := ballot.NewElection(v.Manifest, st.JointKey, st.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+	}
+	layout := tally.LayoutOf(v.Manifest)
+	counted := tally.CountedBetween(func(yield func(tally.Cast) bool) {
+		for _, c := range v.Casts {
+			if !yield(c) {
+				return
+			}
+		}
+	}, uint64(v.Open), uint64(v.Close))
+	rc := &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: make([]elgamal.Ciphertext, layout.Width())}
+	for k := range rc.Aggregate {
+		rc.Aggregate[k] = elgamal.Zero()
+	}
+	var (
+		batch   []*ballot.Ballot
+		entries []uint64
+		k       int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		for i, err := range ballot.VerifyBatch(el, batch) {
+			if err != nil {
+				return fmt.Errorf("%w: counted ballot at entry %d does not verify: %w", ErrRecord, entries[i], err)
+			}
+		}
+		for i, b := range batch {
+			vec, err := layout.Vector(b)
+			if err != nil {
+				return fmt.Errorf("%w: ballot at entry %d: %w", ErrRecord, entries[i], err)
+			}
+			for p := range rc.Aggregate {
+				rc.Aggregate[p] = rc.Aggregate[p].Add(vec[p])
+			}
+		}
+		rc.Count += uint64(len(batch))
+		if progress != nil {
+			progress(rc.Count, uint64(len(counted)))
+		}
+		batch, entries = batch[:0], entries[:0]
+		return nil
+	}
+	for es, err := range Pages(ctx, src, uint64(v.Open)+1, uint64(v.Close)) {
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			for k < len(counted) && counted[k] < e.Index {
+				k++
+			}
+			if k == len(counted) || counted[k] != e.Index {
+				continue
+			}
+			b, err := ballot.DecodeBallot(e.Payload)
+			if err != nil {
+				return nil, fmt.Errorf("%w: counted ballot at entry %d: %w", ErrRecord, e.Index, err)
+			}
+			s, _ := record.ParseSigner(e.Signer)
+			if b.Credential.Bytes() != s.Key {
+				return nil, fmt.Errorf("%w: counted ballot at entry %d: credential is not the entry's signer", ErrRecord, e.Index)
+			}
+			if !v.Roll[s.Key] {
+				return nil, fmt.Errorf("%w: counted ballot at entry %d: credential not on the roll", ErrRecord, e.Index)
+			}
+			batch, entries = append(batch, b), append(entries, e.Index)
+			if len(batch) == verifyBatchSize {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if rc.Count != uint64(len(counted)) {
+		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, rc.Count, len(counted))
+	}
+	return rc, nil
+}
+
+// A Poster submits a trustee's signed entry (the [Client] does).
+type Poster interface {
+	Submit(ctx context.Context, s Submission) (*bulletin.Receipt, error)
+}
+
+// Decryption is the outcome of [Decrypt].
+type Decryption struct {
+	Trustee int
+	Recount *Recount
+	Share   *tally.ShareMessage // nil when nothing needed decrypting
+	// Entry is the board index of the trustee's tally.share: the one just
+	// posted, or the one it had posted before (Existing).
+	Entry    uint64
+	Existing bool
+}
+
+// Decrypt is the trustee's decryption step: it reads the board from src
+// ([ReadView]), recomputes its key share from the ceremony, verifies and
+// aggregates the counted ballots itself ([View.Recount]) — it never takes
+// the server's aggregate — and posts its decryption shares with their
+// proofs through p, signed by id (e2e/SPEC.md §10.3). If its valid share
+// for this aggregate is already on the board it does not post again.
+func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.Identity, p Poster, progress func(string)) (*Decryption, error) {
+	say := func(format string, args ...any) {
+		if progress != nil {
+			progress(fmt.Sprintf(format, args...))
+		}
+	}
+	v, err := ReadView(ctx, src, election, func(n uint64) { say("read %d entries", n) })
+	if err != nil {
+		return nil, err
+	}
+	say("read the board: %d entries, %d ballots between open and close", v.Size, len(v.Casts))
+	ks, st, err := v.KeyShare(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	say("key share recomputed from the ceremony: trustee %d of %v", ks.Trustee, st.Qualified)
+	rc, err := v.Recount(ctx, src, st, func(done, total uint64) { say("verified %d/%d counted ballots", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	out := &Decryption{Trustee: ks.Trustee, Recount: rc}
+	if rc.Count == 0 {
+		say("no ballot was counted: nothing to decrypt")
+		return out, nil
+	}
+	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
+		Threshold: v.Params.Threshold, Trustees: v.Params.Trustees, Keys: st.VerificationKeys}
+	for _, sp := range v.Shares {
+		m, err := tally.DecodeShareMessage(sp.Payload)
+		if err != nil || m.Trustee != ks.Trustee || v.Params.Trustees[m.Trustee-1].Verify(sp.Type, sp.Payload, sp.Signature) != nil {
+			continue
+		}
+		if d.Check(m) == nil {
+			out.Share, out.Entry, out.Existing = m, sp.Index, true
+			say("this trustee's decryption share is already on the board at entry %d", sp.Index)
+			return out, nil
+		}
+	}
+	share, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Check(share); err != nil {
+		return nil, fmt.Errorf("coord: internal error: own decryption share does not verify: %w", err)
+	}
+	payload := share.Marshal()
+	sig := id.Sign(tally.TypeDecryptionShare, payload)
+	signer := record.Signer{Kind: record.Trustee, Key: id.Public().SigningKey}
+	r, err := p.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+	if err != nil {
+		return nil, fmt.Errorf("coord: posting the decryption share: %w", err)
+	}
+	out.Share, out.Entry = share, r.Index
+	say("decryption share posted at entry %d", r.Index)
+	return out, nil
+}
