@@ -584,3 +584,38 @@ func (c *client) warmUp() (map[string]float64, error) {
 	}
 	return map[string]float64{"millis": float64(time.Since(start).Microseconds()) / 1000}, nil
 }
+
+// ReceiptFile is the voter's receipt file, the same canonical JSON that
+// `tabella vote` saves and `tabella receipt check` reads: the receipt
+// (e2e/SPEC.md §8.6), the ballot's tracking code and the board's key.
+type ReceiptFile struct {
+	Receipt      json.RawMessage `json:"receipt"`
+	TrackingCode string          `json:"tracking_code"`
+	BoardKey     string          `json:"board_key"`
+}
+
+// receiptFile builds the receipt file from the service's answer to the
+// ballot submission, the tracking code the client computed itself and
+// the board key. The receipt must verify with that key.
+func (c *client) receiptFile(answer []byte, trackingCode, boardKey string) (map[string]string, error) {
+	r, err := parseReceipt(answer)
+	if err != nil {
+		return nil, err
+	}
+	v, err := parseBoardKey(boardKey)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := bulletin.VerifyReceipt(r, v); err != nil {
+		return nil, err
+	}
+	code, err := ballot.ParseTrackingCode(trackingCode)
+	if err != nil || string(code) != trackingCode {
+		return nil, fmt.Errorf("%w: tracking code", errBadInput)
+	}
+	data, err := json.Marshal(ReceiptFile{Receipt: bulletin.MarshalReceipt(r), TrackingCode: trackingCode, BoardKey: boardKey})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"file": string(data)}, nil
+}

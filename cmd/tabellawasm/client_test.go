@@ -294,6 +294,22 @@ func TestCheckReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	receipt := bulletin.MarshalReceipt(rs[0])
+	answer, _ := json.Marshal(map[string]any{"receipt": json.RawMessage(receipt), "tracking_code": enc.TrackingCode})
+	rf, err := c.receiptFile(answer, enc.TrackingCode, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"receipt":` + string(receipt) + `,"tracking_code":"` + enc.TrackingCode + `","board_key":"` + vkey + `"}`
+	if rf["file"] != want {
+		t.Fatalf("receipt file\n%s\nwant\n%s", rf["file"], want)
+	}
+	if _, err := c.checkReceipt([]byte(rf["file"]), vkey, nil, nil, nil); err != nil {
+		t.Fatalf("the receipt file does not check: %v", err)
+	}
+	_, otherVK, _ := note.GenerateKey(rand.Reader, "board.test")
+	if _, err := c.receiptFile(answer, enc.TrackingCode, otherVK); !errors.Is(err, bulletin.ErrCheckpoint) {
+		t.Fatalf("receipt file under another board key: %v", err)
+	}
 	for i := 0; i < 3; i++ {
 		if _, err := bd.Append(ctx, "web-1", board.Submission{Type: "ballot.x", Payload: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,9 @@
 //     entry): the receipt's checkpoint and inclusion proof (§8.6), the
 //     consistency of the latest checkpoint with it (§8.3) and the entry's
 //     hash and tracking code.
+//   - receiptFile(answer, trackingCode, boardKey): the voter's receipt
+//     file, the canonical JSON `tabella vote` saves and `tabella receipt
+//     check` reads.
 //   - observe(election, boardKey), observeEntry(entry),
 //     observeCheckpoint(note): an observer's view of the feed (§8.7) with
 //     every entry chained and every checkpoint matched to the entries.

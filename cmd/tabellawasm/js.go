@@ -40,6 +40,9 @@ func main() {
 			code, err := ballot.ParseTrackingCode(string(arg(a, 0)))
 			return map[string]string{"tracking_code": string(code)}, err
 		}),
+		"receiptFile": wrap(func(a []js.Value) (any, error) {
+			return c.receiptFile(arg(a, 0), string(arg(a, 1)), string(arg(a, 2)))
+		}),
 		"checkReceipt": wrap(func(a []js.Value) (any, error) {
 			return c.checkReceipt(arg(a, 0), string(arg(a, 1)), arg(a, 2), arg(a, 3), arg(a, 4))
 		}),

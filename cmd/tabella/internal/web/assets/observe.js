@@ -11,6 +11,12 @@
   let manifest = null, info = null;
   let next = 0;              // next entry index the page needs
   let failed = false;        // the board failed a check: stop following
+  // The record (e2e/SPEC.md §11.7) is rebuilt from the verified feed: its
+  // lines are exactly the feed's messages, entries in order and each
+  // checkpoint after the entries it covers.
+  const recordLines = [];
+  let recordSize = 0, recordBytes = 0, recordCut = 0; // last checkpoint's size, and the line count up to it
+  const maxRecordBytes = 256 << 20;
   const st = {
     ballots: 0, voters: new Set(), spoiled: [], trustees: [], threshold: 0, byKey: new Map(),
     ceremonyDone: false, opened: null, closed: null, result: null, rollCount: null,
@@ -29,8 +35,7 @@
     manifest = T.manifestOf(info);
     document.title = `Observe · ${manifest.title} · Tabella`;
     $("title").textContent = manifest.title;
-    $("record").href = `/v1/elections/${id}/record`;
-    $("record").setAttribute("download", `${id}.record.jsonl`);
+    $("record").addEventListener("click", downloadRecord);
     renderMeta();
     try {
       await T.loadWasm();
@@ -74,6 +79,7 @@
       }
       if (item.entry) onEntry(item.entry);
       if (item.checkpoint) onCheckpoint(item.checkpoint);
+      keepForRecord(ev.data, item);
       schedule();
     };
     ws.onclose = () => {
@@ -143,6 +149,28 @@
     const body = $("entries");
     body.prepend(row);
     while (body.childElementCount > 300) body.lastElementChild.remove();
+  }
+
+  function keepForRecord(text, item) {
+    if (recordBytes > maxRecordBytes) return;
+    if (item.entry) {
+      recordLines.push(text.trim());
+      recordBytes += text.length;
+    } else if (item.checkpoint && item.checkpoint.matched && item.checkpoint.size > recordSize && item.checkpoint.size === next) {
+      recordLines.push(text.trim());
+      recordSize = item.checkpoint.size;
+      recordCut = recordLines.length;
+    }
+  }
+
+  function downloadRecord() {
+    if (recordBytes > maxRecordBytes) {
+      showMsg($("page-msg"), "warn", "The record is too large to assemble in the browser", `Download it with: tabella export --server ${location.origin} --election ${id}`);
+      return;
+    }
+    const header = JSON.stringify({ version: "tabella-record/v1", election: id, board_key: info.board_key });
+    const text = [header, ...recordLines.slice(0, recordCut)].join("\n") + "\n";
+    T.download(`${id}.record.jsonl`, text, "application/jsonl");
   }
 
   let lastCp = null;

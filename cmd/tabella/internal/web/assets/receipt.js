@@ -44,7 +44,7 @@
     const j = JSON.parse(text);
     const r = j.receipt || j;
     if (typeof r.index !== "number" || typeof r.checkpoint !== "string" || typeof r.election !== "string") throw new Error("not a receipt");
-    return { receipt: r, tracking: j.tracking_code || null };
+    return { receipt: r, tracking: j.tracking_code || null, boardKey: j.board_key || null };
   }
 
   function noteSize(note) {
@@ -62,6 +62,7 @@
       return;
     }
     if (parsed.receipt.election !== id) {
+      if (!id) { location.href = `/e/${parsed.receipt.election}/receipt`; return; }
       showMsg($("form-msg"), "bad", "This receipt is for another election", "", el("p", {}, "Open ", el("a", { href: `/e/${parsed.receipt.election}/receipt`, text: `the receipt page of “${parsed.receipt.election}”` }), "."));
       return;
     }
@@ -84,9 +85,14 @@
       let proof = "";
       if (newSize > oldSize) proof = await api(`/v1/elections/${id}/proof/consistency?old=${oldSize}&new=${newSize}`, { raw: true });
       const entryText = await api(`/v1/elections/${id}/entries/${parsed.receipt.index}`, { raw: true });
+      // The key saved with the receipt when the ballot was cast is the one
+      // to trust; a server now showing another key is a red flag.
+      if (parsed.boardKey && info.board_key && parsed.boardKey !== info.board_key) {
+        item("bad", "The board's key changed since you voted: the receipt was saved with another key than the server shows now.");
+      }
       let v;
       try {
-        v = call("checkReceipt", JSON.stringify(parsed.receipt), info.board_key || "", latest, proof, entryText);
+        v = call("checkReceipt", JSON.stringify(parsed.receipt), parsed.boardKey || info.board_key || "", latest, proof, entryText);
       } catch (e) {
         item("bad", "The receipt does not check out: " + e.message);
         showMsg($("verdict"), "bad", "Your ballot could not be confirmed", "The board's data does not match this receipt. Keep the receipt file: it is evidence. Report this to the election officials and observers.");

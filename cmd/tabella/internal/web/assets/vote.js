@@ -406,8 +406,15 @@
     } catch (e) {
       checks.replaceChildren(li("bad", "The receipt did not verify: " + (e.message || e)));
     }
-    const file = JSON.stringify({ election: id, tracking_code: current.tracking_code, receipt }, null, 2);
-    $("receipt-raw").textContent = file;
+    // The receipt file is what `tabella vote` saves and `tabella receipt
+    // check` reads: {"receipt","tracking_code","board_key"}, canonical.
+    let file;
+    try {
+      file = call("receiptFile", text, current.tracking_code, info.board_key || "").file;
+    } catch (e) {
+      file = JSON.stringify({ receipt, tracking_code: current.tracking_code, board_key: info.board_key || "" });
+    }
+    $("receipt-raw").textContent = JSON.stringify(JSON.parse(file), null, 2);
     try { localStorage.setItem(`tabella.receipt.${id}`, file); } catch (_) {}
     $("download").onclick = () => T.download(`tabella-receipt-${id}-${current.tracking_code}.json`, file);
     $("check-link").href = `/e/${id}/receipt`;
