@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -174,7 +175,9 @@ func (p *pipeline) batch(batch []job) {
 	}
 }
 
-// parallel runs f(0..n−1) on GOMAXPROCS goroutines.
+// parallel runs f(0..n−1) on GOMAXPROCS goroutines, handing out small
+// runs of indexes as goroutines become free (the reading goroutine competes
+// for the same cores, so a static split would leave one worker late).
 func parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -183,16 +186,23 @@ func parallel(n int, f func(i int)) {
 		}
 		return
 	}
+	const run = 8
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
+	for range workers {
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func() {
 			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				f(i)
+			for {
+				lo := int(next.Add(run)) - run
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+run, n); i++ {
+					f(i)
+				}
 			}
-		}(lo, min(lo+chunk, n))
+		}()
 	}
 	wg.Wait()
 }
