@@ -70,6 +70,8 @@ type Failure struct {
 	err     error
 }
 
+// Error formats the failure as "verify: entry N (type): check: message"
+// (or "line N: …" for a failure about no entry).
 func (f *Failure) Error() string {
 	var b strings.Builder
 	b.WriteString("verify: ")

@@ -573,12 +573,15 @@ type trusteeBoard struct {
 	id *trustee.Identity
 }
 
+// Post appends a trustee's signed message as an entry, 100 ms after the
+// previous one.
 func (t *trusteeBoard) Post(ctx context.Context, typ string, payload []byte, sig [ceremony.SignatureSize]byte) error {
 	t.b.tick(100 * time.Millisecond)
 	t.b.post(typ, append([]byte(nil), payload...), TrusteeSigner(t.id), sig[:])
 	return nil
 }
 
+// Read returns the entries from index from on and the builder's clock.
 func (t *trusteeBoard) Read(ctx context.Context, from uint64) ([]ceremony.Posted, time.Time, error) {
 	return t.b.posted(int(from)), t.b.clock, nil
 }
