@@ -10,6 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/verify/internal/electiontest"
@@ -447,6 +448,134 @@ var tamperCases = []tamperCase{
 			return data, int64(e.ResultIndex), err
 		},
 	},
+	{
+		name: "checkpoint-signature", check: CheckCheckpoint, contains: "invalid signature",
+		what: "one byte of the board's signature on a checkpoint changed",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			n := bytes.Clone(c.Checkpoints[1].Note)
+			n[len(n)-8] ^= 1
+			c.Checkpoints[1].Note = n
+			return c.Bytes(), -1, nil
+		},
+	},
+	{
+		name: "manifest-election", check: CheckManifest, contains: "manifest is for election",
+		what: "the manifest's election_id changed, re-signed by the official",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			c.Subs[1].Payload = bytes.Replace(c.Subs[1].Payload, []byte(`"election_id":"`+e.ID+`"`), []byte(`"election_id":"other-2026"`), 1)
+			c.ResignOfficial(1)
+			data, err := rebuilt(c)
+			return data, 1, err
+		},
+	},
+	{
+		name: "open-before-ceremony", check: CheckOrder, contains: "before ceremony.result",
+		what: "election.open moved before ceremony.result (its board time set to the previous entry's)",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			open := c.Subs[e.OpenIndex]
+			c.Subs = slices.Delete(c.Subs, e.OpenIndex, e.OpenIndex+1)
+			i := e.CeremonyResultIndex
+			open.Time = c.Subs[i-1].Time
+			c.Subs = slices.Insert(c.Subs, i, open)
+			data, err := rebuilt(c)
+			return data, int64(i), err
+		},
+	},
+	{
+		name: "ballot-signature", check: CheckBallotProof, contains: "signature failed",
+		what: "a ballot's signature (Schnorr response) replaced by another ballot's",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			i, j := e.BallotIndexes[2], e.BallotIndexes[3]
+			b, err := ballot.DecodeBallot(c.Subs[i].Payload)
+			if err != nil {
+				return nil, 0, err
+			}
+			o, err := ballot.DecodeBallot(c.Subs[j].Payload)
+			if err != nil {
+				return nil, 0, err
+			}
+			b.Signature = o.Signature
+			if c.Subs[i].Payload, err = b.Encode(); err != nil {
+				return nil, 0, err
+			}
+			data, err := rebuilt(c)
+			return data, int64(i), err
+		},
+	},
+	{
+		name: "replaced-ballot-counted", check: CheckShare, contains: "another aggregate",
+		what: "the trustees decrypted, and the result counts, an aggregate in which a voter's first ballot counts instead of the ballot that replaced it; shares and result re-signed",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			// Voter 0 voted twice: its first ballot is BallotIndexes[0].
+			first, err := ballot.DecodeBallot(c.Subs[e.BallotIndexes[0]].Payload)
+			if err != nil {
+				return nil, 0, err
+			}
+			var last *ballot.Ballot
+			for _, i := range e.BallotIndexes[1:] {
+				if bytes.Equal(c.Subs[i].Signer, c.Subs[e.BallotIndexes[0]].Signer) {
+					if last, err = ballot.DecodeBallot(c.Subs[i].Payload); err != nil {
+						return nil, 0, err
+					}
+				}
+			}
+			l := tally.LayoutOf(e.Election.Manifest)
+			vf, err := l.Vector(first)
+			if err != nil {
+				return nil, 0, err
+			}
+			vl, err := l.Vector(last)
+			if err != nil {
+				return nil, 0, err
+			}
+			agg := slices.Clone(e.Aggregate)
+			for k := range agg {
+				agg[k] = agg[k].Sub(vl[k]).Add(vf[k])
+			}
+			var posted []ceremony.Posted
+			for n, i := range e.ShareIndexes {
+				m, err := tally.DecryptShares(e.Election.BaseHash, e.KeyShares[n], agg, e.Turnout)
+				if err != nil {
+					return nil, 0, err
+				}
+				c.Subs[i].Payload = m.Marshal()
+				c.ResignTrustee(i, n+1)
+				p := ceremony.Posted{Index: uint64(i), Type: record.TypeShare, Payload: c.Subs[i].Payload}
+				copy(p.Signature[:], c.Subs[i].Signature)
+				posted = append(posted, p)
+			}
+			d := &tally.Decryption{Base: e.Election.BaseHash, Aggregate: agg, Count: e.Turnout, Limits: l.Limits(),
+				Threshold: e.Params.Threshold, Trustees: e.Params.Trustees, Keys: keysOf(e)}
+			pt, err := tally.Combine(d, posted)
+			if err != nil {
+				return nil, 0, err
+			}
+			r, err := l.Result(e.Election.BaseHash, e.Turnout, pt)
+			if err != nil {
+				return nil, 0, err
+			}
+			c.Subs[e.ResultIndex].Payload = r.Marshal()
+			c.ResignBoard(e.ResultIndex)
+			data, err := rebuilt(c)
+			return data, int64(e.ShareIndexes[0]), err
+		},
+	},
+}
+
+// keysOf returns the verification keys of e's qualified trustees.
+func keysOf(e *electiontest.Election) map[int]*group.Point {
+	keys := map[int]*group.Point{}
+	for _, ks := range e.KeyShares {
+		if ks != nil {
+			keys[ks.Trustee] = ks.Verification
+		}
+	}
+	return keys
 }
 
 func mustMarshal(v any) []byte {
