@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/verify"
@@ -126,8 +127,13 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if rc, err = bulletin.ParseReceipt(data); err != nil {
+		var key string
+		if rc, key, err = parseReceiptFile(data); err != nil {
 			return fmt.Errorf("receipt %s: %w", f.receipt, err)
+		}
+		if live && opts.BoardKey == "" && key != "" {
+			opts.BoardKey = key
+			fmt.Fprintf(e.stderr, "warning: board key %s taken from the receipt file; pin it with --board-key\n", key)
 		}
 	}
 	var spoiled []byte
@@ -180,6 +186,35 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return errors.New(sp.Error)
 	}
 	return nil
+}
+
+// voterReceipt is the receipt file `tabella vote` and the web client save:
+// the board's receipt (e2e/SPEC.md §8.6), the tracking code and the board
+// key the voter saw.
+type voterReceipt struct {
+	Receipt      *bulletin.Receipt `json:"receipt"`
+	TrackingCode string            `json:"tracking_code"`
+	BoardKey     string            `json:"board_key"`
+}
+
+// parseReceiptFile reads a receipt: either the board's receipt JSON alone
+// or a voter's receipt file; it returns the board key the file names, if
+// any.
+func parseReceiptFile(data []byte) (*bulletin.Receipt, string, error) {
+	rc, err := bulletin.ParseReceipt(data)
+	if err == nil {
+		return rc, "", nil
+	}
+	var vr voterReceipt
+	if verr := canon.Unmarshal(data, &vr, bulletin.MaxReceiptJSON+4096); verr != nil || vr.Receipt == nil {
+		return nil, "", err
+	}
+	// Re-parse the inner receipt strictly.
+	rc, err = bulletin.ParseReceipt(bulletin.MarshalReceipt(vr.Receipt))
+	if err != nil {
+		return nil, "", err
+	}
+	return rc, vr.BoardKey, nil
 }
 
 // verifyFile verifies a record file, with a progress bar on stderr for

@@ -6,9 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 )
 
@@ -115,5 +119,91 @@ func TestVerifySpoiled(t *testing.T) {
 	code, _, errOut = runCmd(t, "verify", "--spoiled", sp, filepath.Join(corpus, "valid.record"))
 	if code != 1 || !strings.Contains(errOut, "spoiled ballot") {
 		t.Fatalf("altered spoiled ballot: code %d, %s", code, errOut)
+	}
+}
+
+// receiptFromRecord builds the board's receipt for entry index of a record
+// file, against the record's last checkpoint.
+func receiptFromRecord(t *testing.T, path string, want string) *bulletin.Receipt {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := record.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []tlog.Hash
+	var hashes []bulletin.Hash
+	var types []string
+	var note []byte
+	for {
+		it, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Checkpoint != nil {
+			note = it.Checkpoint
+			continue
+		}
+		hs, err := tlog.StoredHashes(int64(len(hashes)), it.Entry.Hash[:], tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+			out := make([]tlog.Hash, len(ix))
+			for i, x := range ix {
+				out[i] = stored[x]
+			}
+			return out, nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, hs...)
+		hashes = append(hashes, it.Entry.Hash)
+		types = append(types, it.Entry.Type)
+	}
+	index := slices.Index(types, want)
+	hr := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ix))
+		for i, x := range ix {
+			out[i] = stored[x]
+		}
+		return out, nil
+	})
+	proof, err := tlog.ProveRecord(int64(len(hashes)), int64(index), hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bulletin.Receipt{Election: rd.Header().Election, Index: uint64(index), EntryHash: hashes[index],
+		Checkpoint: string(note), Inclusion: bulletin.FromTlog(proof)}
+}
+
+func TestVerifyReceipt(t *testing.T) {
+	rec := filepath.Join(corpus, "valid.record")
+	rc := receiptFromRecord(t, rec, record.TypeBallot)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.json")
+	os.WriteFile(plain, bulletin.MarshalReceipt(rc), 0o644)
+	wrapped := filepath.Join(dir, "voter.json")
+	data, _ := json.Marshal(struct {
+		Receipt      *bulletin.Receipt `json:"receipt"`
+		TrackingCode string            `json:"tracking_code"`
+		BoardKey     string            `json:"board_key"`
+	}{rc, "X", "k"})
+	os.WriteFile(wrapped, data, 0o644)
+	for _, file := range []string{plain, wrapped} {
+		code, out, errOut := runCmd(t, "verify", "--receipt", file, rec)
+		if code != 0 || !strings.Contains(out, "included in the record") || !strings.Contains(out, "tracking code") {
+			t.Fatalf("%s: code %d\n%s\n%s", file, code, out, errOut)
+		}
+	}
+	bad := *rc
+	bad.EntryHash[0] ^= 1
+	os.WriteFile(plain, bulletin.MarshalReceipt(&bad), 0o644)
+	if code, _, errOut := runCmd(t, "verify", "--receipt", plain, rec); code != 1 || !strings.Contains(errOut, "receipt") {
+		t.Fatalf("bad receipt: code %d, %s", code, errOut)
 	}
 }
