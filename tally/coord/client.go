@@ -43,6 +43,7 @@ type Client struct {
 	opts     ClientOptions
 	signer   []byte
 
+	wmu      sync.Mutex // serialises writes
 	mu       sync.Mutex
 	entries  []*bulletin.Entry // relevant entries, in index order
 	next     uint64            // next index the client needs
@@ -261,10 +262,10 @@ func (c *Client) Submit(ctx context.Context, s Submission) (*bulletin.Receipt, e
 	c.pending[msg.Submit.ID] = ch
 	c.mu.Unlock()
 	data := mustMarshal(msg)
-	c.mu.Lock() // one writer at a time
+	c.wmu.Lock() // one writer at a time
 	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	err := conn.WriteMessage(websocket.TextMessage, data)
-	c.mu.Unlock()
+	c.wmu.Unlock()
 	if err != nil {
 		c.mu.Lock()
 		delete(c.pending, msg.Submit.ID)
@@ -285,7 +286,7 @@ func (c *Client) Submit(ctx context.Context, s Submission) (*bulletin.Receipt, e
 		return nil, a.err
 	}
 	idx := a.r.Index
-	if err := c.WaitUntil(ctx, func(*Status) bool { return c.next > idx }); err != nil {
+	if err := c.WaitUntil(ctx, func(s *Status) bool { return s != nil && s.Size > idx }); err != nil {
 		return nil, err
 	}
 	return a.r, nil
@@ -345,7 +346,8 @@ func (c *Client) Connected() (bool, int, error) {
 }
 
 // WaitUntil waits until cond, called with the latest status each time the
-// client receives a message, returns true, or ctx ends.
+// client receives a message, returns true, or ctx ends. cond is called
+// without the client's lock held: it may call the client's other methods.
 func (c *Client) WaitUntil(ctx context.Context, cond func(*Status) bool) error {
 	for {
 		c.mu.Lock()
@@ -353,10 +355,9 @@ func (c *Client) WaitUntil(ctx context.Context, cond func(*Status) bool) error {
 			c.mu.Unlock()
 			return ErrClosed
 		}
-		ok := cond(c.status)
-		ch := c.changed
+		st, ch := c.status, c.changed
 		c.mu.Unlock()
-		if ok {
+		if cond(st) {
 			return nil
 		}
 		select {

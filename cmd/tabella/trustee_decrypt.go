@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/coord"
+)
+
+const trusteeDecryptUsage = `Usage: tabella trustee decrypt --server URL --election ID --key FILE [--passphrase-file FILE] [--wait DURATION]
+
+Posts this trustee's share of the decryption of the election's tally
+(e2e/SPEC.md §10.3), after checking the board itself:
+
+  1. reads the whole board through the public read API, checking the hash
+     chain and the officials' signatures;
+  2. recomputes its key share from the key ceremony on the board and checks
+     the posted ceremony.result;
+  3. verifies every counted ballot (the latest of each credential between
+     election.open and election.close: signer on the roll, every proof)
+     and sums them itself: it never uses an aggregate from the server;
+  4. computes a decryption share of each sum with a Chaum-Pedersen proof,
+     signs the tally.share entry and posts it over the trustee websocket.
+
+If the trustee's share is already on the board nothing is posted again.
+Progress goes to stderr; stdout gets a JSON summary. With --wait, the
+command then waits up to DURATION for the board's tally.result and prints
+it as a table.
+
+Exit status: 0 posted (or already posted); 1 the board failed a check (the
+entry is named), the election is not closed, or an error; 2 usage.
+
+Flags:
+  --server URL            the election server
+  --election ID           the election id
+  --key FILE              the trustee key file
+  --passphrase-file FILE  read the passphrase from FILE instead of the terminal
+  --wait DURATION         wait for the result and print it (e.g. 5m)
+
+Example:
+  tabella trustee decrypt --server https://vote.example --election city-2026 --key alice.key --wait 10m
+`
+
+func init() {
+	register(&command{
+		name:    "trustee decrypt",
+		summary: "recount the ballots from the board and post a decryption share",
+		usage:   trusteeDecryptUsage,
+		run:     runTrusteeDecrypt,
+	})
+}
+
+type decryptOutcome struct {
+	Election  string `json:"election"`
+	Trustee   int    `json:"trustee"`
+	Turnout   uint64 `json:"turnout"`
+	Aggregate string `json:"aggregate"`
+	Entry     uint64 `json:"entry"`
+	Existing  bool   `json:"existing"`
+}
+
+func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
+	fs, f := addTrusteeFlags(e, "trustee decrypt", true)
+	wait := fs.Duration("wait", 0, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.check(fs); err != nil {
+		return err
+	}
+	id, err := openTrusteeKey(e, *f.key, *f.passFile)
+	if err != nil {
+		return err
+	}
+	bc, err := bulletin.NewClient(*f.server, *f.election, nil)
+	if err != nil {
+		return err
+	}
+	c, err := coord.Dial(ctx, *f.server, *f.election, id, coord.ClientOptions{OnConnection: connectionReporter(e.stderr)})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	start := time.Now()
+	d, err := coord.Decrypt(ctx, bc, *f.election, id, c, func(msg string) { fmt.Fprintln(e.stderr, msg) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "done in %v\n", time.Since(start).Round(time.Millisecond))
+	out := decryptOutcome{Election: *f.election, Trustee: d.Trustee, Turnout: d.Recount.Count, Entry: d.Entry, Existing: d.Existing}
+	if d.Recount.Count > 0 {
+		out.Aggregate = fmt.Sprintf("%x", tally.AggregateHash(d.Recount.Aggregate, d.Recount.Count))
+	}
+	b, err := canon.Marshal(&out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\n", b)
+	if *wait <= 0 {
+		return nil
+	}
+	fmt.Fprintln(e.stderr, "waiting for the other trustees and the result")
+	wctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	var last string
+	err = c.WaitUntil(wctx, func(s *coord.Status) bool {
+		if s != nil && s.Message != last {
+			last = s.Message
+			fmt.Fprintln(e.stderr, s.Message)
+		}
+		return s != nil && s.Phase == coord.PhaseDone && hasEntry(c, tally.TypeResult)
+	})
+	if err != nil {
+		return fmt.Errorf("no result yet: %w", err)
+	}
+	return printResult(e, c, false)
+}
+
+// printResult prints the tally.result among c's entries as a table (or
+// its JSON).
+func printResult(e *env, c *coord.Client, asJSON bool) error {
+	for _, x := range c.Entries() {
+		if x.Type != tally.TypeResult {
+			continue
+		}
+		r, err := tally.DecodeResult(x.Payload)
+		if err != nil {
+			return fmt.Errorf("tally.result at entry %d: %w", x.Index, err)
+		}
+		if asJSON {
+			fmt.Fprintf(e.stdout, "%s\n", r.Marshal())
+			return nil
+		}
+		return r.WriteTable(e.stdout)
+	}
+	return errors.New("no tally.result on the board")
+}
