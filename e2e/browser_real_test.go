@@ -236,7 +236,9 @@ func TestBrowser(t *testing.T) {
 	res := voteFlow(t, ctx, r.url, r.id, r.creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, r.url, r.id, ballot.NewCredential().Secret(), dir)
-	observeResult(t, ctx, r.url, r.id, dir, r.closeAndTally)
+	offlineCast(t, ctx, r.url, r.id, r.creds[1], dir)
+	phone(t, ctx, r.url, r.id, dir)
+	observeResult(t, ctx, r.url, r.id, dir, r.closeAndTally, "2", wantResult)
 
 	// The record as the observer page assembled it from the feed verifies.
 	downloads := allowDownloads(t, ctx)
@@ -257,4 +259,5 @@ func TestBrowser(t *testing.T) {
 	shot(t, ctx, dir, "11-receipt-counted")
 	out = r.tabella("receipt", "check", "--server", r.url, res.receiptFile)
 	t.Logf("tabella receipt check on the downloaded receipt:\n%s", out)
+	closedPage(t, ctx, r.url, r.id, dir)
 }

@@ -293,6 +293,96 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	return res
 }
 
+// wantResult is the chart of the browser tests' two ballots: voter 1
+// (checked once, then cast: Bob; Dana and Fay; 5 and 3 points) and voter
+// 2 (cast through a network failure: Alice, nothing else).
+var wantResult = []string{
+	"Mayor: Alice Martin 1, Bob Okafor 1, Carol Nguyen 0",
+	"City council: Dana Ruiz 1, Eli Cohen 0, Fay Osei 1, Gus Lindqvist 0",
+	"Rate the park projects: Riverside walk 5, New playground 3",
+}
+
+// offlineCast: the network fails while casting (every answer is lost
+// after the server got the request); the page retries, then says so and
+// offers Retry; once the network is back, Retry gets the receipt of the
+// same ballot. The observer later counts two ballots in all: the board
+// never recorded the repeated submissions twice.
+func offlineCast(t *testing.T, ctx context.Context, base, id, cred, dir string) string {
+	t.Helper()
+	do(t, ctx, "open the voter page", chromedp.Navigate("about:blank"), chromedp.Navigate(base+"/e/"+id+"/#"+cred), chromedp.WaitEnabled(chromedp.ID("encrypt")))
+	if v := eval[string](t, ctx, `document.getElementById("credential").value`); v != cred {
+		t.Fatal("the credential from the fragment is not in the field")
+	}
+	click(t, ctx, "opt-mayor-0")
+	click(t, ctx, "encrypt")
+	waitJS(t, ctx, "the review step", `!document.getElementById("step-review").hidden`)
+	code := text(t, ctx, "tracking")
+	// The network fails after each request reached the server: the board
+	// appends the ballot, but the page never sees the answer. This is the
+	// case where a careless retry would cast twice.
+	eval[chromedp.Void](t, ctx, `(() => {
+		const real = window.fetch.bind(window);
+		window.__lost = 0;
+		window.__offline = true;
+		window.fetch = async (u, o) => {
+			if (window.__offline && o && o.method === "POST") {
+				await real(u, o);
+				window.__lost++;
+				throw new TypeError("Failed to fetch");
+			}
+			return real(u, o);
+		};
+	})()`)
+	click(t, ctx, "cast")
+	waitText(t, ctx, "cast-status", "Cannot reach the election server")
+	if !eval[bool](t, ctx, `!!document.querySelector("#cast-status button")`) {
+		t.Fatal("no Retry button after a network failure")
+	}
+	if n := eval[int](t, ctx, `window.__lost`); n < 2 {
+		t.Fatalf("the page tried %d times before giving up, want automatic retries", n)
+	}
+	shot(t, ctx, dir, "8b-network-down")
+	eval[chromedp.Void](t, ctx, `window.__offline = false`)
+	do(t, ctx, "retry", chromedp.Click(chromedp.CSS("#cast-status button")))
+	waitJS(t, ctx, "the receipt after the retry", `!document.getElementById("receipt-panel").hidden`)
+	if got := text(t, ctx, "receipt-code"); got != code {
+		t.Fatalf("after the retry the receipt is for %q, the encryption was %q", got, code)
+	}
+	return code
+}
+
+// phone takes phone-sized screenshots of the voter and observer pages.
+func phone(t *testing.T, ctx context.Context, base, id, dir string) {
+	t.Helper()
+	do(t, ctx, "phone-sized voter page", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/e/"+id+"/"), chromedp.WaitVisible(chromedp.CSS("fieldset.contest")))
+	if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, document.documentElement.clientWidth, Math.max(...[...document.querySelectorAll("main *")].map((e) => Math.ceil(e.getBoundingClientRect().right)))]`); w[0] > w[1] || w[2] > w[1] {
+		t.Errorf("the voter page overflows a phone screen: scroll width %d, content right edge %d, screen %d", w[0], w[2], w[1])
+	}
+	if err := tb.ViewportScreenshot(ctx, dir, "m-vote"); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "phone-sized observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
+	waitText(t, ctx, "live", "live")
+	if w := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+		t.Errorf("the observer page overflows a phone screen: scroll width %d, screen %d", w[0], w[1])
+	}
+	if err := tb.ViewportScreenshot(ctx, dir, "m-observe"); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "reset the viewport", chromedp.EmulateReset())
+}
+
+// closedPage: after the tally the voter page says voting is closed.
+func closedPage(t *testing.T, ctx context.Context, base, id, dir string) {
+	t.Helper()
+	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/"))
+	waitText(t, ctx, "page-msg", "Voting is closed")
+	if !eval[bool](t, ctx, `document.getElementById("encrypt").disabled`) {
+		t.Fatal("the encrypt button is enabled on a closed election")
+	}
+	shot(t, ctx, dir, "12-closed")
+}
+
 // wrongCredential: a typo is caught in the browser; a well-formed
 // credential that is not on the roll gets the server's answer, explained.
 func wrongCredential(t *testing.T, ctx context.Context, base, id, notOnRoll, dir string) {
@@ -321,10 +411,10 @@ func wrongCredential(t *testing.T, ctx context.Context, base, id, notOnRoll, dir
 // observeResult opens the observer page, checks the live board figures,
 // has tally run (while the page follows the feed) and checks the chart
 // shows exactly the cast vote.
-func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tally func()) {
+func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tally func(), ballots string, want []string) {
 	t.Helper()
 	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
-	waitText(t, ctx, "n-ballots", "1")
+	waitText(t, ctx, "n-ballots", ballots)
 	waitText(t, ctx, "n-spoiled", "1")
 	waitText(t, ctx, "cp-root", "matches the entries")
 	waitText(t, ctx, "live", "live")
@@ -332,11 +422,6 @@ func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tall
 	tally()
 	waitJS(t, ctx, "the results", `!document.getElementById("results").hidden`)
 	labels := eval[[]string](t, ctx, `[...document.querySelectorAll("#results svg")].map((s) => s.getAttribute("aria-label"))`)
-	want := []string{
-		"Mayor: Alice Martin 0, Bob Okafor 1, Carol Nguyen 0",
-		"City council: Dana Ruiz 1, Eli Cohen 0, Fay Osei 1, Gus Lindqvist 0",
-		"Rate the park projects: Riverside walk 5, New playground 3",
-	}
 	if strings.Join(labels, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the chart shows\n%s\nwant exactly the cast vote\n%s", strings.Join(labels, "\n"), strings.Join(want, "\n"))
 	}
@@ -366,12 +451,15 @@ func TestBrowserPages(t *testing.T) {
 	res := voteFlow(t, ctx, base, id, creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, base, id, ballot.NewCredential().Secret(), dir)
+	offlineCast(t, ctx, base, id, creds[1], dir)
+	phone(t, ctx, base, id, dir)
 	observeResult(t, ctx, base, id, dir, func() {
 		resp, err := http.Post(base+"/dev/tally", "", nil)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("tally: %v %v", err, resp)
 		}
-	})
+	}, "2", wantResult)
+	closedPage(t, ctx, base, id, dir)
 }
 
 // workload writes the manifest of the issue's workloads: W1 = 1 contest,

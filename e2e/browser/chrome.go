@@ -123,3 +123,14 @@ func Screenshot(ctx context.Context, dir, name string) error {
 	}
 	return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 }
+
+// ViewportScreenshot saves a PNG of what the viewport shows as
+// dir/name.png (for phone-sized pages, where a full-page capture may
+// crop to a different width).
+func ViewportScreenshot(ctx context.Context, dir, name string) error {
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+}

@@ -16,11 +16,14 @@
 
   // The credential may arrive in the URL fragment (#TC1-… or #cred=TC1-…).
   // Take it and remove it from the address bar and history at once.
-  if (location.hash.length > 1) {
+  function takeFragment() {
+    if (location.hash.length <= 1) return;
     const h = decodeURIComponent(location.hash.slice(1));
-    $("credential").value = h.startsWith("cred=") ? h.slice(5) : h;
+    if (!$("credential").readOnly) $("credential").value = h.startsWith("cred=") ? h.slice(5) : h;
     history.replaceState(null, "", location.pathname + location.search);
   }
+  takeFragment();
+  window.addEventListener("hashchange", takeFragment);
 
   const wasm = T.loadWasm().then(() => { $("wasm-status").textContent = ""; }, (e) => {
     showMsg($("page-msg"), "bad", "The ballot client could not start", "This browser could not run the encryption code (WebAssembly). Try an up-to-date browser.");
