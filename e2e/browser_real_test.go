@@ -59,7 +59,7 @@ func browserManifest(id string) []byte {
 // startReal builds tabella, starts `tabella serve`, creates an election
 // with a 2-of-3 ceremony and a roll of `voters`, runs the ceremony and
 // opens the election.
-func startReal(t *testing.T, voters int) *realElection {
+func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realElection {
 	t.Helper()
 	dir := t.TempDir()
 	r := &realElection{t: t, dir: dir, bin: goBuild(t, "./cmd/tabella", dir), id: "riverside-2026"}
@@ -174,6 +174,9 @@ func startReal(t *testing.T, voters int) *realElection {
 		t.Fatalf("key ceremony: %v", err)
 	}
 	r.waitPhase(`"joint_key":"`, "the joint key")
+	if beforeOpen != nil {
+		beforeOpen(r.url, r.id)
+	}
 	r.tabella(append([]string{"election", "open"}, append(key, "--election", r.id)...)...)
 	r.waitPhase(`"phase":"open"`, "the election to open")
 	return r
@@ -230,9 +233,19 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: the real-server browser test builds tabella and runs a key ceremony; TestBrowserPages covers the pages")
 	}
 	ctx := tbChromium(t)
-	r := startReal(t, 3)
 	dir := shots(t)
 	t.Logf("screenshots in %s", dir)
+	r := startReal(t, 3, func(url, id string) {
+		// Before the official opens the election the page says so, shows
+		// the ballot, and does not let anyone encrypt.
+		do(t, ctx, "open the voter page before the opening", chromedp.Navigate(url+"/e/"+id+"/"))
+		waitText(t, ctx, "page-msg", "Voting has not opened yet")
+		waitJS(t, ctx, "the ballot form", `!!document.querySelector("fieldset.contest")`)
+		if !eval[bool](t, ctx, `document.getElementById("encrypt").disabled`) {
+			t.Fatal("the encrypt button is enabled before the opening")
+		}
+		shot(t, ctx, dir, "0-not-open")
+	})
 	res := voteFlow(t, ctx, r.url, r.id, r.creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, r.url, r.id, ballot.NewCredential().Secret(), dir)

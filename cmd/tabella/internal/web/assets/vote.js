@@ -51,6 +51,7 @@
       el("span", { text: `Voting ${T.fmtTime(manifest.schedule.opens)} – ${T.fmtTime(manifest.schedule.closes)}` }),
       el("span", { text: `${manifest.contests.length} question${manifest.contests.length > 1 ? "s" : ""}` }));
     renderContests();
+    document.body.dataset.formMs = String(performance.now());
     phaseMessage();
     try {
       await wasm;
@@ -64,6 +65,7 @@
       return;
     }
     updateButton();
+    document.body.dataset.readyMs = String(performance.now());
   }
 
   function phaseMessage() {
