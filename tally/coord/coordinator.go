@@ -378,8 +378,10 @@ func Pages(ctx context.Context, src EntrySource, from, to uint64) iter.Seq2[[]*b
 }
 
 // AggregateFromBoard sums the ciphertexts of the counted ballot entries
-// (sorted indices, all in [from, to)) read from src, in layout order,
-// decoding only the ciphertexts ([tally.Layout.Ciphertexts]). It returns the
+// (sorted indices, all in [from, to)) read from src, in layout order. It
+// decodes only the ciphertexts, with a scanner of the canonical ballot
+// encoding that trusts the board's admission for everything else (the
+// trustees' [View.Recount] verifies every ballot in full). It returns the
 // aggregate and the number of ballots.
 func AggregateFromBoard(ctx context.Context, src EntrySource, from, to uint64, counted []uint64, layout *tally.Layout, workers int) ([]elgamal.Ciphertext, uint64, error) {
 	items := func(yield func(*bulletin.Entry, error) bool) {
@@ -406,7 +408,7 @@ func AggregateFromBoard(ctx context.Context, src EntrySource, from, to uint64, c
 		}
 	}
 	agg, n, err := tally.Aggregate(ctx, layout.Width(), workers, items, func(e *bulletin.Entry) ([]elgamal.Ciphertext, error) {
-		v, err := layout.Ciphertexts(e.Payload)
+		v, err := scanCiphertexts(e.Payload, layout.Width())
 		if err != nil {
 			return nil, fmt.Errorf("ballot entry %d: %w", e.Index, err)
 		}
