@@ -51,7 +51,7 @@ Flags:
   --officials FILE       official keys, one per line
   --witness VKEY         accept cosignatures from this witness (repeatable)
   --tls-cert FILE, --tls-key FILE   serve HTTPS
-  --verify-workers N     concurrent ballot batch verifications (default 2)
+  --verify-workers N     concurrent ballot batch verifications (default: the number of CPUs)
   --verify-queue N       ballots waiting for verification before refusing (default 4096)
   --ip-rate R            submissions per second per client address (default 500)
   --cred-rate R          submissions per second per voter credential (default 1, burst 10)

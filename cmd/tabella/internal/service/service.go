@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +45,8 @@ type Options struct {
 	Officials []ed25519.PublicKey
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
-	// VerifyWorkers bounds the concurrent batch verifications; default 2.
+	// VerifyWorkers bounds the concurrent batch verifications; default
+	// GOMAXPROCS.
 	VerifyWorkers int
 	// VerifyQueue bounds the ballots waiting for verification; beyond it a
 	// ballot is refused with ErrUnavailable; default 4096.
@@ -120,7 +122,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Service, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.VerifyWorkers <= 0 {
-		opts.VerifyWorkers = 2
+		opts.VerifyWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.VerifyQueue <= 0 {
 		opts.VerifyQueue = 4096
@@ -147,10 +149,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Service, error) {
 		return nil, err
 	}
 	s.b = b
-	for range opts.VerifyWorkers {
-		s.wg.Add(1)
-		go s.verifyWorker()
-	}
+	s.wg.Add(1)
+	go s.verifyGatherer()
 	return s, nil
 }
 
@@ -583,8 +583,20 @@ func (s *Service) verifyBallot(el *ballot.Election, b *ballot.Ballot) error {
 	}
 }
 
-func (s *Service) verifyWorker() {
+// minVerifyBatch is the batch size below which the gatherer waits (up to
+// BatchWait) for more ballots: ballot.VerifyBatch checks batches of at most
+// a few ballots one by one.
+const minVerifyBatch = 16
+
+// verifyGatherer collects queued ballots into batches and hands each batch
+// to one of VerifyWorkers concurrent verifications. While every worker is
+// busy, ballots accumulate into the next batch, so batches grow with the
+// load; under light load a ballot waits at most BatchWait.
+func (s *Service) verifyGatherer() {
 	defer s.wg.Done()
+	slots := make(chan struct{}, s.opts.VerifyWorkers)
+	var running sync.WaitGroup
+	defer running.Wait()
 	for {
 		var batch []*vjob
 		select {
@@ -594,33 +606,56 @@ func (s *Service) verifyWorker() {
 			return
 		}
 		timer := time.NewTimer(s.opts.BatchWait)
-	gather:
-		for len(batch) < s.opts.MaxVerifyBatch {
+		acquired, timedOut := false, false
+		for !acquired {
+			if len(batch) >= s.opts.MaxVerifyBatch {
+				slots <- struct{}{}
+				acquired = true
+				break
+			}
+			if len(batch) >= minVerifyBatch || timedOut {
+				select {
+				case slots <- struct{}{}:
+					acquired = true
+				case j := <-s.verify:
+					batch = append(batch, j)
+				}
+				continue
+			}
 			select {
 			case j := <-s.verify:
 				batch = append(batch, j)
 			case <-timer.C:
-				break gather
+				timedOut = true
 			}
 		}
 		timer.Stop()
-		t0 := time.Now()
-		byElection := map[*ballot.Election][]*vjob{}
-		for _, j := range batch {
-			byElection[j.el] = append(byElection[j.el], j)
-		}
-		for el, js := range byElection {
-			bs := make([]*ballot.Ballot, len(js))
-			for i, j := range js {
-				bs[i] = j.b
-			}
-			errs := ballot.VerifyBatch(el, bs)
-			for i, j := range js {
-				j.done <- errs[i]
-			}
-		}
-		s.addVerifyTime(time.Since(t0), len(batch))
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer func() { <-slots }()
+			s.verifyBatch(batch)
+		}()
 	}
+}
+
+func (s *Service) verifyBatch(batch []*vjob) {
+	t0 := time.Now()
+	byElection := map[*ballot.Election][]*vjob{}
+	for _, j := range batch {
+		byElection[j.el] = append(byElection[j.el], j)
+	}
+	for el, js := range byElection {
+		bs := make([]*ballot.Ballot, len(js))
+		for i, j := range js {
+			bs[i] = j.b
+		}
+		errs := ballot.VerifyBatch(el, bs)
+		for i, j := range js {
+			j.done <- errs[i]
+		}
+	}
+	s.addVerifyTime(time.Since(t0), len(batch))
 }
 
 // Info is the public summary of an election (GET /v1/elections/{id}).

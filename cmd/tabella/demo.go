@@ -1,0 +1,367 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/verify"
+	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/tally/trustee"
+)
+
+// `tabella demo`: a whole election on one machine.
+
+const demoUsage = `Usage: tabella demo [--voters N] [--trustees N] [--threshold T] [--record FILE] [--keep DIR]
+
+Runs a whole election on this machine with the embedded store and no
+setup: a server on 127.0.0.1 with a SQLite board in a temporary directory,
+an official, N trustees running a t-of-n key ceremony over the trustee
+websocket, voters casting random choices concurrently over HTTP, the close,
+the trustees' decryption, the result table, and a verification of the
+whole record by the universal verifier (the same as 'tabella verify').
+
+Flags:
+  --voters N       voters (default 1000)
+  --trustees N     trustees (default 5)
+  --threshold T    trustees needed to decrypt (default 3)
+  --record FILE    write the election record to FILE (default: in the temporary directory)
+  --keep DIR       keep the board, keys and credentials in DIR instead of a temporary directory
+  --concurrency C  concurrent voters (default 32)
+
+Example:
+  tabella demo
+  tabella demo --voters 200 --trustees 3 --threshold 2 --record demo.record
+`
+
+func init() {
+	register(&command{name: "demo", summary: "run a whole election on this machine (no setup)", usage: demoUsage, run: runDemo})
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo")
+	voters := fs.Int("voters", 1000, "")
+	nTrustees := fs.Int("trustees", 5, "")
+	threshold := fs.Int("threshold", 3, "")
+	recordFile := fs.String("record", "", "")
+	keep := fs.String("keep", "", "")
+	conc := fs.Int("concurrency", 32, "")
+	quiet := fs.Bool("quiet", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *voters < 1 || *nTrustees < 1 || *threshold < 1 || *threshold > *nTrustees || *conc < 1 {
+		return fmt.Errorf("%w: need voters ≥ 1 and 1 ≤ threshold ≤ trustees", errUsage)
+	}
+	dir := *keep
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tabella-demo-")
+		if err != nil {
+			return err
+		}
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if *recordFile == "" {
+		*recordFile = filepath.Join(dir, "demo.record")
+	}
+	d := &demo{e: e, dir: dir, quiet: *quiet}
+	return d.run(ctx, *voters, *nTrustees, *threshold, *conc, *recordFile)
+}
+
+type demo struct {
+	e     *env
+	dir   string
+	quiet bool
+	t0    time.Time
+}
+
+func (d *demo) step(format string, args ...any) {
+	fmt.Fprintf(d.e.stderr, "[%6.1fs] %s\n", time.Since(d.t0).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (d *demo) bar(n int, what string) *progressbar.ProgressBar {
+	w := d.e.stderr
+	if d.quiet {
+		w = io.Discard
+	}
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+// demoManifest is the demo's election: one yes/no question and a 1-of-3.
+func demoManifest(id string, now time.Time) *ballot.Manifest {
+	return &ballot.Manifest{Version: ballot.Version, ElectionID: id, Title: "Tabella demo election",
+		Schedule: ballot.Schedule{Opens: now.Add(-time.Minute).UTC().Format(ballot.TimeLayout), Closes: now.Add(24 * time.Hour).UTC().Format(ballot.TimeLayout)},
+		Contests: []ballot.Contest{
+			{ID: "mayor", Title: "Mayor", Kind: ballot.OneOfN, MinSelections: 1, MaxSelections: 1,
+				Options: []ballot.Option{{ID: "alice", Title: "Alice"}, {ID: "bob", Title: "Bob"}, {ID: "carol", Title: "Carol"}}},
+			{ID: "park", Title: "Build the new park?", Kind: ballot.OneOfN, MaxSelections: 1,
+				Options: []ballot.Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}},
+		}}
+}
+
+func randIntn(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic("tabella: crypto/rand failed: " + err.Error())
+	}
+	return int(v.Int64())
+}
+
+func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, recordFile string) error {
+	d.t0 = time.Now()
+	e := d.e
+	// The server, on a free loopback port, with a fresh board key.
+	skey, _, err := note.GenerateKey(rand.Reader, "demo.tabella")
+	if err != nil {
+		return err
+	}
+	off := service.Official{Key: newOfficialKey()}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if lf, err := os.Create(filepath.Join(d.dir, "server.log")); err == nil {
+		defer lf.Close()
+		logger = slog.New(slog.NewTextHandler(lf, nil))
+	}
+	dsn := "sqlite:" + filepath.Join(d.dir, "board.db")
+	srv, err := startServer(ctx, serverConfig{dsn: dsn, addr: "127.0.0.1:0", boardKey: skey,
+		officials: []ed25519.PublicKey{off.Public()}, logger: logger,
+		http: service.HTTPOptions{IPRate: 1e6, IPBurst: 1e6}})
+	if err != nil {
+		return err
+	}
+	defer srv.shutdown()
+	d.step("server listening on %s (board %s, store %s)", srv.url, srv.svc.BoardName(), dsn)
+	c := service.NewClient(srv.url)
+	c.HC = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+
+	// Trustees and the election.
+	ids := make([]*trustee.Identity, nTrustees)
+	pubs := make([]trustee.Public, nTrustees)
+	for i := range ids {
+		if ids[i], err = trustee.Generate(fmt.Sprintf("Trustee %d", i+1)); err != nil {
+			return err
+		}
+		pubs[i] = *ids[i].Public()
+	}
+	id := "demo-" + time.Now().UTC().Format("20060102-150405")
+	m := demoManifest(id, time.Now())
+	manifest, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	if err := createElection(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, off, []ed25519.PublicKey{off.Public()}, m, manifest, pubs, threshold, 30*time.Second); err != nil {
+		return err
+	}
+	d.step("election %s: setup, manifest and %d-of-%d ceremony parameters posted by the official", id, threshold, nTrustees)
+
+	// The roll.
+	creds := make([]*ballot.Credential, voters)
+	bar := d.bar(voters, "credentials")
+	for i := range creds {
+		creds[i] = ballot.NewCredential()
+		_ = bar.Add(1)
+	}
+	_ = bar.Finish()
+	names := make([]string, voters)
+	for i := range names {
+		names[i] = fmt.Sprint(i + 1)
+	}
+	if err := writeCredentials(filepath.Join(d.dir, "credentials"), srv.url, id, names, creds); err != nil {
+		return err
+	}
+	if err := postRoll(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, off, id, creds, true); err != nil {
+		return err
+	}
+	d.step("roll of %d voters posted and sealed; credentials in %s", voters, filepath.Join(d.dir, "credentials"))
+
+	// The key ceremony, each trustee over its own websocket.
+	clients := make([]*coord.Client, nTrustees)
+	for i, ident := range ids {
+		if clients[i], err = coord.Dial(ctx, srv.url, id, ident, coord.ClientOptions{}); err != nil {
+			return fmt.Errorf("trustee %d: %w", i+1, err)
+		}
+		defer clients[i].Close()
+	}
+	p, start, err := paramsFrom(clients[0].Entries())
+	if err != nil {
+		return err
+	}
+	shares := make([]*ceremony.KeyShare, nTrustees)
+	var wg sync.WaitGroup
+	errs := make([]error, nTrustees)
+	for i, ident := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := ceremony.NewTrustee(ident, p, start)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			shares[i], errs[i] = t.Run(ctx, clients[i], ceremony.SystemClock{}, 50*time.Millisecond, nil)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("key ceremony: %w", err)
+	}
+	var in *service.Info
+	for {
+		if in, err = c.Info(ctx, id); err != nil {
+			return err
+		}
+		if in.JointKey != "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	d.step("key ceremony done over the trustee websocket: joint key %s…", in.JointKey[:16])
+
+	// Voting.
+	if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeOpen, service.PhasePayload(id))); err != nil {
+		return err
+	}
+	d.step("election open; %d voters cast random choices over HTTP (%d at a time)", voters, conc)
+	mayor := []string{"alice", "bob", "carol"}
+	park := []string{"yes", "no", ""}
+	want := map[string]uint64{}
+	var mu sync.Mutex
+	jobs := make(chan int)
+	var failed atomic.Value
+	bar = d.bar(voters, "ballots")
+	t1 := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				a, b := mayor[randIntn(3)], park[randIntn(3)]
+				spec := "mayor=" + a + ";park=" + b
+				if _, _, err := castBallot(ctx, c, id, creds[i], spec, false); err != nil {
+					failed.Store(fmt.Errorf("voter %d: %w", i+1, err))
+					continue
+				}
+				mu.Lock()
+				want["mayor/"+a]++
+				if b != "" {
+					want["park/"+b]++
+				}
+				mu.Unlock()
+				_ = bar.Add(1)
+			}
+		}()
+	}
+	for i := range voters {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	_ = bar.Finish()
+	if err, _ := failed.Load().(error); err != nil {
+		return err
+	}
+	castTime := time.Since(t1)
+	if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeClose, service.PhasePayload(id))); err != nil {
+		return err
+	}
+	d.step("%d ballots cast in %.1fs (%.0f ballots/s); election closed", voters, castTime.Seconds(), float64(voters)/castTime.Seconds())
+
+	// Decryption by the first t trustees, each recounting from the board.
+	bc, err := bulletin.NewClient(srv.url, id, &http.Client{Timeout: 2 * time.Minute})
+	if err != nil {
+		return err
+	}
+	for i := range threshold {
+		if _, err := coord.Decrypt(ctx, bc, id, ids[i], clients[i], nil); err != nil {
+			return fmt.Errorf("trustee %d decryption: %w", i+1, err)
+		}
+	}
+	d.step("%d trustees verified every counted ballot, recomputed the aggregate and posted decryption shares", threshold)
+	r, _, err := waitResult(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, id, 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	d.step("result posted by the server\n")
+	if err := r.WriteTable(e.stdout); err != nil {
+		return err
+	}
+	for _, cr := range r.Contests {
+		for _, o := range cr.Options {
+			if o.Count != want[cr.ID+"/"+o.ID] {
+				return fmt.Errorf("result for %s/%s is %d, but %d voters chose it", cr.ID, o.ID, o.Count, want[cr.ID+"/"+o.ID])
+			}
+		}
+	}
+	fmt.Fprintln(e.stdout)
+	d.step("the counts match the choices the voters made")
+
+	// Export and verify.
+	f, err := os.Create(recordFile)
+	if err != nil {
+		return err
+	}
+	n, err := exportRecord(ctx, srv.url, id, srv.svc.BoardKey(), f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	rf, err := os.Open(recordFile)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	rep, err := verify.Record(ctx, rf, verify.Options{})
+	if err != nil {
+		return fmt.Errorf("verifying the record: %w", err)
+	}
+	if !rep.Valid || !rep.Complete {
+		return fmt.Errorf("the record did not verify: %v", rep.Failures)
+	}
+	d.step("record of %d entries written and verified: every signature, the ceremony, %d ballots and the tally check out", n, voters)
+	fmt.Fprintf(e.stdout, "Election record: %s\nVerify it yourself with:\n  tabella verify %s\n", recordFile, recordFile)
+	fmt.Fprintf(e.stdout, "Board key: %s\n", srv.svc.BoardKey())
+	return nil
+}
+
+// paramsFrom finds the ceremony parameters and their board time among
+// entries.
+func paramsFrom(es []*bulletin.Entry) (*ceremony.Params, time.Time, error) {
+	for _, x := range es {
+		if x.Type == record.TypeCeremony {
+			p, err := ceremony.ParseParams(x.Payload)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			return p, time.UnixMilli(x.Time), nil
+		}
+	}
+	return nil, time.Time{}, errors.New("no ceremony.params on the board")
+}
