@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot/group"
-	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
@@ -61,9 +60,6 @@ func ceremonyResult(t *testing.T, e *testElection) (*ceremony.ResultMessage, *ce
 	// Anyone recomputes it from the board.
 	var msgs []ceremony.Posted
 	var start time.Time
-	for _, x := range e.entriesOf("") {
-		_ = x
-	}
 	es, _ := e.be.all(context.Background(), e.id)
 	for _, x := range es {
 		if x.Type == record.TypeCeremony {
@@ -425,5 +421,26 @@ func TestHandlerRefuses(t *testing.T) {
 	if connected, n, _ := c.Connected(); !connected || n != 1 {
 		t.Fatalf("connected %v after %d connections", connected, n)
 	}
-	_ = bulletin.MaxPage
+}
+
+// The coordinator keeps nothing but the board: one that was down during
+// the whole ceremony, started afresh, posts the ceremony.result.
+func TestCoordinatorRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 0)
+	if err := e.stopCoordinator(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped coordinator: %v", err)
+	}
+	if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatal(errs)
+	}
+	if n := len(e.entriesOf(record.TypeCeremonyEnd)); n != 0 {
+		t.Fatalf("%d ceremony results without a coordinator", n)
+	}
+	e.startCoordinator(New(e.be, Options{Clock: e.clock, NoSettle: true, Logger: e.co.opts.Logger}))
+	r, _ := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{1, 2, 3}) {
+		t.Fatalf("qualified %v", r.Qualified)
+	}
 }

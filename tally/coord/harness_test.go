@@ -220,6 +220,7 @@ type testElection struct {
 	srv      *httptest.Server
 	co       *Coordinator
 	coErr    chan error
+	coStop   context.CancelFunc
 	clock    *ceremony.FakeClock
 	manifest *ballot.Manifest
 	setup    *record.Setup
@@ -322,11 +323,23 @@ func newTestElection(tb testing.TB, t, n, voters int) *testElection {
 		tb.Fatal(err)
 	}
 	e.post(record.TypeCeremony, e.params.Marshal())
-	e.coErr = make(chan error, 1)
-	cctx, cancel := context.WithCancel(ctx)
-	tb.Cleanup(cancel)
-	go func() { e.coErr <- e.co.Run(cctx, e.id) }()
+	e.startCoordinator(e.co)
 	return e
+}
+
+// startCoordinator runs co for the election until stopCoordinator.
+func (e *testElection) startCoordinator(co *Coordinator) {
+	e.coErr = make(chan error, 1)
+	cctx, cancel := context.WithCancel(context.Background())
+	e.tb.Cleanup(cancel)
+	e.coStop = cancel
+	go func() { e.coErr <- co.Run(cctx, e.id) }()
+}
+
+// stopCoordinator stops the running coordinator and returns its error.
+func (e *testElection) stopCoordinator() error {
+	e.coStop()
+	return <-e.coErr
 }
 
 // post appends an official entry.
