@@ -182,7 +182,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	var res castResult
 	downloads := allowDownloads(t, ctx)
 	// The credential arrives in the fragment and is removed from the URL.
-	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/#"+cred), chromedp.WaitEnabled(chromedp.ID("encrypt")))
+	do(t, ctx, "open the voter page", chromedp.Navigate("about:blank"), chromedp.Navigate(base+"/e/"+id+"/#"+cred), chromedp.WaitEnabled(chromedp.ID("encrypt")))
 	if h := eval[string](t, ctx, `location.hash`); h != "" {
 		t.Fatalf("the credential stayed in the URL fragment: %q", h)
 	}

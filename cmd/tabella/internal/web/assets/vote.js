@@ -66,6 +66,24 @@
     }
     updateButton();
     document.body.dataset.readyMs = String(performance.now());
+    if (info.phase !== "open" && info.phase !== "closed" && info.phase !== "tallied") setTimeout(recheck, 10000);
+  }
+
+  // recheck follows an election that is not open yet, and enables the
+  // ballot when the officials open it.
+  async function recheck() {
+    try {
+      const next = await api(`/v1/elections/${id}`);
+      if (next.phase !== "open") { setTimeout(recheck, 10000); return; }
+      info = next;
+      call("loadElection", JSON.stringify(info));
+      ready = !!info.joint_key;
+      $("meta").firstChild.replaceWith(T.phaseBadge(info.phase));
+      showMsg($("page-msg"), "ok", "Voting is open", "You can vote now.");
+      updateButton();
+    } catch (_) {
+      setTimeout(recheck, 10000);
+    }
   }
 
   function phaseMessage() {
