@@ -260,7 +260,8 @@ func TestBrowser(t *testing.T) {
 	t.Logf("tabella verify on the record from the observer page:\n%s", out)
 
 	// The checked encryption verifies with the command-line tool too.
-	out = r.tabella("verify", "--no-progress", "--spoiled", res.spoiledFile, rec)
+	// (as the page tells the voter: against the live board)
+	out = r.tabella("verify", "--no-progress", "--spoiled", res.spoiledFile, "--server", r.url, "--election", r.id)
 	if !strings.Contains(out, "Bob Okafor") && !strings.Contains(out, "bob") {
 		t.Fatalf("tabella verify --spoiled does not show the checked choices:\n%s", out)
 	}
