@@ -246,6 +246,9 @@ func TestBrowser(t *testing.T) {
 		}
 		shot(t, ctx, dir, "0-not-open")
 	})
+	do(t, ctx, "open the landing page", chromedp.Navigate(r.url+"/"))
+	waitText(t, ctx, "list", r.id)
+	shot(t, ctx, dir, "0-index")
 	res := voteFlow(t, ctx, r.url, r.id, r.creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, r.url, r.id, ballot.NewCredential().Secret(), dir)

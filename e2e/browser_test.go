@@ -190,6 +190,14 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 		t.Fatalf("credential field %q, want the fragment's", v)
 	}
 	shot(t, ctx, dir, "1-vote")
+	// Every control has a label a screen reader announces, and every
+	// contest is a fieldset with a legend.
+	if unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select, textarea")].filter((e) => e.type !== "hidden" && !e.labels.length && !e.getAttribute("aria-label")).map((e) => e.id || e.name)`); len(unlabelled) > 0 {
+		t.Fatalf("controls without a label: %v", unlabelled)
+	}
+	if !eval[bool](t, ctx, `[...document.querySelectorAll("fieldset.contest")].every((f) => f.querySelector("legend") && f.querySelector("legend").textContent.trim() !== "")`) {
+		t.Fatal("a contest has no legend")
+	}
 
 	// Encrypting an incomplete ballot names the contest.
 	click(t, ctx, "encrypt")

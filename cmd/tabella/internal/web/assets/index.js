@@ -16,11 +16,20 @@
   api("/v1/elections").then((list) => {
     const items = Array.isArray(list) ? list : list && Array.isArray(list.elections) ? list.elections : [];
     if (!items.length) { $("list").replaceChildren(el("p", { class: "hint", text: "No election is listed here. If you have an election id, enter it below." })); return; }
-    $("list").replaceChildren(el("ul", { class: "trustees" }, items.map((e) => {
-      const eid = typeof e === "string" ? e : e.election_id || e.id;
-      const title = (e.title || (e.manifest && e.manifest.title)) || eid;
-      return el("li", {}, el("span", {}, el("strong", { text: title }), " ", el("span", { class: "hint mono", text: eid })),
-        el("span", {}, e.phase ? T.phaseBadge(e.phase) : null, " ", el("a", { class: "btn btn-primary", href: `/e/${eid}/`, text: "Vote" }), " ", el("a", { class: "btn btn-secondary", href: `/e/${eid}/observe`, text: "Observe" })));
+    const ids = items.map((e) => (typeof e === "string" ? e : e.election_id || e.id)).filter((x) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(x));
+    $("list").replaceChildren(el("ul", { class: "trustees" }, ids.map((eid) => {
+      const title = el("strong", { text: eid });
+      const badge = el("span", {});
+      // Fill in each election's title and phase (the first 20).
+      if (ids.indexOf(eid) < 20) {
+        api(`/v1/elections/${eid}`).then((info) => {
+          const m = T.manifestOf(info);
+          if (m && m.title) title.replaceChildren(m.title, " ", el("span", { class: "hint mono small", text: eid }));
+          badge.replaceChildren(T.phaseBadge(info.phase));
+        }).catch(() => {});
+      }
+      return el("li", {}, el("span", {}, title, " ", badge),
+        el("span", { class: "row-actions" }, el("a", { class: "btn btn-primary", href: `/e/${eid}/`, text: "Vote" }), el("a", { class: "btn btn-secondary", href: `/e/${eid}/observe`, text: "Observe" })));
     })));
   }).catch(() => {
     $("list").replaceChildren(el("p", { class: "hint", text: "If you have an election id, enter it below." }));
