@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,10 +14,12 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -31,7 +34,8 @@ const benchCastUsage = `Usage: tabella bench cast [--workload W1|W2] [--ballots 
 
 Measures casting end to end: a server on 127.0.0.1 (board on --store,
 default SQLite in a temporary directory; a postgres:// URL for PostgreSQL),
-an open election with N voters, and C concurrent HTTP clients casting
+an open election with N voters (on PostgreSQL, in a fresh schema dropped
+afterwards), and C concurrent HTTP clients casting
 pre-encrypted ballots (encryption is done before the clock starts). Each
 ballot is decoded, verified (batched), admitted and appended durably
 before its receipt is returned.
@@ -95,6 +99,16 @@ func runBenchCast(ctx context.Context, e *env, args []string) error {
 	m, err := benchManifest(id, *workload)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(*dsn, "postgres") {
+		// A fresh schema: a board refuses to open logs signed by another
+		// board key, and the benchmark makes a new key each run.
+		scoped, drop, err := benchSchema(ctx, *dsn)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		*dsn = scoped
 	}
 	if *dsn == "" {
 		dir, err := os.MkdirTemp("", "tabella-bench-")
@@ -275,4 +289,33 @@ func waitKey(ctx context.Context, c *service.Client, id string) (*ballot.Electio
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// benchSchema creates a fresh schema on the PostgreSQL server and returns
+// a DSN whose search_path is that schema, and a function dropping it.
+func benchSchema(ctx context.Context, dsn string) (string, func(), error) {
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	defer c.Close(ctx)
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	schema := "tabella_bench_" + hex.EncodeToString(rb[:])
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, err
+	}
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(ctx)
+		}
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema, drop, nil
 }

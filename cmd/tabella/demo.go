@@ -47,6 +47,7 @@ Flags:
   --record FILE    write the election record to FILE (default: in the temporary directory)
   --keep DIR       keep the board, keys and credentials in DIR instead of a temporary directory
   --concurrency C  concurrent voters (default 32)
+  --quiet          no progress bars
 
 Example:
   tabella demo
@@ -242,6 +243,10 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 		}
 	}
 	d.step("key ceremony done over the trustee websocket: joint key %s…", in.JointKey[:16])
+	el, err := in.Election()
+	if err != nil {
+		return err
+	}
 
 	// Voting.
 	if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeOpen, service.PhasePayload(id))); err != nil {
@@ -263,7 +268,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 			for i := range jobs {
 				a, b := mayor[randIntn(3)], park[randIntn(3)]
 				spec := "mayor=" + a + ";park=" + b
-				if _, _, err := castBallot(ctx, c, id, creds[i], spec, false); err != nil {
+				if _, _, err := castBallot(ctx, c, el, creds[i], spec, false); err != nil {
 					failed.Store(fmt.Errorf("voter %d: %w", i+1, err))
 					continue
 				}

@@ -137,11 +137,15 @@ func runVote(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --election is required (the credential file names none)", errUsage)
 	}
 	c := service.NewClient(*server)
-	r, tc, err := castBallot(ctx, c, *id, cred, *spec, *spoil)
+	in, err := c.Info(ctx, *id)
 	if err != nil {
 		return err
 	}
-	in, err := c.Info(ctx, *id)
+	el, err := in.Election()
+	if err != nil {
+		return err
+	}
+	r, tc, err := castBallot(ctx, c, el, cred, *spec, *spoil)
 	if err != nil {
 		return err
 	}
@@ -166,15 +170,8 @@ func runVote(ctx context.Context, e *env, args []string) error {
 
 // castBallot encrypts and casts (or spoils) a ballot and returns the
 // receipt and the tracking code.
-func castBallot(ctx context.Context, c *service.Client, id string, cred *ballot.Credential, spec string, spoil bool) (*service.ReceiptJSON, string, error) {
-	in, err := c.Info(ctx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	el, err := in.Election()
-	if err != nil {
-		return nil, "", err
-	}
+func castBallot(ctx context.Context, c *service.Client, el *ballot.Election, cred *ballot.Credential, spec string, spoil bool) (*service.ReceiptJSON, string, error) {
+	id := el.Manifest.ElectionID
 	ch, err := parseChoices(el.Manifest, spec)
 	if err != nil {
 		return nil, "", err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -37,6 +38,7 @@ type harness struct {
 	srv    *httptest.Server
 	c      *Client
 	off    Official
+	off2   Official // a second official listed in the setup
 	id     string
 	ids    []*trustee.Identity
 	shares []*ceremony.KeyShare
@@ -60,6 +62,7 @@ func (h *harness) open(opts Options) {
 	h.t.Helper()
 	opts.BoardKey = h.skey
 	opts.Officials = []ed25519.PublicKey{h.off.Public()}
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := Open(context.Background(), h.dsn, opts)
 	if err != nil {
 		h.t.Fatal(err)
@@ -79,12 +82,18 @@ func (h *harness) close() {
 // result.
 func newHarness(t testing.TB, voters int, opens, closes time.Time) *harness {
 	t.Helper()
+	return newHarnessDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "board.db"), voters, opens, closes)
+}
+
+func newHarnessDSN(t testing.TB, dsn string, voters int, opens, closes time.Time) *harness {
+	t.Helper()
 	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, okey, _ := ed25519.GenerateKey(rand.Reader)
-	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
+	_, okey2, _ := ed25519.GenerateKey(rand.Reader)
+	h := &harness{t: t, dsn: dsn, skey: skey, off: Official{Key: okey}, off2: Official{Key: okey2}, id: "e1"}
 	h.open(Options{})
 	t.Cleanup(func() { h.close() })
 	ctx := context.Background()
@@ -97,7 +106,7 @@ func newHarness(t testing.TB, voters int, opens, closes time.Time) *harness {
 		h.ids = append(h.ids, id)
 		pubs = append(pubs, *id.Public())
 	}
-	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
+	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public(), h.off2.Public()}, pubs, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,3 +473,57 @@ func decode(t *testing.T, data []byte) *ballot.Ballot {
 }
 
 func canonUnmarshal(data []byte, v any) error { return canon.Unmarshal(data, v, 1<<16) }
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(1, 3)
+	for i := range 3 {
+		if !l.allow("a") {
+			t.Fatalf("request %d of the burst refused", i)
+		}
+	}
+	if l.allow("a") {
+		t.Fatal("fourth request within the burst accepted")
+	}
+	if !l.allow("b") {
+		t.Fatal("another key is limited by the first")
+	}
+}
+
+// TestRateLimitedCredential: a credential over its limit gets
+// rate_limited and nothing is appended; another voter is not affected.
+func TestRateLimitedCredential(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 2, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	srv := httptest.NewServer(h.svc.Handler(HTTPOptions{CredRate: 0.001, CredBurst: 2}))
+	defer srv.Close()
+	c := NewClient(srv.URL)
+	for i := range 2 {
+		_, data, _ := h.ballot(0, i%2)
+		if _, err := c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := h.size()
+	_, data, _ := h.ballot(0, 0)
+	_, err := c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data))
+	wantCode(t, err, CodeRateLimited)
+	if h.size() != before {
+		t.Fatal("a rate-limited ballot was appended")
+	}
+	_, data, _ = h.ballot(1, 0)
+	if _, err := c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, data)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyQueueFull: when the verification queue is full a ballot is
+// refused at once with unavailable instead of waiting.
+func TestVerifyQueueFull(t *testing.T) {
+	s := &Service{verify: make(chan *vjob, 1), stop: make(chan struct{})}
+	s.verify <- &vjob{}
+	err := s.verifyBallot(nil, nil)
+	if code, status := ErrorCode(err); code != CodeUnavailable || status != http.StatusServiceUnavailable {
+		t.Fatalf("full queue: %v (%s %d)", err, code, status)
+	}
+}
