@@ -289,8 +289,17 @@ func readCredential(path string) (*ballot.Credential, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	c, election, err := parseCredentialFile(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return c, election, nil
+}
+
+// parseCredentialFile parses the text of a credential file.
+func parseCredentialFile(b []byte) (*ballot.Credential, string, error) {
 	if len(b) > 4096 {
-		return nil, "", fmt.Errorf("%s: not a credential file", path)
+		return nil, "", errors.New("not a credential file (over 4096 bytes)")
 	}
 	var secret, election string
 	for _, l := range strings.Split(string(b), "\n") {
@@ -307,7 +316,7 @@ func readCredential(path string) (*ballot.Credential, string, error) {
 	}
 	c, err := ballot.ParseCredential(secret)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, "", err
 	}
 	return c, election, nil
 }
