@@ -73,6 +73,7 @@ func BenchmarkAggregateFromBoardW1(b *testing.B) {
 	layout := tally.LayoutOf(m)
 	src := entrySource{&testBackend{bd: bd}, "w1"}
 	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
 		_, cnt, err := AggregateFromBoard(ctx, src, 0, uint64(n), counted, layout, 0)
 		if err != nil || cnt != uint64(n) {
@@ -80,4 +81,5 @@ func BenchmarkAggregateFromBoardW1(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(n*b.N), "cpu-ns/ballot")
 }

@@ -18,11 +18,13 @@ func BenchmarkCeremonyWebsocket(b *testing.B) {
 		t, n := tn[0], tn[1]
 		b.Run(fmt.Sprintf("t=%d,n=%d", t, n), func(b *testing.B) {
 			identities(b, n)
+			var cpuTotal time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				e := newTestElection(b, t, n, 0)
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 				b.StartTimer()
+				cpu := processCPU()
 				all := make([]int, n)
 				for i := range all {
 					all[i] = i + 1
@@ -35,9 +37,11 @@ func BenchmarkCeremonyWebsocket(b *testing.B) {
 				}
 				e.waitStatus(ctx, "ceremony.result", func(s *Status) bool { return s.Phase == PhaseKeyed })
 				b.StopTimer()
+				cpuTotal += processCPU() - cpu
 				cancel()
 				b.StartTimer()
 			}
+			b.ReportMetric(float64(cpuTotal)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
