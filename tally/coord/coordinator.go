@@ -193,6 +193,11 @@ func (c *Coordinator) Run(ctx context.Context, election string) error {
 		st := tr.ceremonyState(now)
 		switch {
 		case st == nil:
+		case !cerPosted && st.Done() && lastClose(st).After(now):
+			// A round closed at a board time the settled time has not
+			// reached yet: an entry stamped before that close may still
+			// be in flight. Wait until the close is settled.
+			wake = lastClose(st)
 		case !cerPosted && st.Done():
 			r, err := c.post(ctx, election, ceremony.TypeResult, st.Result().Marshal())
 			if err != nil {
@@ -228,6 +233,17 @@ func (c *Coordinator) Run(ctx context.Context, election string) error {
 			return err
 		}
 	}
+}
+
+// lastClose is the latest round close of a finished ceremony.
+func lastClose(st *ceremony.State) time.Time {
+	var t time.Time
+	for _, c := range st.Closed {
+		if c.After(t) {
+			t = c
+		}
+	}
+	return t
 }
 
 // tallyState is what the coordinator keeps while it waits for shares.
