@@ -2,7 +2,11 @@
 // homomorphically, produces and checks the trustees' decryption shares, and
 // combines any t valid shares into the counts (e2e/SPEC.md §10). The key
 // ceremony that gives the trustees their shares is in [ceremony]; their
-// long-term identities are in [trustee].
+// long-term identities are in [trustee]; the trustee websocket, its client
+// and the coordinator that posts the board's ceremony.result and
+// tally.result are in [coord] (e2e/SPEC.md §9.10, §9.11).
+//
+// [coord]: https://pkg.go.dev/github.com/tabella-vote/tabella/tally/coord
 //
 // # Aggregation
 //
