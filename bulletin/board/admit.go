@@ -55,6 +55,7 @@ type AdmitError struct {
 	Errs []error
 }
 
+// Error names each rejected submission of the call and why.
 func (e *AdmitError) Error() string {
 	var parts []string
 	for i, err := range e.Errs {

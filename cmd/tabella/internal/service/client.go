@@ -39,6 +39,7 @@ type APIError struct {
 	Message string
 }
 
+// Error says what the server refused, with its code.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("server refused (%d %s): %s", e.Status, e.Code, e.Message)
 }
