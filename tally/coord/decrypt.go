@@ -381,7 +381,13 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 		return nil, err
 	}
 	say("key share recomputed from the ceremony: trustee %d of %v", ks.Trustee, st.Qualified)
-	rc, err := v.Recount(ctx, src, st, func(done, total uint64) { say("verified %d/%d counted ballots", done, total) })
+	next := uint64(0)
+	rc, err := v.Recount(ctx, src, st, func(done, total uint64) {
+		if done >= next || done == total {
+			say("verified %d/%d counted ballots", done, total)
+			next = done + 50_000
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
