@@ -15,6 +15,9 @@ import (
 	"github.com/tabella-vote/tabella/e2e/record"
 )
 
+// submitTimeout bounds the backend's handling of one submission.
+const submitTimeout = 2 * time.Minute
+
 var upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 64 << 10, CheckOrigin: func(*http.Request) bool { return true }}
 
 // electionFromPath returns the {id} of a request routed with [Path], or
@@ -130,6 +133,8 @@ func (cn *conn_) submit(ctx context.Context, s *Submit) *ServerMessage {
 	if err := record.VerifySignature(signer, cn.election, s.Type, s.Payload, s.Signature); err != nil {
 		return refuse(CodeRejected, err.Error())
 	}
+	ctx, cancel := context.WithTimeout(ctx, submitTimeout)
+	defer cancel()
 	r, err := cn.c.b.Submit(ctx, cn.election, Submission{Type: s.Type, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature})
 	switch {
 	case errors.Is(err, ErrRejected):
