@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -525,5 +526,54 @@ func TestVerifyQueueFull(t *testing.T) {
 	err := s.verifyBallot(nil, nil)
 	if code, status := ErrorCode(err); code != CodeUnavailable || status != http.StatusServiceUnavailable {
 		t.Fatalf("full queue: %v (%s %d)", err, code, status)
+	}
+}
+
+// TestFloodOfBadBallots: bad ballots verified in the same batches as good
+// ones are refused one by one (batch verification falls back to naming the
+// culprits) and every good ballot is admitted.
+func TestFloodOfBadBallots(t *testing.T) {
+	ctx := context.Background()
+	const good = 8
+	h := newHarness(t, good, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	var wg sync.WaitGroup
+	var bad, ok, wrong atomic.Int64
+	_, data0, _ := h.ballot(0, 0)
+	for i := range 120 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i < good {
+				_, data, _ := h.ballot(i, i%2)
+				if _, err := h.c.Submit(ctx, h.id, voterSub(h.creds[i].Public(), record.TypeBallot, data)); err != nil {
+					t.Errorf("good ballot %d: %v", i, err)
+					return
+				}
+				ok.Add(1)
+				return
+			}
+			b := decode(t, data0)
+			b.Contests[0].SumProof.Z[0] = b.Contests[0].SumProof.Z[0].Add(group.NewScalar(uint64(i)))
+			data, _ := b.Encode()
+			_, err := h.c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data))
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Code == CodeBadProof {
+				bad.Add(1)
+			} else {
+				wrong.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != good || bad.Load() != 120-good || wrong.Load() != 0 {
+		t.Fatalf("good %d, refused as bad_proof %d, other outcomes %d", ok.Load(), bad.Load(), wrong.Load())
+	}
+	in, err := h.c.Info(ctx, h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Ballots != good {
+		t.Fatalf("%d ballots on the board, want %d", in.Ballots, good)
 	}
 }
