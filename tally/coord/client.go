@@ -59,7 +59,7 @@ type Client struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	beforeSubmit func(typ string) // tests: inject faults
+	beforeSubmit func(s *Submission) // tests: inject faults
 }
 
 type answer struct {
@@ -239,7 +239,7 @@ func (c *Client) read(conn *websocket.Conn) error {
 // wrapping [ErrDisconnected] means the answer was lost: retrying is safe.
 func (c *Client) Submit(ctx context.Context, s Submission) (*bulletin.Receipt, error) {
 	if c.beforeSubmit != nil {
-		c.beforeSubmit(s.Type)
+		c.beforeSubmit(&s)
 	}
 	msg := &ClientMessage{Submit: &Submit{Type: s.Type, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature}}
 	if msg.Submit.Payload == nil {

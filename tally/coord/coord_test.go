@@ -92,10 +92,10 @@ func TestCeremonyAndTally3of5(t *testing.T) {
 		}
 		c2 = c
 		seen := map[string]bool{}
-		c.beforeSubmit = func(typ string) {
-			if !seen[typ] { // the first attempt of every round's message fails
-				seen[typ] = true
-				dropped.Store(typ, true)
+		c.beforeSubmit = func(s *Submission) {
+			if !seen[s.Type] { // the first attempt of every round's message fails
+				seen[s.Type] = true
+				dropped.Store(s.Type, true)
 				c.drop()
 			}
 		}
@@ -442,5 +442,91 @@ func TestCoordinatorRestart(t *testing.T) {
 	r, _ := ceremonyResult(t, e)
 	if !slices.Equal(r.Qualified, []int{1, 2, 3}) {
 		t.Fatalf("qualified %v", r.Qualified)
+	}
+}
+
+// A trustee that posts commitments with proofs copied from another trustee
+// is disqualified in round 1 (its proofs are bound to the other's index);
+// the ceremony succeeds with the t or more that remain.
+func TestCopiedProofDisqualified(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 3, 5, 0)
+	done := make(chan struct{})
+	var errs map[int]error
+	go func() {
+		defer close(done)
+		_, errs = e.runCeremony(ctx, []int{1, 3, 4, 5}, nil, nil)
+	}()
+	e.waitStatus(ctx, "honest commitments", func(s *Status) bool { return s.Round == 1 && slices.Equal(s.Waiting, []int{2}) })
+	var c1 *ceremony.Commitments
+	for _, x := range e.entriesOf(record.TypeCommitments) {
+		m, err := ceremony.DecodeCommitments(x.Payload, e.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Trustee == 1 {
+			c1 = m
+		}
+	}
+	// Trustee 2 claims trustee 1's commitments and proofs as its own.
+	c1.Trustee = 2
+	payload := mustJSON(t, c1)
+	sig := e.ids[1].Sign(record.TypeCommitments, payload)
+	c2 := e.dial(ctx, 2, ClientOptions{})
+	if err := c2.Post(ctx, record.TypeCommitments, payload, sig); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	for _, i := range []int{1, 3, 4, 5} {
+		if errs[i] != nil {
+			t.Fatalf("trustee %d: %v", i, errs[i])
+		}
+	}
+	r, st := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{1, 3, 4, 5}) {
+		t.Fatalf("qualified %v", r.Qualified)
+	}
+	if reason := st.Disqualified[2]; !contains(reason, "proof of knowledge of coefficient 0") {
+		t.Fatalf("trustee 2 disqualified for %q", reason)
+	}
+}
+
+// A complaint against an honest dealer is dismissed by its answer: the
+// revealed share matches its commitments, nobody is disqualified.
+func TestFalseComplaintDismissed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 0)
+	setup := func(i int, c *Client) {
+		if i != 3 {
+			return
+		}
+		c.beforeSubmit = func(s *Submission) {
+			if s.Type != record.TypeComplaints {
+				return
+			}
+			// Trustee 3 accuses trustee 1, whose share was fine.
+			s.Payload = mustJSON(t, &ceremony.Complaints{Ceremony: e.params.Hash(), Trustee: 3, Accused: []int{1}})
+			sig := e.ids[2].Sign(s.Type, s.Payload)
+			s.Signature = sig[:]
+		}
+	}
+	shares, errs := e.runCeremony(ctx, []int{1, 2, 3}, setup, nil)
+	for i := 1; i <= 3; i++ {
+		if errs[i] != nil {
+			t.Fatalf("trustee %d: %v", i, errs[i])
+		}
+	}
+	r, st := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{1, 2, 3}) || len(st.Disqualified) != 0 {
+		t.Fatalf("qualified %v, disqualified %v", r.Qualified, st.Disqualified)
+	}
+	if n := len(e.entriesOf(record.TypeAnswer)); n != 1 {
+		t.Fatalf("%d answers, want trustee 1's", n)
+	}
+	// Trustee 3 uses the revealed share: its key share still matches.
+	if !group.BaseMul(shares[3].Secret).Equal(st.VerificationKeys[3]) {
+		t.Fatal("trustee 3's key share does not match its verification key")
 	}
 }
