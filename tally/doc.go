@@ -6,8 +6,6 @@
 // and the coordinator that posts the board's ceremony.result and
 // tally.result are in [coord] (e2e/SPEC.md §9.10, §9.11).
 //
-// [coord]: https://pkg.go.dev/github.com/tabella-vote/tabella/tally/coord
-//
 // # Aggregation
 //
 // Exponential ElGamal ciphertexts add, so the encrypted count of every
@@ -41,4 +39,6 @@
 // trustees whose shares were used and the board entries of those shares; it
 // is JSON on the board and a readable table on the command line
 // ([Result.WriteTable]).
+//
+// [coord]: https://pkg.go.dev/github.com/tabella-vote/tabella/tally/coord
 package tally
