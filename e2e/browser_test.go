@@ -249,7 +249,9 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	res.spoiledFile = downloaded(t, ctx, "download-checked", downloads, "tabella-checked-*.json")
 	shot(t, ctx, dir, "4-checked")
 
-	// Cast the fresh encryption.
+	// Cast the fresh encryption (after the page confirmed its election
+	// data against the public board).
+	waitJS(t, ctx, "the board check", `!!document.getElementById("board-ok")`)
 	click(t, ctx, "cast")
 	waitJS(t, ctx, "the receipt", `!document.getElementById("receipt-panel").hidden && document.getElementById("receipt-checks").textContent.includes("entry #")`)
 	if got := text(t, ctx, "receipt-code"); got != second {

@@ -77,6 +77,7 @@ type client struct {
 	attempts map[int]*attempt
 	next     int
 	obs      *observer
+	setup    *setupCheck
 }
 
 func newClient() *client { return &client{attempts: map[int]*attempt{}} }

@@ -35,6 +35,10 @@
 //   - receiptFile(answer, trackingCode, boardKey): the voter's receipt
 //     file, the canonical JSON `tabella vote` saves and `tabella receipt
 //     check` reads.
+//   - setupBegin(), setupPage(page), setupFinish(checkpoint, proof): check
+//     that the manifest, joint key and ceremony hash in use are the ones
+//     on the public board, read from entry 0 and chained, and that the
+//     board's signed checkpoint extends those entries.
 //   - observe(election, boardKey), observeEntry(entry),
 //     observeCheckpoint(note): an observer's view of the feed (§8.7) with
 //     every entry chained and every checkpoint matched to the entries.

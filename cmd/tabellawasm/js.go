@@ -49,6 +49,11 @@ func main() {
 		"observe": wrap(func(a []js.Value) (any, error) {
 			return map[string]bool{"ok": true}, c.observe(string(arg(a, 0)), string(arg(a, 1)))
 		}),
+		"setupBegin": wrap(func(a []js.Value) (any, error) { return map[string]bool{"ok": true}, c.setupBegin() }),
+		"setupPage":  wrap(func(a []js.Value) (any, error) { return c.setupPage(arg(a, 0)) }),
+		"setupFinish": wrap(func(a []js.Value) (any, error) {
+			return c.setupFinish(arg(a, 0), arg(a, 1))
+		}),
 		"observeFeed":       wrap(func(a []js.Value) (any, error) { return c.observeFeed(arg(a, 0)) }),
 		"observeEntry":      wrap(func(a []js.Value) (any, error) { return c.observeEntry(arg(a, 0)) }),
 		"observeCheckpoint": wrap(func(a []js.Value) (any, error) { return c.observeCheckpoint(arg(a, 0)) }),

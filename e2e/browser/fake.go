@@ -229,7 +229,7 @@ func (f *Fake) PostSetup(ctx context.Context) error {
 	mb, _ := f.Election.Manifest.Encode()
 	seal, _ := json.Marshal(map[string]any{"count": len(f.roll), "hash": hex.EncodeToString(make([]byte, 32))})
 	jk := f.Election.JointKey.Bytes()
-	result, _ := json.Marshal(map[string]any{"joint_key": hex.EncodeToString(jk[:])})
+	result, _ := json.Marshal(map[string]any{"ceremony": hex.EncodeToString(f.Election.CeremonyHash[:]), "joint_key": hex.EncodeToString(jk[:])})
 	subs := []board.Submission{
 		{Type: "election.setup", Payload: setup, Signer: []byte{1}},
 		{Type: "election.manifest", Payload: mb, Signer: []byte{1}},

@@ -57,6 +57,7 @@
       await wasm;
       call("loadElection", JSON.stringify(info));
       ready = !!info.joint_key;
+      if (ready) startBoardCheck();
       // While the voter reads and picks, encrypt one throwaway ballot so
       // the browser optimises the encryption code before it matters.
       if (ready && info.phase === "open") setTimeout(() => { try { call("warmUp"); } catch (_) {} document.body.dataset.warm = "1"; }, 300);
@@ -78,11 +79,58 @@
       info = next;
       call("loadElection", JSON.stringify(info));
       ready = !!info.joint_key;
+      if (ready) startBoardCheck();
       $("meta").firstChild.replaceWith(T.phaseBadge(info.phase));
       showMsg($("page-msg"), "ok", "Voting is open", "You can vote now.");
       updateButton();
     } catch (_) {
       setTimeout(recheck, 10000);
+    }
+  }
+
+  // checkBoard confirms that the manifest, joint key and ceremony hash
+  // this page encrypts with are the ones on the public board (read from
+  // entry 0, chained, and extended by the board's signed checkpoint). A
+  // ballot is cast only after this check passed.
+  let boardCheck = null;
+  async function checkBoard() {
+    call("setupBegin");
+    let next = 0;
+    for (;;) {
+      const page = await api(`/v1/elections/${id}/entries?start=${next}&end=${next + 1000}`, { raw: true });
+      const p = call("setupPage", page);
+      next = p.next;
+      if (p.done) break;
+    }
+    const note = await api(`/v1/elections/${id}/checkpoint`, { raw: true });
+    const size = Number(note.split("\n")[1]);
+    const proof = size > next ? await api(`/v1/elections/${id}/proof/consistency?old=${next}&new=${size}`, { raw: true }) : "";
+    const r = call("setupFinish", note, proof);
+    $("meta").append(el("span", { class: "tick", id: "board-ok", text: `✓ Election key matches the public board` }));
+    return r;
+  }
+
+  function startBoardCheck() {
+    boardCheck = checkBoard();
+    boardCheck.catch((e) => {
+      if (e instanceof T.ApiError) return; // the network: retried before casting
+      ready = false;
+      updateButton();
+      showMsg($("page-msg"), "bad", "This page's election data does not match the public board", `Do not vote from this page: ${e.message}. Report this to the election officials and observers.`);
+    });
+  }
+
+  // boardChecked waits for the check, retrying it once if the network
+  // failed; it throws if the board contradicts the page's data.
+  async function boardChecked() {
+    try {
+      return await boardCheck;
+    } catch (e) {
+      if (e instanceof T.ApiError && e.retryable) {
+        startBoardCheck();
+        return await boardCheck;
+      }
+      throw e;
     }
   }
 
@@ -356,6 +404,15 @@
     if (!current || casting) return;
     casting = true;
     ["cast", "check", "change"].forEach((b) => ($(b).disabled = true));
+    try {
+      await boardChecked();
+    } catch (e) {
+      casting = false;
+      ["cast", "check", "change"].forEach((b) => ($(b).disabled = false));
+      if (e instanceof T.ApiError) showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: "Retry", onclick: () => $("cast").click() })));
+      else showMsg($("cast-status"), "bad", "This page's election data does not match the public board", `Do not cast from this page: ${e.message}. Report this to the election officials and observers.`);
+      return;
+    }
     let sub;
     try {
       sub = call("cast", current.handle); // from now on this encryption can never be revealed
