@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"sync"
@@ -528,5 +529,82 @@ func TestFalseComplaintDismissed(t *testing.T) {
 	// Trustee 3 uses the revealed share: its key share still matches.
 	if !group.BaseMul(shares[3].Secret).Equal(st.VerificationKeys[3]) {
 		t.Fatal("trustee 3's key share does not match its verification key")
+	}
+}
+
+// shareInfo is the HPKE info of a share (e2e/SPEC.md §9.4), rebuilt here
+// from the specification.
+func shareInfo(h [32]byte, sender, recipient int) []byte {
+	var b []byte
+	f := func(label string, v []byte) {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(label)))
+		b = append(b, label...)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	f("tabella", []byte("v1"))
+	f("purpose", []byte("ceremony-share"))
+	f("ceremony", h[:])
+	f("sender", binary.BigEndian.AppendUint64(nil, uint64(sender)))
+	f("recipient", binary.BigEndian.AppendUint64(nil, uint64(recipient)))
+	return b
+}
+
+// A dealer that sends trustee 2 a share inconsistent with its commitments
+// and does not answer the complaint is disqualified at the round 4
+// deadline; the ceremony succeeds with the t that remain.
+func TestInconsistentShareDisqualified(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 0)
+	setup := func(i int, c *Client) {
+		if i != 1 {
+			return
+		}
+		c.beforeSubmit = func(s *Submission) {
+			switch s.Type {
+			case record.TypeShares:
+				m, err := ceremony.DecodeShares(s.Payload, e.params)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				bad := group.RandomScalar().Bytes()
+				enc, ct, err := e.params.Trustees[1].Seal(shareInfo(e.params.Hash(), 1, 2), bad[:])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				m.Shares[0] = ceremony.EncryptedShare{Recipient: 2, Enc: enc, CT: ct}
+				s.Payload = mustJSON(t, m)
+				sig := e.ids[0].Sign(s.Type, s.Payload)
+				s.Signature = sig[:]
+			case record.TypeAnswer:
+				s.Type = "ceremony.silence" // the server refuses it: no answer
+			}
+		}
+	}
+	done := make(chan struct{})
+	var errs map[int]error
+	go func() {
+		defer close(done)
+		_, errs = e.runCeremony(ctx, []int{1, 2, 3}, setup, nil)
+	}()
+	e.waitStatus(ctx, "the answer round", func(s *Status) bool { return s.Round == ceremony.RoundAnswers && slices.Equal(s.Waiting, []int{1}) })
+	e.clock.Advance(time.Minute + time.Second)
+	<-done
+	if errs[2] != nil || errs[3] != nil {
+		t.Fatal(errs)
+	}
+	if !errors.Is(errs[1], ceremony.ErrExcluded) {
+		t.Fatalf("dealer 1: %v", errs[1])
+	}
+	r, st := ceremonyResult(t, e)
+	if !slices.Equal(r.Qualified, []int{2, 3}) || !contains(st.Disqualified[1], "did not answer the complaints of trustees [2]") {
+		t.Fatalf("qualified %v, disqualified %v", r.Qualified, st.Disqualified)
+	}
+	cs := e.entriesOf(record.TypeComplaints)
+	if len(cs) != 3 {
+		t.Fatalf("%d complaints messages", len(cs))
 	}
 }
