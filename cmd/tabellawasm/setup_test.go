@@ -118,3 +118,39 @@ func TestSetupCheck(t *testing.T) {
 		t.Errorf("checkpoint of another board: %v, want ErrCheckpoint", err)
 	}
 }
+
+func FuzzSetupPage(f *testing.F) {
+	fx := newFixture(f, testManifest, true)
+	c := newClient()
+	var info map[string]json.RawMessage
+	json.Unmarshal(fx.info, &info)
+	_, vk, err := noteKeys()
+	if err != nil {
+		f.Fatal(err)
+	}
+	kb, _ := json.Marshal(vk.text)
+	info["board_key"] = kb
+	data, _ := json.Marshal(info)
+	if _, err := c.loadElection(data); err != nil {
+		f.Fatal(err)
+	}
+	mb, _ := fx.election.Manifest.Encode()
+	e := &bulletin.Entry{Index: 0, Type: "election.manifest", Payload: mb}
+	e.Hash = e.ComputeHash("web-1")
+	page, _ := json.Marshal(bulletin.EntryPage{Entries: []*bulletin.Entry{e}})
+	f.Add(page, []byte("note"), []byte(`{"old":1,"new":2,"proof":[]}`))
+	f.Add([]byte(`{"entries":[]}`), []byte(nil), []byte(nil))
+	f.Fuzz(func(t *testing.T, page, note, proof []byte) {
+		if err := c.setupBegin(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.setupPage(page)
+		if err != nil && p != nil {
+			t.Fatal("error with a result")
+		}
+		r, err := c.setupFinish(note, proof)
+		if err != nil && r != nil {
+			t.Fatal("error with a result")
+		}
+	})
+}
