@@ -15,6 +15,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
@@ -83,10 +84,10 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 
 // Submit posts a submission and returns the receipt.
 func (c *Client) Submit(ctx context.Context, id string, s Submission) (*ReceiptJSON, error) {
-	body, err := canon.Marshal(&SubmissionJSON{Type: s.Type, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature})
-	if err != nil {
-		return nil, err
+	if !bulletin.ValidType(s.Type) {
+		return nil, fmt.Errorf("malformed entry type %q", s.Type)
 	}
+	body := AppendSubmission(make([]byte, 0, 64+2*(len(s.Payload)+len(s.Signer)+len(s.Signature))), &s)
 	var r ReceiptJSON
 	if err := c.do(ctx, http.MethodPost, "/v1/elections/"+url.PathEscape(id)+"/entries", body, &r, 1<<20); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/tabella-vote/tabella/ballot/canon"
@@ -25,6 +26,30 @@ func FuzzDecodeSubmission(f *testing.F) {
 		again, err := canon.Marshal(&SubmissionJSON{Type: s.Type, Payload: s.Payload, Signer: s.Signer, Signature: s.Signature})
 		if err != nil || string(again) != string(data) {
 			t.Fatalf("accepted %q, re-encodes to %q", data, again)
+		}
+		if fast := AppendSubmission(nil, s); string(fast) != string(again) {
+			t.Fatalf("AppendSubmission gives %q, canonical is %q", fast, again)
+		}
+	})
+}
+
+// FuzzFastSubmission: the fast parser accepts exactly what the strict
+// canonical decoder accepts, with the same result.
+func FuzzFastSubmission(f *testing.F) {
+	f.Add([]byte(`{"type":"ballot","payload":"00ff","signer":"03aa","signature":""}`))
+	f.Add([]byte(`{"type":"ballot","payload":"00FF","signer":"03aa","signature":""}`))
+	f.Add([]byte(`{"type":"ballot","payload":"0","signer":"","signature":""}`))
+	f.Add([]byte(`{"type":"b\u0061llot","payload":"","signer":"","signature":""}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := parseCanonicalSubmission(data)
+		var j SubmissionJSON
+		err := canon.Unmarshal(data, &j, MaxSubmissionJSON)
+		strictOK := err == nil && bulletin.ValidType(j.Type)
+		if ok != strictOK {
+			t.Fatalf("%q: fast parser %v, strict decoder %v (%v)", data, ok, strictOK, err)
+		}
+		if ok && (fast.Type != j.Type || !bytes.Equal(fast.Payload, j.Payload) || !bytes.Equal(fast.Signer, j.Signer) || !bytes.Equal(fast.Signature, j.Signature)) {
+			t.Fatalf("%q: the parsers disagree", data)
 		}
 	})
 }

@@ -1,13 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +55,14 @@ type SubmissionJSON struct {
 // unknown or duplicate members, lowercase hex, at most MaxSubmissionJSON
 // bytes).
 func DecodeSubmission(data []byte) (*Submission, error) {
+	if len(data) > MaxSubmissionJSON {
+		return nil, fmt.Errorf("%w: submission of %d bytes", ErrTooLarge, len(data))
+	}
+	// Fast path: a canonical submission is exactly this template, since
+	// types need no escaping and the other fields are lowercase hex.
+	if s, ok := parseCanonicalSubmission(data); ok {
+		return s, nil
+	}
 	var j SubmissionJSON
 	if err := canon.Unmarshal(data, &j, MaxSubmissionJSON); err != nil {
 		return nil, fmt.Errorf("%w: submission: %w", ErrMalformed, err)
@@ -60,6 +71,84 @@ func DecodeSubmission(data []byte) (*Submission, error) {
 		return nil, fmt.Errorf("%w: submission: malformed type", ErrMalformed)
 	}
 	return &Submission{Type: j.Type, Payload: j.Payload, Signer: j.Signer, Signature: j.Signature}, nil
+}
+
+// parseCanonicalSubmission parses
+// {"type":"T","payload":"H","signer":"H","signature":"H"} with T a valid
+// entry type and each H lowercase hex of even length. It accepts exactly
+// the canonical encodings of valid submissions; anything else (which may
+// still be a valid but unusual document, or invalid) goes to the general
+// decoder.
+func parseCanonicalSubmission(data []byte) (*Submission, bool) {
+	rest := data
+	field := func(prefix string, hexValue bool) ([]byte, bool) {
+		if !bytes.HasPrefix(rest, []byte(prefix)) {
+			return nil, false
+		}
+		rest = rest[len(prefix):]
+		end := bytes.IndexByte(rest, '"')
+		if end < 0 {
+			return nil, false
+		}
+		v := rest[:end]
+		rest = rest[end+1:]
+		if !hexValue {
+			return v, true
+		}
+		if len(v)%2 != 0 {
+			return nil, false
+		}
+		out := make([]byte, len(v)/2)
+		for i := 0; i < len(v); i += 2 {
+			hi, ok1 := lowerHex(v[i])
+			lo, ok2 := lowerHex(v[i+1])
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			out[i/2] = hi<<4 | lo
+		}
+		return out, true
+	}
+	typ, ok := field(`{"type":"`, false)
+	if !ok || !bulletin.ValidType(string(typ)) {
+		return nil, false
+	}
+	payload, ok := field(`,"payload":"`, true)
+	if !ok {
+		return nil, false
+	}
+	signer, ok := field(`,"signer":"`, true)
+	if !ok {
+		return nil, false
+	}
+	sig, ok := field(`,"signature":"`, true)
+	if !ok || string(rest) != "}" {
+		return nil, false
+	}
+	return &Submission{Type: string(typ), Payload: payload, Signer: signer, Signature: sig}, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// AppendSubmission appends the canonical JSON of a submission to dst.
+func AppendSubmission(dst []byte, s *Submission) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = strconv.AppendQuote(dst, s.Type)
+	dst = append(dst, `,"payload":"`...)
+	dst = hex.AppendEncode(dst, s.Payload)
+	dst = append(dst, `","signer":"`...)
+	dst = hex.AppendEncode(dst, s.Signer)
+	dst = append(dst, `","signature":"`...)
+	dst = hex.AppendEncode(dst, s.Signature)
+	return append(dst, `"}`...)
 }
 
 // ReceiptJSON is the answer to an accepted submission.
