@@ -400,7 +400,14 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 		return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	f := &facts{signer: sg}
-	// Cheap rules first, against the cached state; refresh it from the
+	// The entry signature first (it is cheap), so that nobody but an
+	// official, a trustee or the board can make the server decode a large
+	// payload. A voter's entry carries none: its ballot's signature is
+	// verified with the proofs.
+	if err := record.VerifySignature(sg, id, sub.Type, sub.Payload, sub.Signature); err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrBadSignature, err)
+	}
+	// Cheap rules next, against the cached state; refresh it from the
 	// board once if they fail (another process may have appended).
 	var st snapshot
 	for attempt := 0; ; attempt++ {
@@ -455,9 +462,6 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 	}
 	if err != nil {
 		return nil, "", err
-	}
-	if err := record.VerifySignature(sg, id, sub.Type, sub.Payload, sub.Signature); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	return f, tc, nil
 }
