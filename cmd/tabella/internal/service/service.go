@@ -377,6 +377,13 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 		if errors.As(err, &ae) && len(ae.Errs) == 1 && ae.Errs[0] != nil {
 			return nil, ae.Errs[0]
 		}
+		// The batch may have been admitted and then failed to commit: the
+		// cached state may hold entries the board does not. Forget it;
+		// the next admission or read rebuilds it from the board.
+		e := s.election(id)
+		e.mu.Lock()
+		e.st = NewState(id)
+		e.mu.Unlock()
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	e := s.election(id)
