@@ -1,15 +1,31 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
 )
 
 func lowScrypt(t *testing.T) {
@@ -207,4 +223,73 @@ func FuzzOpenOfficialKey(f *testing.F) {
 			t.Fatal("key with an error")
 		}
 	})
+}
+
+// TestServeTLSAndShutdown: the server serves HTTPS with the given
+// certificate, mounts the API, and shuts down cleanly.
+func TestServeTLSAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeSelfSigned(t, certFile, keyFile)
+	skey, _, err := note.GenerateKey(rand.Reader, "tls.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := startServer(ctx, serverConfig{dsn: "sqlite:" + filepath.Join(dir, "b.db"), addr: "127.0.0.1:0", boardKey: skey,
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), tlsCert: certFile, tlsKey: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(srv.url, "https://") {
+		t.Fatalf("url %s", srv.url)
+	}
+	certPEM, _ := os.ReadFile(certFile)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := hc.Get(srv.url + "/v1/board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b service.BoardJSON
+	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil || b.Name != "tls.test" {
+		t.Fatalf("board: %+v %v", b, err)
+	}
+	resp.Body.Close()
+	if err := srv.shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := hc.Get(srv.url + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+func writeSelfSigned(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pemEncode("CERTIFICATE", der), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pemEncode("PRIVATE KEY", kder), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pemEncode(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
