@@ -269,19 +269,50 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		close(s.errc)
 	}()
 	// Elections already on the board whose result is not posted yet get a
-	// coordinator (a restarted server carries on from the board).
-	ids, err := svc.Elections(ctx)
-	if err != nil {
+	// coordinator (a restarted server carries on from the board), and so
+	// do, within a minute, elections set up through another server on the
+	// same database.
+	if err := s.scanElections(ctx); err != nil {
 		s.shutdown()
 		return nil, err
 	}
+	s.runs.Add(1)
+	go func() {
+		defer s.runs.Done()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-time.After(time.Minute):
+				if err := s.scanElections(runCtx); err != nil && runCtx.Err() == nil {
+					cfg.logger.Warn("listing elections", "err", err)
+				}
+			}
+		}
+	}()
+	return s, nil
+}
+
+// scanElections starts a coordinator for every election on the board that
+// has no result yet.
+func (s *server) scanElections(ctx context.Context) error {
+	ids, err := s.svc.Elections(ctx)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
-		in, err := svc.Info(ctx, id)
+		s.mu.Lock()
+		running := s.coord[id]
+		s.mu.Unlock()
+		if running {
+			continue
+		}
+		in, err := s.svc.Info(ctx, id)
 		if err == nil && in.Phase != service.PhaseTallied {
 			s.runCoordinator(id)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // runCoordinator starts the coordinator loop of an election once.
