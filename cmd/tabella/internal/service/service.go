@@ -459,8 +459,12 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 			err = fmt.Errorf("%w: %s must be signed by this board", ErrForbidden, sub.Type)
 		}
 	case record.TypeShare:
-		if _, err = tally.DecodeShareMessage(sub.Payload); err != nil {
+		var m *tally.ShareMessage
+		if m, err = tally.DecodeShareMessage(sub.Payload); err != nil {
 			err = fmt.Errorf("%w: %w", ErrMalformed, err)
+		} else if st.setup == nil || m.Trustee != st.setup.TrusteeIndex(sg.Key) {
+			// e2e/SPEC.md §11.2: a share's trustee field is its signer's index.
+			err = fmt.Errorf("%w: tally.share claims trustee %d but is not signed by that trustee's key", ErrForbidden, m.Trustee)
 		}
 	case record.TypeBallot:
 		tc, err = s.checkBallot(st, sub, sg)
@@ -491,10 +495,11 @@ func (s *Service) cheapRules(st *State, sub *Submission, f *facts) error {
 
 // snapshot is what ballot checks need of the state, copied under the lock.
 type snapshot struct {
-	el *ballot.Election
+	el    *ballot.Election
+	setup *record.Setup
 }
 
-func snap(st *State) snapshot { return snapshot{el: st.Ballots} }
+func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup} }
 
 func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error {
 	st, err := record.DecodeSetup(sub.Payload)

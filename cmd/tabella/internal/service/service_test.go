@@ -269,6 +269,25 @@ func TestWholeElection(t *testing.T) {
 		t.Fatalf("info: %+v", in)
 	}
 	h.post(record.TypeClose, PhasePayload(h.id))
+	// A trustee cannot post decryption shares that name another trustee
+	// (e2e/SPEC.md §11.2): trustee 2 signs trustee 1's share message.
+	c, err := CountBoard(ctx, h.svc.Backend(), h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tally.DecryptShares(c.State.Ballots.BaseHash, h.shares[0], c.Aggregate, c.Count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := m.Marshal()
+	sig := h.ids[1].Sign(tally.TypeDecryptionShare, payload)
+	other := record.Signer{Kind: record.Trustee, Key: h.ids[1].Public().SigningKey}
+	before := h.size()
+	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: other.Bytes(), Signature: sig[:]})
+	wantCode(t, err, CodeForbidden)
+	if h.size() != before {
+		t.Fatal("a share message naming another trustee was appended")
+	}
 	for _, i := range []int{0, 2} {
 		if err := PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]); err != nil {
 			t.Fatal(err)
