@@ -177,7 +177,19 @@ func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realE
 	if beforeOpen != nil {
 		beforeOpen(r.url, r.id)
 	}
-	r.tabella(append([]string{"election", "open"}, append(key, "--election", r.id)...)...)
+	// The service may not have applied ceremony.result to its admission
+	// state when the summary already shows the joint key (seen as a 409
+	// "needs roll.seal and ceremony.result first"): retry briefly.
+	for i := 0; ; i++ {
+		out, err := exec.Command(r.bin, append([]string{"election", "open"}, append(key, "--election", r.id)...)...).CombinedOutput()
+		if err == nil {
+			break
+		}
+		if i == 50 || !strings.Contains(string(out), "conflict") {
+			t.Fatalf("tabella election open: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	r.waitPhase(`"phase":"open"`, "the election to open")
 	return r
 }

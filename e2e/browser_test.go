@@ -103,6 +103,23 @@ func text(t *testing.T, ctx context.Context, id string) string {
 	return eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
 }
 
+// failShot saves a screenshot and the page's text when a wait fails, in
+// a folder that outlives the test, and logs where.
+func failShot(t *testing.T, ctx context.Context) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tabella-browser-failure-")
+	if err != nil {
+		return
+	}
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := tb.Screenshot(c, dir, "failure"); err == nil {
+		body, _ := chromedp.Run(c, chromedp.Evaluate[string](`document.body.innerText`))
+		os.WriteFile(filepath.Join(dir, "failure.txt"), []byte(body), 0o644)
+		t.Logf("page at the failure: %s", dir)
+	}
+}
+
 func shot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	if err := tb.Screenshot(ctx, dir, name); err != nil {
@@ -116,6 +133,7 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	c, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		failShot(t, ctx)
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
