@@ -63,7 +63,7 @@ var assets embed.FS
 
 // csp is the Content-Security-Policy of every response.
 const csp = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self' ws: wss:; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	"connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // electionPath matches /e/{id}/ and its pages; the id rule is that of
 // e2e/SPEC.md §8.1.
