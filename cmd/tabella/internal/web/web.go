@@ -19,6 +19,12 @@
 //     trustees, decryption shares, checked ballots, the results as an SVG
 //     chart and the record download
 //
+// Before a ballot is cast, the voter page checks that the manifest, joint
+// key and ceremony hash it encrypts with are those on the public board
+// (entries chained from 0 up to ceremony.result, and the board's signed
+// checkpoint consistent with them), so a server cannot give one voter
+// another key without signing a forked board.
+//
 // The pages talk to the service's JSON API under /v1 (the service mounts
 // [Handler] at / for everything else). The cryptography runs only in the
 // WebAssembly client: the same Go code as the server and the verifier, no
