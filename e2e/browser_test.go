@@ -581,3 +581,19 @@ func TestBrowserRanked(t *testing.T) {
 	}
 	shot(t, ctx, shots(t), "r-ranked")
 }
+
+// TestBrowserKeyMismatch: a server that gives the page another joint key
+// than the one on its public board is caught before anything is cast.
+func TestBrowserKeyMismatch(t *testing.T) {
+	ctx := tbChromium(t)
+	base, id, creds := devServerTB(t, "-lie-joint-key")
+	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/#"+creds[0]))
+	waitText(t, ctx, "page-msg", "does not match the public board")
+	if !eval[bool](t, ctx, `document.getElementById("encrypt").disabled`) {
+		t.Fatal("the encrypt button is enabled although the election key is not the board's")
+	}
+	if !strings.Contains(text(t, ctx, "page-msg"), "joint key") {
+		t.Fatalf("the message does not name the joint key: %s", text(t, ctx, "page-msg"))
+	}
+	shot(t, ctx, shots(t), "k-key-mismatch")
+}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
@@ -25,6 +26,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8089", "listen address")
 	manifest := flag.String("manifest", "", "manifest file (default: a demo with one contest of each kind)")
 	voters := flag.Int("voters", 3, "credentials on the roll (printed)")
+	lie := flag.Bool("lie-joint-key", false, "serve another joint key (and its base hash) than the board's, as a dishonest server would")
 	flag.Parse()
 	mdata := []byte(browser.DemoManifest)
 	if *manifest != "" {
@@ -61,6 +63,13 @@ func main() {
 	f.Secret = sk
 	if err := f.PostSetup(context.Background()); err != nil {
 		log.Fatal(err)
+	}
+	if *lie {
+		_, other := elgamal.GenerateKey()
+		ok := other.Bytes()
+		mh, _ := m.Hash()
+		base := ballot.BaseHash(mh, other, e.CeremonyHash)
+		f.Info = map[string]any{"joint_key": hex.EncodeToString(ok[:]), "base_hash": hex.EncodeToString(base[:])}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
