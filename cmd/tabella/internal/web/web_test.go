@@ -30,7 +30,7 @@ func TestPages(t *testing.T) {
 		"/e/demo-1/observe":  `id="entries"`,
 		"/assets/style.css":  ":root",
 		"/assets/vote.js":    "checkCredential",
-		"/assets/common.js":  "instantiateStreaming",
+		"/assets/common.js":  "compileStreaming",
 		"/assets/logo.svg":   "<svg",
 		"/assets/observe.js": "observeFeed",
 	} {

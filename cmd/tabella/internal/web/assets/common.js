@@ -133,17 +133,28 @@ const T = (() => {
 
   // The WebAssembly client. load() starts it once; call() runs a function
   // and throws on {"error"}.
-  let wasmPromise = null;
+  // prefetchWasm starts downloading and compiling the module (off the
+  // main thread); loadWasm then starts the Go program, which runs on the
+  // main thread, so pages call it once their first content is shown.
+  let wasmPromise = null, modulePromise = null;
+  function prefetchWasm() {
+    if (modulePromise) return modulePromise;
+    const src = "/assets/tabella.wasm";
+    modulePromise = WebAssembly.compileStreaming
+      ? WebAssembly.compileStreaming(fetch(src))
+      : fetch(src).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
+    modulePromise.catch(() => { modulePromise = null; });
+    return modulePromise;
+  }
   function loadWasm() {
     if (wasmPromise) return wasmPromise;
     wasmPromise = new Promise((resolve, reject) => {
       const go = new Go();
       globalThis.tabellaReady = () => resolve(globalThis.tabella);
-      const src = "/assets/tabella.wasm";
-      const inst = WebAssembly.instantiateStreaming
-        ? WebAssembly.instantiateStreaming(fetch(src), go.importObject)
-        : fetch(src).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, go.importObject));
-      inst.then((r) => { go.run(r.instance); }).catch((e) => { wasmPromise = null; reject(e); });
+      prefetchWasm()
+        .then((mod) => WebAssembly.instantiate(mod, go.importObject))
+        .then((inst) => { go.run(inst); })
+        .catch((e) => { wasmPromise = null; reject(e); });
     });
     return wasmPromise;
   }
@@ -216,5 +227,5 @@ const T = (() => {
     return picked.length ? picked.join(", ") : "(blank)";
   }
 
-  return { electionId, el, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, loadWasm, call, WasmError, phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep };
+  return { electionId, el, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError, phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep };
 })();

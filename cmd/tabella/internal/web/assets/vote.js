@@ -25,10 +25,17 @@
   takeFragment();
   window.addEventListener("hashchange", takeFragment);
 
-  const wasm = T.loadWasm().then(() => { $("wasm-status").textContent = ""; }, (e) => {
-    showMsg($("page-msg"), "bad", "The ballot client could not start", "This browser could not run the encryption code (WebAssembly). Try an up-to-date browser.");
-    throw e;
-  });
+  // Download and compile the ballot client now; start it once the ballot
+  // is on screen (it runs on the main thread).
+  T.prefetchWasm().catch(() => {});
+  let wasm = null;
+  function startWasm() {
+    wasm = T.loadWasm().then(() => { $("wasm-status").textContent = ""; }, (e) => {
+      showMsg($("page-msg"), "bad", "The ballot client could not start", "This browser could not run the encryption code (WebAssembly). Try an up-to-date browser.");
+      throw e;
+    });
+    return wasm;
+  }
   $("wasm-status").textContent = "Preparing encryption…";
 
   async function start() {
@@ -53,8 +60,9 @@
     renderContests();
     document.body.dataset.formMs = String(performance.now());
     phaseMessage();
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))); // let the ballot paint first
     try {
-      await wasm;
+      await startWasm();
       call("loadElection", JSON.stringify(info));
       ready = !!info.joint_key;
       if (ready) startBoardCheck();
