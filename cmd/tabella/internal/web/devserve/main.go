@@ -75,6 +75,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	h := f.Handler(web.Handler()) // compresses the assets once, before serving
 	fmt.Printf("serving http://%s/e/%s/\n", ln.Addr(), m.ElectionID)
-	log.Fatal(http.Serve(ln, f.Handler(web.Handler())))
+	log.Fatal(http.Serve(ln, h))
 }
