@@ -596,3 +596,53 @@ func TestFloodOfBadBallots(t *testing.T) {
 		t.Fatalf("%d ballots on the board, want %d", in.Ballots, good)
 	}
 }
+
+// TestCeremonyParamsTrusteeRecords: ceremony.params must list the setup's
+// trustee records byte for byte (e2e/SPEC.md §11.2), names included; the
+// verifier rejects a record whose params rename a trustee.
+func TestCeremonyParamsTrusteeRecords(t *testing.T) {
+	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, okey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
+	h.open(Options{})
+	defer h.close()
+	var pubs []trustee.Public
+	for i := range 2 {
+		id, err := trustee.Generate(fmt.Sprintf("T%d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, *id.Public())
+	}
+	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeSetup, setup)
+	man := testManifest(h.id, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeManifest, man)
+	m, _ := ballot.DecodeManifest(man)
+	mh, _ := m.Hash()
+	renamed := slicesClone(pubs)
+	renamed[1].Name = "Mallory"
+	p, err := ceremony.NewParams(mh, 2, 5*time.Second, renamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.size()
+	_, err = h.c.Submit(context.Background(), h.id, h.off.Sign(h.id, record.TypeCeremony, p.Marshal()))
+	wantCode(t, err, CodeConflict)
+	if h.size() != before {
+		t.Fatal("ceremony.params renaming a trustee was appended")
+	}
+	p, err = ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeCeremony, p.Marshal())
+}
+
+func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }

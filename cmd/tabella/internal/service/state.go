@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -223,7 +224,8 @@ func (s *State) Check(sub *Submission, f *facts, now int64) error {
 			return fmt.Errorf("%w: ceremony.params: threshold or trustees differ from the setup", ErrConflict)
 		}
 		for i := range p.Trustees {
-			if p.Trustees[i].SigningKey != s.Setup.Trustees[i].SigningKey || p.Trustees[i].HPKEKey != s.Setup.Trustees[i].HPKEKey {
+			// Byte-identical records (e2e/SPEC.md §11.2), names included.
+			if !bytes.Equal(p.Trustees[i].Marshal(), s.Setup.Trustees[i].Marshal()) {
 				return fmt.Errorf("%w: ceremony.params: trustee %d differs from the setup", ErrConflict, i+1)
 			}
 		}
