@@ -206,6 +206,20 @@ func (s *Service) election(id string) *election {
 	return e
 }
 
+// lookup returns the election's cached state if this process has one, or
+// else a fresh one it does not remember: reads and refused submissions for
+// an election nobody created must not grow the map (the id is anyone's
+// choice). Only admission, which runs once a submission has passed its
+// checks, adds elections.
+func (s *Service) lookup(id string) *election {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.elections[id]; ok {
+		return e
+	}
+	return &election{st: NewState(id), grown: make(chan struct{})}
+}
+
 // entryReader reads a range of committed entries.
 type entryReader func(ctx context.Context, start, end uint64) ([]*bulletin.Entry, error)
 
@@ -252,10 +266,13 @@ func (e *election) catchUp(ctx context.Context, size uint64, last bulletin.Hash,
 // other processes appended). State ahead of the board (admitted, being
 // committed) is left alone.
 func (s *Service) sync(ctx context.Context, id string) (*election, error) {
-	e := s.election(id)
 	size, err := s.b.Size(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	e := s.lookup(id)
+	if size > 0 {
+		e = s.election(id)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -418,7 +435,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 	// board once if they fail (another process may have appended).
 	var st snapshot
 	for attempt := 0; ; attempt++ {
-		e := s.election(id)
+		e := s.lookup(id)
 		if attempt > 0 {
 			if e, err = s.sync(ctx, id); err != nil {
 				return nil, "", err
@@ -763,8 +780,8 @@ func (s *Service) Entries(ctx context.Context, id string, start, end uint64) ([]
 // Wait returns once the election's board holds more than size entries, or
 // ctx ends; it may return early (coord.Backend).
 func (s *Service) Wait(ctx context.Context, id string, size uint64) error {
-	e := s.election(id)
 	for {
+		e := s.lookup(id)
 		e.mu.Lock()
 		ch := e.grown
 		e.mu.Unlock()

@@ -646,3 +646,36 @@ func TestCeremonyParamsTrusteeRecords(t *testing.T) {
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
+
+// TestUnknownElectionsNotRemembered: reads of and refused submissions to
+// elections that do not exist leave no state behind (the ids are anyone's
+// choice, so remembering them lets anyone grow the server's memory).
+func TestUnknownElectionsNotRemembered(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 1, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	count := func() int {
+		h.svc.mu.Lock()
+		defer h.svc.mu.Unlock()
+		return len(h.svc.elections)
+	}
+	before := count()
+	_, data, _ := h.ballot(0, 0)
+	for i := range 50 {
+		id := fmt.Sprintf("nope%d", i)
+		_, err := h.c.Info(ctx, id)
+		wantCode(t, err, CodeNotFound)
+		_, err = h.c.Submit(ctx, id, voterSub(h.creds[0].Public(), record.TypeBallot, data))
+		if err == nil {
+			t.Fatal("a ballot for an election that does not exist was accepted")
+		}
+		wctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+		_ = h.svc.Wait(wctx, id, 0)
+		cancel()
+	}
+	if n := count(); n != before {
+		t.Fatalf("the service remembers %d elections, %d before asking about unknown ones", n, before)
+	}
+	if _, err := h.c.Info(ctx, h.id); err != nil {
+		t.Fatal(err)
+	}
+}
