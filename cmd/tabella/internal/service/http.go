@@ -279,6 +279,12 @@ func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: too many requests from this address", ErrRateLimited)
 	}
 	id := r.PathValue("id")
+	// The request timeout covers reading the body too: without a read
+	// deadline a client trickling its body would hold the connection and
+	// this goroutine forever (the context does not interrupt reads).
+	if d, ok := r.Context().Deadline(); ok {
+		_ = http.NewResponseController(w).SetReadDeadline(d)
+	}
 	body, err := readAll(r)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -677,5 +678,35 @@ func TestUnknownElectionsNotRemembered(t *testing.T) {
 	}
 	if _, err := h.c.Info(ctx, h.id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSlowBodyTimesOut: a client that sends a submission's headers and then
+// trickles (or withholds) its body is cut off at the request timeout
+// instead of holding a server goroutine and connection forever.
+func TestSlowBodyTimesOut(t *testing.T) {
+	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "board.db"),
+		Options{BoardKey: skey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	srv := httptest.NewServer(svc.Handler(HTTPOptions{Timeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/elections/e1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn) // the server answers (or drops the connection) at its timeout
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server still waits for the body after %v", time.Since(start))
 	}
 }
