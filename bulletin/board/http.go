@@ -217,6 +217,11 @@ func (h *handler) consistency(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) cosign(w http.ResponseWriter, r *http.Request) error {
+	// The timeout covers reading the body: the context does not interrupt
+	// reads, so a client withholding its body would hold the connection.
+	if d, ok := r.Context().Deadline(); ok {
+		_ = http.NewResponseController(w).SetReadDeadline(d)
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return fmt.Errorf("%w: reading body: %w", ErrTooLarge, err)

@@ -3,7 +3,9 @@ package board
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -262,5 +264,26 @@ func TestWitnessCosignatures(t *testing.T) {
 	}
 	if n4, _ := c.Checkpoint(ctx); string(n4) != string(n3) {
 		t.Fatal("a rejected cosignature changed the checkpoint")
+	}
+}
+
+// TestCosignSlowBodyTimesOut: a witness POST whose body never arrives is
+// cut off at the handler timeout instead of holding the connection forever.
+func TestCosignSlowBodyTimesOut(t *testing.T) {
+	k := newKeys(t, testBoardName)
+	b := openBoard(t, "sqlite:"+t.TempDir()+"/b.db", k)
+	appendN(t, b, "e", 0, 1)
+	srv, _ := serve(t, b, HandlerOptions{AllowCosign: true, Timeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/elections/e/cosignature HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nboard")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server still waits for the body after %v", time.Since(start))
 	}
 }
