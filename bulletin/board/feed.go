@@ -68,11 +68,16 @@ func (h *handler) feed(w http.ResponseWriter, r *http.Request) {
 	defer poll.Stop()
 	// catchUp sends the entries up to the latest checkpoint, then that
 	// checkpoint; false ends the feed.
+	// exists: the election has a checkpoint. Until then the feed polls
+	// rather than registering for notifications, so that feeds of
+	// elections nobody created (any id will do) leave nothing behind.
+	exists := false
 	catchUp := func() bool {
 		n, err := h.b.Checkpoint(ctx, election)
 		if err != nil {
 			return errors.Is(err, ErrNotFound) // no checkpoint yet: wait for one
 		}
+		exists = true
 		cp, err := bulletin.OpenCheckpoint(n, election, h.b.opts.Verifier)
 		if err != nil {
 			h.opts.Logger.Error("board: feed: stored checkpoint does not verify", "election", election, "err", err)
@@ -102,9 +107,16 @@ func (h *handler) feed(w http.ResponseWriter, r *http.Request) {
 		return true
 	}
 	for {
-		changed := h.b.changed(election)
+		var changed <-chan struct{} // nil: wait for the poll
+		had := exists
+		if had {
+			changed = h.b.changed(election)
+		}
 		if !catchUp() {
 			return
+		}
+		if exists && !had {
+			continue // register, then look again before waiting
 		}
 		select {
 		case <-ctx.Done():

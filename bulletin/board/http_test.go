@@ -287,3 +287,47 @@ func TestCosignSlowBodyTimesOut(t *testing.T) {
 		t.Fatalf("the server still waits for the body after %v", time.Since(start))
 	}
 }
+
+// TestFeedUnknownElectionsNotRemembered: feeds of elections that do not
+// exist leave nothing behind in the board's notification map (the ids are
+// anyone's choice), and a feed opened before an election's first entry
+// still streams it.
+func TestFeedUnknownElectionsNotRemembered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := newKeys(t, testBoardName)
+	b := openBoard(t, "sqlite:"+t.TempDir()+"/b.db", k, func(o *Options) { o.PollInterval = 50 * time.Millisecond })
+	srv, _ := serve(t, b, HandlerOptions{})
+	for i := range 20 {
+		c, err := bulletin.NewClient(srv.URL, fmt.Sprintf("nope%d", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := c.Feed(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+	}
+	time.Sleep(200 * time.Millisecond)
+	b.mu.Lock()
+	n := len(b.notify)
+	b.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("the board keeps %d notification channels for elections that do not exist", n)
+	}
+	c, err := bulletin.NewClient(srv.URL, "e", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Feed(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	appendN(t, b, "e", 0, 1)
+	m, err := f.Next()
+	if err != nil || m.Entry == nil || m.Entry.Index != 0 {
+		t.Fatalf("feed of a new election: %+v, %v", m, err)
+	}
+}
