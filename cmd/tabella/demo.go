@@ -31,7 +31,7 @@ import (
 
 // `tabella demo`: a whole election on one machine.
 
-const demoUsage = `Usage: tabella demo [--voters N] [--trustees N] [--threshold T] [--record FILE] [--keep DIR]
+const demoUsage = `Usage: tabella demo [--voters N] [--trustees N] [--threshold T] [--record FILE] [--keep DIR] [--serve]
 
 Runs a whole election on this machine with the embedded store and no
 setup: a server on 127.0.0.1 with a SQLite board in a temporary directory,
@@ -48,10 +48,21 @@ Flags:
   --keep DIR       keep the board, keys and credentials in DIR instead of a temporary directory
   --concurrency C  concurrent voters (default 32)
   --quiet          no progress bars
+  --serve          after the scripted voters, keep the election open for
+                   people: print voter links (each carries a credential)
+                   and the observer page, and close and tally on Ctrl-C
+  --browser-voters K  credentials kept for people with --serve (default 5)
+  --addr ADDR      listen address (default 127.0.0.1:0; with --serve
+                   127.0.0.1:8080)
+
+With --serve, the counts include the people's ballots, so the demo checks
+the scripted voters' choices against the result only as a lower bound; the
+verifier still checks every ballot and the whole tally.
 
 Example:
   tabella demo
   tabella demo --voters 200 --trustees 3 --threshold 2 --record demo.record
+  tabella demo --voters 20 --serve      # then open a printed voter link in a browser
 `
 
 func init() {
@@ -67,10 +78,28 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	keep := fs.String("keep", "", "")
 	conc := fs.Int("concurrency", 32, "")
 	quiet := fs.Bool("quiet", false, "")
+	serve := fs.Bool("serve", false, "")
+	browser := fs.Int("browser-voters", 5, "")
+	addr := fs.String("addr", "", "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *voters < 1 || *nTrustees < 1 || *threshold < 1 || *threshold > *nTrustees || *conc < 1 {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *addr == "" {
+		*addr = "127.0.0.1:0"
+		if *serve {
+			*addr = "127.0.0.1:8080"
+		}
+	}
+	if !*serve {
+		*browser = 0
+	}
+	if *browser < 0 || *voters < 0 || *voters+*browser < 1 {
+		return fmt.Errorf("%w: need at least one voter", errUsage)
+	}
+	if *voters < 0 || *nTrustees < 1 || *threshold < 1 || *threshold > *nTrustees || *conc < 1 {
 		return fmt.Errorf("%w: need voters ≥ 1 and 1 ≤ threshold ≤ trustees", errUsage)
 	}
 	dir := *keep
@@ -86,15 +115,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *recordFile == "" {
 		*recordFile = filepath.Join(dir, "demo.record")
 	}
-	d := &demo{e: e, dir: dir, quiet: *quiet}
+	d := &demo{e: e, dir: dir, quiet: *quiet, serve: *serve, browser: *browser, addr: *addr}
 	return d.run(ctx, *voters, *nTrustees, *threshold, *conc, *recordFile)
 }
 
 type demo struct {
-	e     *env
-	dir   string
-	quiet bool
-	t0    time.Time
+	e       *env
+	dir     string
+	quiet   bool
+	serve   bool   // keep the election open for people until Ctrl-C
+	browser int    // credentials kept for people (with serve)
+	addr    string // listen address
+	t0      time.Time
 }
 
 func (d *demo) step(format string, args ...any) {
@@ -146,7 +178,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 		logger = slog.New(slog.NewTextHandler(lf, nil))
 	}
 	dsn := "sqlite:" + filepath.Join(d.dir, "board.db")
-	srv, err := startServer(ctx, serverConfig{dsn: dsn, addr: "127.0.0.1:0", boardKey: skey,
+	srv, err := startServer(ctx, serverConfig{dsn: dsn, addr: d.addr, boardKey: skey,
 		officials: []ed25519.PublicKey{off.Public()}, logger: logger,
 		http: service.HTTPOptions{IPRate: 1e6, IPBurst: 1e6}})
 	if err != nil {
@@ -178,14 +210,14 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	d.step("election %s: setup, manifest and %d-of-%d ceremony parameters posted by the official", id, threshold, nTrustees)
 
 	// The roll.
-	creds := make([]*ballot.Credential, voters)
-	bar := d.bar(voters, "credentials")
+	creds := make([]*ballot.Credential, voters+d.browser)
+	bar := d.bar(len(creds), "credentials")
 	for i := range creds {
 		creds[i] = ballot.NewCredential()
 		_ = bar.Add(1)
 	}
 	_ = bar.Finish()
-	names := make([]string, voters)
+	names := make([]string, len(creds))
 	for i := range names {
 		names[i] = fmt.Sprint(i + 1)
 	}
@@ -195,7 +227,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	if err := postRoll(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, off, id, creds, true); err != nil {
 		return err
 	}
-	d.step("roll of %d voters posted and sealed; credentials in %s", voters, filepath.Join(d.dir, "credentials"))
+	d.step("roll of %d voters posted and sealed; credentials in %s", len(creds), filepath.Join(d.dir, "credentials"))
 
 	// The key ceremony, each trustee over its own websocket.
 	clients := make([]*coord.Client, nTrustees)
@@ -292,6 +324,20 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 		return err
 	}
 	castTime := time.Since(t1)
+	if d.serve {
+		d.step("%d scripted ballots cast; the election stays open for you", voters)
+		fmt.Fprintf(e.stdout, "\nVote in a browser (each link carries one voter's secret credential after '#'; it never leaves the browser):\n")
+		for _, cr := range creds[voters:] {
+			fmt.Fprintf(e.stdout, "  %s/e/%s/#%s\n", srv.url, id, cr.Secret())
+		}
+		fmt.Fprintf(e.stdout, "Watch the board live:  %s/e/%s/observe\nCheck a receipt:       %s/e/%s/receipt\n", srv.url, id, srv.url, id)
+		fmt.Fprintf(e.stdout, "Press Ctrl-C to close the election, tally it and verify the record.\n\n")
+		<-ctx.Done()
+		// The interrupt ends the voting, not the demo: closing, the tally
+		// and the verification still run to the end.
+		ctx = context.WithoutCancel(ctx)
+		fmt.Fprintln(e.stderr)
+	}
 	if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeClose, service.PhasePayload(id))); err != nil {
 		return err
 	}
@@ -318,13 +364,20 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	}
 	for _, cr := range r.Contests {
 		for _, o := range cr.Options {
-			if o.Count != want[cr.ID+"/"+o.ID] {
-				return fmt.Errorf("result for %s/%s is %d, but %d voters chose it", cr.ID, o.ID, o.Count, want[cr.ID+"/"+o.ID])
+			got, w := o.Count, want[cr.ID+"/"+o.ID]
+			// People voting in a browser add ballots the demo does not
+			// know: their counts can only add to the scripted ones.
+			if got != w && !(d.serve && got > w && got-w <= uint64(d.browser)) {
+				return fmt.Errorf("result for %s/%s is %d, but %d voters chose it", cr.ID, o.ID, got, w)
 			}
 		}
 	}
 	fmt.Fprintln(e.stdout)
-	d.step("the counts match the choices the voters made")
+	if d.serve {
+		d.step("the counts agree with the scripted voters' choices plus at most %d ballots cast in a browser", d.browser)
+	} else {
+		d.step("the counts match the choices the voters made")
+	}
 
 	// Export and verify.
 	f, err := os.Create(recordFile)
@@ -350,7 +403,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	if !rep.Valid || !rep.Complete {
 		return fmt.Errorf("the record did not verify: %v", rep.Failures)
 	}
-	d.step("record of %d entries written and verified: every signature, the ceremony, %d ballots and the tally check out", n, voters)
+	d.step("record of %d entries written and verified: every signature, the ceremony, %d counted ballots and the tally check out", n, r.Turnout)
 	fmt.Fprintf(e.stdout, "Election record: %s\nVerify it yourself with:\n  tabella verify %s\n", recordFile, recordFile)
 	fmt.Fprintf(e.stdout, "Board key: %s\n", srv.svc.BoardKey())
 	return nil

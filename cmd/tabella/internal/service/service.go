@@ -293,6 +293,37 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	return e, e.catchUp(ctx, size, last, read)
 }
 
+// syncCommitted is sync for readers that must not see admitted entries
+// before they are committed (the election summary: a client that sees the
+// joint key or the result there acts on it, and the board must already
+// hold it). When the state is ahead of the board, a commit is in flight:
+// it waits for it, up to a bound, and then answers with what it has.
+func (s *Service) syncCommitted(ctx context.Context, id string) (*election, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		e, err := s.sync(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		size, err := s.b.Size(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		ahead, grown := e.st.Size > size, e.grown
+		e.mu.Unlock()
+		if !ahead || time.Now().After(deadline) {
+			return e, nil
+		}
+		select {
+		case <-grown:
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // admit is the board's admission hook (bulletin/board AdmitFunc): inside
 // the append transaction it catches the state up with the committed board,
 // checks each new submission against the rules of e2e/SPEC.md §11.2 and
@@ -723,7 +754,7 @@ func (s *Service) Info(ctx context.Context, id string) (*Info, error) {
 	if !bulletin.ValidElectionID(id) {
 		return nil, fmt.Errorf("%w: malformed election id", ErrMalformed)
 	}
-	e, err := s.sync(ctx, id)
+	e, err := s.syncCommitted(ctx, id)
 	if err != nil {
 		return nil, err
 	}
