@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -607,4 +608,45 @@ func TestInconsistentShareDisqualified(t *testing.T) {
 	if len(cs) != 3 {
 		t.Fatalf("%d complaints messages", len(cs))
 	}
+}
+
+// TestUnknownElectionsNotRemembered: trustee connections for elections
+// that do not exist (the id is anyone's choice) leave no tracker behind
+// once they close.
+func TestUnknownElectionsNotRemembered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 1)
+	count := func() int { // trackers of elections other than e's
+		e.co.mu.Lock()
+		defer e.co.mu.Unlock()
+		n := 0
+		for id := range e.co.trackers {
+			if id != e.id {
+				n++
+			}
+		}
+		return n
+	}
+	before := count()
+	for i := range 10 {
+		c, err := Dial(ctx, e.srv.URL, fmt.Sprintf("nope%d", i), nil, ClientOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for count() != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := count(); n != before {
+		t.Fatalf("the coordinator keeps %d trackers of other elections, %d before connections to unknown elections", n, before)
+	}
+	// A connection to the real election still works.
+	c, err := Dial(ctx, e.srv.URL, e.id, e.ids[0], ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }

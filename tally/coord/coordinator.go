@@ -88,15 +88,45 @@ func New(b Backend, opts Options) *Coordinator {
 	return &Coordinator{b: b, opts: opts, trackers: map[string]*tracker{}}
 }
 
+// tracker returns the election's tracker, kept for the coordinator's life.
 func (c *Coordinator) tracker(election string) *tracker {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	t := c.trackerLocked(election)
+	t.pinned = true
+	return t
+}
+
+func (c *Coordinator) trackerLocked(election string) *tracker {
 	t, ok := c.trackers[election]
 	if !ok {
 		t = newTracker(election)
 		c.trackers[election] = t
 	}
 	return t
+}
+
+// acquire returns the election's tracker for a trustee connection, which
+// must release it when it ends.
+func (c *Coordinator) acquire(election string) *tracker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.trackerLocked(election)
+	t.conns++
+	return t
+}
+
+// release ends a connection's use of t. A tracker that has read nothing
+// (an election with no entries: the id is anyone's choice) and that
+// nothing else uses is forgotten, so that connections to elections that
+// do not exist leave nothing behind.
+func (c *Coordinator) release(t *tracker) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t.conns--
+	if t.conns == 0 && !t.pinned && t.size() == 0 && c.trackers[t.election] == t {
+		delete(c.trackers, t.election)
+	}
 }
 
 // now is the settled board time: every entry stamped at or before it is

@@ -67,7 +67,8 @@ func (c *Coordinator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	cn := &conn_{c: c, conn: conn, election: election, tr: c.tracker(election), out: make(chan *ServerMessage, 16)}
+	cn := &conn_{c: c, conn: conn, election: election, tr: c.acquire(election), out: make(chan *ServerMessage, 16)}
+	defer c.release(cn.tr)
 	conn.SetReadLimit(MaxClientMessage)
 	_ = conn.SetReadDeadline(time.Now().Add(c.opts.PongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(c.opts.PongWait)) })

@@ -22,6 +22,10 @@ import (
 // everything.
 type tracker struct {
 	election string
+	// guarded by Coordinator.mu: connections using the tracker, and
+	// whether the coordinator keeps it regardless (Run, Status)
+	conns  int
+	pinned bool
 
 	mu       sync.Mutex
 	updating sync.Mutex // serialises reads of the board
