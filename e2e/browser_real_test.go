@@ -242,7 +242,7 @@ func (r *realElection) closeAndTally() {
 // `tabella verify --spoiled`.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the real-server browser test builds tabella and runs a key ceremony; TestBrowserPages covers the pages")
+		t.Skip("-short: the browser test builds tabella and runs a whole election")
 	}
 	ctx := tbChromium(t)
 	dir := shots(t)

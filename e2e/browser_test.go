@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -464,31 +463,6 @@ func tbChromium(t *testing.T) context.Context { return tb.Chromium(t, 1200, 900)
 // browserDemoManifest is the stand-in's demo manifest (one contest of
 // each kind).
 const browserDemoManifest = tb.DemoManifest
-
-// TestBrowserPages runs the same browser flow against the stand-in voter
-// API (cmd/tabella/internal/web/devserve), which isolates the pages from
-// the service.
-func TestBrowserPages(t *testing.T) {
-	if !testing.Short() {
-		t.Skip("without -short TestBrowser runs the same flow against the real server")
-	}
-	base, id, creds := devServer(t)
-	dir := shots(t)
-	t.Logf("screenshots in %s", dir)
-	ctx := tbChromium(t)
-	res := voteFlow(t, ctx, base, id, creds[0], dir)
-	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
-	wrongCredential(t, ctx, base, id, ballot.NewCredential().Secret(), dir)
-	offlineCast(t, ctx, base, id, creds[1], dir)
-	phone(t, ctx, base, id, dir)
-	observeResult(t, ctx, base, id, dir, func() {
-		resp, err := http.Post(base+"/dev/tally", "", nil)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("tally: %v %v", err, resp)
-		}
-	}, "2", wantResult)
-	closedPage(t, ctx, base, id, dir)
-}
 
 // workload writes the manifest of the workloads: W1 = 1 contest,
 // 1-of-2; W2 = 10 contests × 1-of-5 (as ballot's benchmarks).
