@@ -493,6 +493,16 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 			err = fmt.Errorf("%w: %w", ErrMalformed, err)
 		} else if m.ElectionID != id {
 			err = fmt.Errorf("%w: the manifest is for election %q", ErrWrongElection, m.ElectionID)
+		} else {
+			// Ranked contests need the mixnet's entry types, which this
+			// version's record does not have: the verifier rejects such a
+			// manifest (e2e/SPEC.md §12.4, unsupported).
+			for _, c := range m.Contests {
+				if c.Kind == ballot.Ranked {
+					err = fmt.Errorf("%w: contest %q is ranked, which this version does not support (%w)", ErrMalformed, c.ID, ballot.ErrUnsupported)
+					break
+				}
+			}
 		}
 	case record.TypeRollVoters:
 		if f.roll, err = record.DecodeRollVoters(sub.Payload); err != nil {

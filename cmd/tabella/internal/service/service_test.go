@@ -602,27 +602,7 @@ func TestFloodOfBadBallots(t *testing.T) {
 // trustee records byte for byte (e2e/SPEC.md §11.2), names included; the
 // verifier rejects a record whose params rename a trustee.
 func TestCeremonyParamsTrusteeRecords(t *testing.T) {
-	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, okey, _ := ed25519.GenerateKey(rand.Reader)
-	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
-	h.open(Options{})
-	defer h.close()
-	var pubs []trustee.Public
-	for i := range 2 {
-		id, err := trustee.Generate(fmt.Sprintf("T%d", i+1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pubs = append(pubs, *id.Public())
-	}
-	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.post(record.TypeSetup, setup)
+	h, pubs := setupOnly(t)
 	man := testManifest(h.id, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	h.post(record.TypeManifest, man)
 	m, _ := ballot.DecodeManifest(man)
@@ -708,5 +688,55 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	_, err = io.ReadAll(conn) // the server answers (or drops the connection) at its timeout
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("the server still waits for the body after %v", time.Since(start))
+	}
+}
+
+// setupOnly starts a service with an election holding only its setup (two
+// trustees, threshold 2).
+func setupOnly(t *testing.T) (*harness, []trustee.Public) {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, okey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
+	h.open(Options{})
+	t.Cleanup(h.close)
+	var pubs []trustee.Public
+	for i := range 2 {
+		id, err := trustee.Generate(fmt.Sprintf("T%d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, *id.Public())
+	}
+	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeSetup, setup)
+	return h, pubs
+}
+
+// TestRankedManifestRefused: a manifest with a ranked contest has no
+// ballots of this version and the verifier rejects it (e2e/SPEC.md §12.4,
+// unsupported), so the service refuses it rather than start an election
+// that can never verify.
+func TestRankedManifestRefused(t *testing.T) {
+	h, _ := setupOnly(t)
+	m := &ballot.Manifest{Version: ballot.Version, ElectionID: h.id, Title: "Test",
+		Schedule: ballot.Schedule{Opens: "2026-01-01T00:00:00Z", Closes: "2036-01-01T00:00:00Z"},
+		Contests: []ballot.Contest{{ID: "r", Title: "Rank", Kind: ballot.Ranked, MinSelections: 1, MaxSelections: 2,
+			Options: []ballot.Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}}}}
+	man, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.size()
+	_, err = h.c.Submit(context.Background(), h.id, h.off.Sign(h.id, record.TypeManifest, man))
+	wantCode(t, err, CodeMalformed)
+	if h.size() != before {
+		t.Fatal("a ranked manifest was appended")
 	}
 }
