@@ -544,7 +544,17 @@ func (s *Service) cheapRules(st *State, sub *Submission, f *facts) error {
 			return fmt.Errorf("%w: %s before the manifest", ErrConflict, sub.Type)
 		}
 		if sub.Type == record.TypeSpoiled {
-			return st.checkVoting(s.now().UnixMilli())
+			// The signer and the roll before the proofs, as for ballots:
+			// a spoiled ballot is verified outside the batch queue.
+			if f.signer.Kind != record.Voter {
+				return fmt.Errorf("%w: %s must be signed by a voter credential", ErrForbidden, sub.Type)
+			}
+			if err := st.checkVoting(s.now().UnixMilli()); err != nil {
+				return err
+			}
+			if _, ok := st.Roll[f.signer.Key]; !ok {
+				return fmt.Errorf("%w: credential %x", ErrNotOnRoll, f.signer.Key[:8])
+			}
 		}
 		return nil
 	}

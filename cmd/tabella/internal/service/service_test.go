@@ -740,3 +740,29 @@ func TestRankedManifestRefused(t *testing.T) {
 		t.Fatal("a ranked manifest was appended")
 	}
 }
+
+// TestSpoiledNotOnRollCostsNoVerification: a spoiled ballot from a
+// credential that is not on the roll is refused before its proofs are
+// verified (as a ballot is), so that strangers cannot make the server
+// verify proofs outside the verification queue.
+func TestSpoiledNotOnRollCostsNoVerification(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 1, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	stranger := ballot.NewCredential()
+	b, o, err := ballot.Encrypt(h.el, stranger, ballot.Choices{"c0": {1, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ballot.Spoil(b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := sp.Encode()
+	_, before := h.svc.VerifyStats()
+	_, err = h.c.Submit(ctx, h.id, voterSub(stranger.Public(), record.TypeSpoiled, data))
+	wantCode(t, err, CodeNotOnRoll)
+	if _, after := h.svc.VerifyStats(); after != before {
+		t.Fatalf("the server verified %d ballots for a stranger's spoiled ballot", after-before)
+	}
+}
