@@ -523,6 +523,11 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 		} else if st.setup == nil || m.Trustee != st.setup.TrusteeIndex(sg.Key) {
 			// e2e/SPEC.md §11.2: a share's trustee field is its signer's index.
 			err = fmt.Errorf("%w: tally.share claims trustee %d but is not signed by that trustee's key", ErrForbidden, m.Trustee)
+		} else if st.el != nil && [32]byte(m.Election) != st.el.BaseHash {
+			// Shares made for another election (the same trustee key
+			// may serve several) would otherwise take this trustee's one
+			// tally.share.
+			err = fmt.Errorf("%w: tally.share is for base hash %x…, this election's is %x…", ErrWrongElection, m.Election[:8], st.el.BaseHash[:8])
 		}
 	case record.TypeBallot:
 		tc, err = s.checkBallot(st, sub, sg)

@@ -766,3 +766,45 @@ func TestSpoiledNotOnRollCostsNoVerification(t *testing.T) {
 		t.Fatalf("the server verified %d ballots for a stranger's spoiled ballot", after-before)
 	}
 }
+
+// TestShareForAnotherElectionRefused: a trustee's decryption shares made
+// for another election (same trustee key, e.g. copied from that election's
+// public board) are refused, so that nobody can post them first and block
+// the trustee's real shares (at most one tally.share per trustee).
+func TestShareForAnotherElectionRefused(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 2, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	_, data, _ := h.ballot(0, 1)
+	if _, err := h.c.Submit(ctx, h.id, voterSub(h.creds[0].Public(), record.TypeBallot, data)); err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeClose, PhasePayload(h.id))
+	c, err := CountBoard(ctx, h.svc.Backend(), h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := c.State.Ballots.BaseHash
+	other[0] ^= 1
+	m, err := tally.DecryptShares(other, h.shares[0], c.Aggregate, c.Count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := m.Marshal()
+	sig := h.ids[0].Sign(tally.TypeDecryptionShare, payload)
+	signer := record.Signer{Kind: record.Trustee, Key: h.ids[0].Public().SigningKey}
+	before := h.size()
+	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+	wantCode(t, err, CodeWrongElection)
+	if h.size() != before {
+		t.Fatal("a share message for another election was appended")
+	}
+	for _, i := range []int{0, 1} {
+		if err := PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := PostTallyResult(ctx, h.svc.Backend(), h.id); err != nil {
+		t.Fatal(err)
+	}
+}
