@@ -21,6 +21,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin/board"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/coord"
 )
 
@@ -512,6 +513,15 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 		if _, err = record.DecodePhase(sub.Payload, id); err != nil {
 			err = fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
+	case record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer:
+		// Strict decoding, as for every payload: the replay would ignore a
+		// malformed message, but the board would keep it (up to the
+		// payload limit, as often as a trustee likes).
+		if st.params == nil {
+			err = fmt.Errorf("%w: %s before ceremony.params", ErrConflict, sub.Type)
+		} else if err = decodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
+			err = fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 	case record.TypeCeremonyEnd, record.TypeResult:
 		if !bytes.Equal(sg.Key[:], s.boardPub) {
 			err = fmt.Errorf("%w: %s must be signed by this board", ErrForbidden, sub.Type)
@@ -568,11 +578,29 @@ func (s *Service) cheapRules(st *State, sub *Submission, f *facts) error {
 
 // snapshot is what ballot checks need of the state, copied under the lock.
 type snapshot struct {
-	el    *ballot.Election
-	setup *record.Setup
+	el     *ballot.Election
+	setup  *record.Setup
+	params *ceremony.Params
 }
 
-func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup} }
+func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup, params: st.Params} }
+
+// decodeCeremonyMessage decodes a trustee's ceremony message strictly
+// (e2e/SPEC.md §9.3–9.6).
+func decodeCeremonyMessage(typ string, payload []byte, p *ceremony.Params) error {
+	var err error
+	switch typ {
+	case record.TypeCommitments:
+		_, err = ceremony.DecodeCommitments(payload, p)
+	case record.TypeShares:
+		_, err = ceremony.DecodeShares(payload, p)
+	case record.TypeComplaints:
+		_, err = ceremony.DecodeComplaints(payload, p)
+	case record.TypeAnswer:
+		_, err = ceremony.DecodeAnswer(payload, p)
+	}
+	return err
+}
 
 func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error {
 	st, err := record.DecodeSetup(sub.Payload)

@@ -709,6 +709,7 @@ func setupOnly(t *testing.T) (*harness, []trustee.Public) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		h.ids = append(h.ids, id)
 		pubs = append(pubs, *id.Public())
 	}
 	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
@@ -806,5 +807,55 @@ func TestShareForAnotherElectionRefused(t *testing.T) {
 	}
 	if _, err := PostTallyResult(ctx, h.svc.Backend(), h.id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMalformedCeremonyMessageRefused: ceremony messages are decoded
+// strictly at admission (e2e/SPEC.md §11.8) like every other payload, so a
+// registered trustee cannot fill the board (and the memory of every reader
+// of it) with megabytes of junk under a ceremony type.
+func TestMalformedCeremonyMessageRefused(t *testing.T) {
+	ctx := context.Background()
+	h, pubs := setupOnly(t)
+	man := testManifest(h.id, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeManifest, man)
+	m, _ := ballot.DecodeManifest(man)
+	mh, _ := m.Hash()
+	p, err := ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeCeremony, p.Marshal())
+	signer := record.Signer{Kind: record.Trustee, Key: pubs[0].SigningKey}
+	for _, junk := range [][]byte{[]byte("junk"), []byte(`{"x":"` + strings.Repeat("a", 1<<20) + `"}`)} {
+		for _, typ := range []string{record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer} {
+			sig := h.ids[0].Sign(typ, junk)
+			before := h.size()
+			_, err := h.c.Submit(ctx, h.id, Submission{Type: typ, Payload: junk, Signer: signer.Bytes(), Signature: sig[:]})
+			wantCode(t, err, CodeMalformed)
+			if h.size() != before {
+				t.Fatalf("a malformed %s was appended", typ)
+			}
+		}
+	}
+	// The real ceremony still goes through.
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, id := range h.ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := RunTrustee(ctx, h.svc.Backend(), h.id, id, 20*time.Millisecond)
+			errs <- err
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); errs <- PostCeremonyResult(ctx, h.svc.Backend(), h.id, 20*time.Millisecond) }()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
