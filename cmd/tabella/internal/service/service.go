@@ -517,10 +517,20 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 		// Strict decoding, as for every payload: the replay would ignore a
 		// malformed message, but the board would keep it (up to the
 		// payload limit, as often as a trustee likes).
-		if st.params == nil {
+		// A message for another ceremony, or naming another trustee than
+		// its signer, is ignored by the replay: refuse it rather than keep
+		// it (a trustee's signature does not name the election, so its
+		// messages could otherwise be copied from another election).
+		var i int
+		var h ceremony.Hash
+		if st.params == nil || st.setup == nil {
 			err = fmt.Errorf("%w: %s before ceremony.params", ErrConflict, sub.Type)
-		} else if err = decodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
+		} else if i, h, err = decodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
 			err = fmt.Errorf("%w: %w", ErrMalformed, err)
+		} else if [32]byte(h) != st.params.Hash() {
+			err = fmt.Errorf("%w: %s is for another ceremony", ErrWrongElection, sub.Type)
+		} else if i != st.setup.TrusteeIndex(sg.Key) {
+			err = fmt.Errorf("%w: %s claims trustee %d but is not signed by that trustee's key", ErrForbidden, sub.Type, i)
 		}
 	case record.TypeCeremonyEnd, record.TypeResult:
 		if !bytes.Equal(sg.Key[:], s.boardPub) {
@@ -586,20 +596,35 @@ type snapshot struct {
 func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup, params: st.Params} }
 
 // decodeCeremonyMessage decodes a trustee's ceremony message strictly
-// (e2e/SPEC.md §9.3–9.6).
-func decodeCeremonyMessage(typ string, payload []byte, p *ceremony.Params) error {
-	var err error
+// (e2e/SPEC.md §9.3–9.6) and returns the trustee and ceremony it names.
+func decodeCeremonyMessage(typ string, payload []byte, p *ceremony.Params) (int, ceremony.Hash, error) {
 	switch typ {
 	case record.TypeCommitments:
-		_, err = ceremony.DecodeCommitments(payload, p)
+		m, err := ceremony.DecodeCommitments(payload, p)
+		if err != nil {
+			return 0, ceremony.Hash{}, err
+		}
+		return m.Trustee, m.Ceremony, nil
 	case record.TypeShares:
-		_, err = ceremony.DecodeShares(payload, p)
+		m, err := ceremony.DecodeShares(payload, p)
+		if err != nil {
+			return 0, ceremony.Hash{}, err
+		}
+		return m.Trustee, m.Ceremony, nil
 	case record.TypeComplaints:
-		_, err = ceremony.DecodeComplaints(payload, p)
+		m, err := ceremony.DecodeComplaints(payload, p)
+		if err != nil {
+			return 0, ceremony.Hash{}, err
+		}
+		return m.Trustee, m.Ceremony, nil
 	case record.TypeAnswer:
-		_, err = ceremony.DecodeAnswer(payload, p)
+		m, err := ceremony.DecodeAnswer(payload, p)
+		if err != nil {
+			return 0, ceremony.Hash{}, err
+		}
+		return m.Trustee, m.Ceremony, nil
 	}
-	return err
+	return 0, ceremony.Hash{}, fmt.Errorf("not a ceremony message type: %q", typ)
 }
 
 func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error {

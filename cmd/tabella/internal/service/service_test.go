@@ -838,6 +838,31 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 			}
 		}
 	}
+	// Well-formed, but for another ceremony (e.g. copied from another
+	// election where the trustee serves with the same key), or naming
+	// another trustee than the signer: the replay would ignore it.
+	other := p.Hash()
+	other[0] ^= 1
+	for _, c := range []struct {
+		name string
+		m    ceremony.Complaints
+		code string
+	}{
+		{"another ceremony", ceremony.Complaints{Ceremony: other, Trustee: 1, Accused: []int{}}, CodeWrongElection},
+		{"another trustee", ceremony.Complaints{Ceremony: p.Hash(), Trustee: 2, Accused: []int{}}, CodeForbidden},
+	} {
+		payload, err := canon.Marshal(&c.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := h.ids[0].Sign(record.TypeComplaints, payload)
+		before := h.size()
+		_, err = h.c.Submit(ctx, h.id, Submission{Type: record.TypeComplaints, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+		if err == nil || h.size() != before {
+			t.Fatalf("%s: a complaint the replay ignores was appended", c.name)
+		}
+		wantCode(t, err, c.code)
+	}
 	// The real ceremony still goes through.
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
