@@ -420,6 +420,20 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
 	s.pending.Store(key, f)
 	rs, err := s.b.Append(ctx, id, board.Submission(sub))
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The client went away: the entry may or may not be committed.
+		// Settle it (a repeated submission appends nothing twice) rather
+		// than forget the cached state below, which the next request
+		// would rebuild from entry 0 with the election's lock held.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		srs, serr := s.b.Append(sctx, id, board.Submission(sub))
+		cancel()
+		if serr == nil {
+			rs, err = srs, nil
+		} else if ae := (*board.AdmitError)(nil); errors.As(serr, &ae) {
+			err = serr // refused now: nothing of it is in the cached state
+		}
+	}
 	s.pending.Delete(key)
 	if err != nil {
 		var ae *board.AdmitError

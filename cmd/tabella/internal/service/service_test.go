@@ -884,3 +884,74 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelledSubmitKeepsState: a client that goes away while its entry
+// is being committed does not make the service forget its cached state
+// (which would then be rebuilt from entry 0, inside the append transaction
+// or with the election's lock held: a voter cancelling requests could keep
+// a large election rebuilding). The entry's fate is settled instead.
+func TestCancelledSubmitKeepsState(t *testing.T) {
+	// The clock is read once by the precheck and then by the board's
+	// commit, before admission: the second read after arming cancels the
+	// submission and waits (bounded) for Submit to return.
+	var armed atomic.Int32
+	var cancel context.CancelFunc
+	returned := make(chan struct{})
+	now := func() time.Time {
+		if armed.Add(-1) == 0 {
+			cancel() // the client goes away during the commit
+			select {
+			case <-returned:
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		return time.Now()
+	}
+	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, okey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &harness{t: t, dsn: "sqlite:" + filepath.Join(t.TempDir(), "board.db"), skey: skey, off: Official{Key: okey}, id: "e1"}
+	opts := Options{}
+	opts.Board.Now = now
+	h.open(opts)
+	t.Cleanup(h.close)
+	var pubs []trustee.Public
+	for i := range 2 {
+		id, err := trustee.Generate(fmt.Sprintf("T%d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, *id.Public())
+	}
+	setup, err := NewSetup(h.id, h.svc.BoardName(), h.svc.BoardKey(), []ed25519.PublicKey{h.off.Public()}, pubs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post(record.TypeSetup, setup)
+	e := h.svc.election(h.id)
+	e.mu.Lock()
+	st := e.st
+	e.mu.Unlock()
+	var ctx context.Context
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	armed.Store(2)
+	_, _ = h.svc.Submit(ctx, h.id, h.off.Sign(h.id, record.TypeManifest, testManifest(h.id, time.Now(), time.Now().Add(time.Hour))))
+	close(returned)
+	for deadline := time.Now().Add(5 * time.Second); h.size() != 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("board size %d after the cancelled manifest, want 2 (its commit was under way)", h.size())
+		}
+	}
+	e.mu.Lock()
+	same, size := e.st == st, e.st.Size
+	e.mu.Unlock()
+	if !same {
+		t.Fatal("a cancelled submission made the service forget its cached state")
+	}
+	if size != 2 {
+		t.Fatalf("cached state of %d entries, the board has 2", size)
+	}
+}
