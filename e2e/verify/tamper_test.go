@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
@@ -453,8 +456,10 @@ var tamperCases = []tamperCase{
 		what: "one byte of the board's signature on a checkpoint changed",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
 			c := e.Clone()
-			n := bytes.Clone(c.Checkpoints[1].Note)
-			n[len(n)-8] ^= 1
+			n, err := flipNoteSignature(c.Checkpoints[1].Note)
+			if err != nil {
+				return nil, 0, err
+			}
 			c.Checkpoints[1].Note = n
 			return c.Bytes(), -1, nil
 		},
@@ -587,3 +592,20 @@ func mustMarshal(v any) []byte {
 }
 
 var _ = bulletin.Hash{}
+
+// flipNoteSignature changes one bit of the signature (not of its base64
+// text, which could make the note malformed instead) on a note's last
+// signature line: "— name base64(keyhash || signature)".
+func flipNoteSignature(note []byte) ([]byte, error) {
+	text := strings.TrimSuffix(string(note), "\n")
+	i := strings.LastIndex(text, " ")
+	if i < 0 {
+		return nil, errors.New("no signature line in the note")
+	}
+	sig, err := base64.StdEncoding.DecodeString(text[i+1:])
+	if err != nil || len(sig) < 5 {
+		return nil, fmt.Errorf("signature line: %v", err)
+	}
+	sig[len(sig)-1] ^= 1
+	return []byte(text[:i+1] + base64.StdEncoding.EncodeToString(sig) + "\n"), nil
+}
