@@ -272,23 +272,7 @@ func TestWholeElection(t *testing.T) {
 	h.post(record.TypeClose, PhasePayload(h.id))
 	// A trustee cannot post decryption shares that name another trustee
 	// (e2e/SPEC.md §11.2): trustee 2 signs trustee 1's share message.
-	c, err := CountBoard(ctx, h.svc.Backend(), h.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := tally.DecryptShares(c.State.Ballots.BaseHash, h.shares[0], c.Aggregate, c.Count)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload := m.Marshal()
-	sig := h.ids[1].Sign(tally.TypeDecryptionShare, payload)
-	other := record.Signer{Kind: record.Trustee, Key: h.ids[1].Public().SigningKey}
-	before := h.size()
-	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: other.Bytes(), Signature: sig[:]})
-	wantCode(t, err, CodeForbidden)
-	if h.size() != before {
-		t.Fatal("a share message naming another trustee was appended")
-	}
+	h.refuseShare(func(base [32]byte) [32]byte { return base }, 0, 1, CodeForbidden)
 	for _, i := range []int{0, 2} {
 		if err := PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]); err != nil {
 			t.Fatal(err)
@@ -781,25 +765,7 @@ func TestShareForAnotherElectionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.post(record.TypeClose, PhasePayload(h.id))
-	c, err := CountBoard(ctx, h.svc.Backend(), h.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := c.State.Ballots.BaseHash
-	other[0] ^= 1
-	m, err := tally.DecryptShares(other, h.shares[0], c.Aggregate, c.Count)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload := m.Marshal()
-	sig := h.ids[0].Sign(tally.TypeDecryptionShare, payload)
-	signer := record.Signer{Kind: record.Trustee, Key: h.ids[0].Public().SigningKey}
-	before := h.size()
-	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
-	wantCode(t, err, CodeWrongElection)
-	if h.size() != before {
-		t.Fatal("a share message for another election was appended")
-	}
+	h.refuseShare(func(base [32]byte) [32]byte { base[0] ^= 1; return base }, 0, 0, CodeWrongElection)
 	for _, i := range []int{0, 1} {
 		if err := PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]); err != nil {
 			t.Fatal(err)
@@ -953,5 +919,32 @@ func TestCancelledSubmitKeepsState(t *testing.T) {
 	}
 	if size != 2 {
 		t.Fatalf("cached state of %d entries, the board has 2", size)
+	}
+}
+
+// refuseShare posts trustee from's decryption shares of the board's
+// aggregate, made under base(the election's base hash) and signed by
+// trustee by (indices into h.ids), and checks that the service refuses
+// them with code and appends nothing.
+func (h *harness) refuseShare(base func([32]byte) [32]byte, from, by int, code string) {
+	t := h.t.(*testing.T)
+	t.Helper()
+	ctx := context.Background()
+	c, err := CountBoard(ctx, h.svc.Backend(), h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tally.DecryptShares(base(c.State.Ballots.BaseHash), h.shares[from], c.Aggregate, c.Count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := m.Marshal()
+	sig := h.ids[by].Sign(tally.TypeDecryptionShare, payload)
+	signer := record.Signer{Kind: record.Trustee, Key: h.ids[by].Public().SigningKey}
+	before := h.size()
+	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+	wantCode(t, err, code)
+	if h.size() != before {
+		t.Fatalf("a refused tally.share (%s) was appended", code)
 	}
 }
