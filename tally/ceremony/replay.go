@@ -232,41 +232,21 @@ func (s *State) ingest(m *Posted) {
 	}
 	switch c := me.msg.(type) {
 	case *Commitments:
-		if !s.accept(m, me, c.Trustee, c.Ceremony) {
-			return
+		if s.accept(m, me, c.Trustee, c.Ceremony) {
+			keepFirst(s, s.commitments, c.Trustee, c, m, e, "second commitments message ignored")
 		}
-		if _, dup := s.commitments[c.Trustee]; dup {
-			s.note(c.Trustee, e, "second commitments message ignored")
-			return
-		}
-		s.commitments[c.Trustee] = received[Commitments]{c, m.Index, m.Time}
 	case *Shares:
-		if !s.accept(m, me, c.Trustee, c.Ceremony) {
-			return
+		if s.accept(m, me, c.Trustee, c.Ceremony) {
+			keepFirst(s, s.shares, c.Trustee, c, m, e, "second shares message ignored")
 		}
-		if _, dup := s.shares[c.Trustee]; dup {
-			s.note(c.Trustee, e, "second shares message ignored")
-			return
-		}
-		s.shares[c.Trustee] = received[Shares]{c, m.Index, m.Time}
 	case *Complaints:
-		if !s.accept(m, me, c.Trustee, c.Ceremony) {
-			return
+		if s.accept(m, me, c.Trustee, c.Ceremony) {
+			keepFirst(s, s.complaints, c.Trustee, c, m, e, "second complaints message ignored")
 		}
-		if _, dup := s.complaints[c.Trustee]; dup {
-			s.note(c.Trustee, e, "second complaints message ignored")
-			return
-		}
-		s.complaints[c.Trustee] = received[Complaints]{c, m.Index, m.Time}
 	case *Answer:
-		if !s.accept(m, me, c.Trustee, c.Ceremony) {
-			return
+		if s.accept(m, me, c.Trustee, c.Ceremony) {
+			keepFirst(s, s.answers, c.Trustee, c, m, e, "second answer ignored")
 		}
-		if _, dup := s.answers[c.Trustee]; dup {
-			s.note(c.Trustee, e, "second answer ignored")
-			return
-		}
-		s.answers[c.Trustee] = received[Answer]{c, m.Index, m.Time}
 	}
 }
 
@@ -604,4 +584,14 @@ func (s *State) Describe() string {
 	default:
 		return fmt.Sprintf("round %d/4 (%s): waiting for trustees %v until %s", s.Round, RoundName(s.Round), s.WaitingFor, s.Deadline.UTC().Format(time.RFC3339))
 	}
+}
+
+// keepFirst records msg as trustee's message of its kind unless one is
+// already recorded; a second one is noted and ignored.
+func keepFirst[M any](s *State, seen map[int]received[M], trustee int, msg *M, m *Posted, e int64, second string) {
+	if _, dup := seen[trustee]; dup {
+		s.note(trustee, e, "%s", second)
+		return
+	}
+	seen[trustee] = received[M]{msg, m.Index, m.Time}
 }
