@@ -19,13 +19,13 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 
 // realElection is an election on a real `tabella serve`, set up the way
 // officials and trustees do it: the official's and the election commands
-// of the binary, trustees over the trustee websocket (tally/coord).
+// of the binary, trustees over the trustee websocket (e2e/coord).
 type realElection struct {
 	t        *testing.T
 	bin, dir string

@@ -40,5 +40,5 @@
 // is JSON on the board and a readable table on the command line
 // ([Result.WriteTable]).
 //
-// [coord]: https://pkg.go.dev/github.com/tabella-vote/tabella/tally/coord
+// [coord]: https://pkg.go.dev/github.com/tabella-vote/tabella/e2e/coord
 package tally

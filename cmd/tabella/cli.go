@@ -15,7 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tabella-vote/tabella/ballot/canon"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 )
 
 // Shared helpers of the officials' and voters' commands.

@@ -25,7 +25,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 )
 
 func lowScrypt(t *testing.T) {

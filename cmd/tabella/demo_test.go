@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/group"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"

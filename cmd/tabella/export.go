@@ -11,7 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/record"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 

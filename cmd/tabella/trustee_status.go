@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot/canon"
-	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/e2e/coord"
 )
 
 const trusteeStatusUsage = `Usage: tabella trustee status --server URL --election ID [--json]

@@ -10,7 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/cmd/tabella/internal/service"
+	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/record"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
 	"github.com/tabella-vote/tabella/e2e/record"
-	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/e2e/coord"
 )
 
 // Paths of the service's own API (e2e/SPEC.md §11.8).
@@ -173,7 +173,7 @@ type HTTPOptions struct {
 	// CredRate and CredBurst limit the submissions of one voter
 	// credential; default 1 per second, burst 10.
 	CredRate, CredBurst float64
-	// Trustee, if set, is the trustee websocket handler (tally/coord),
+	// Trustee, if set, is the trustee websocket handler (e2e/coord),
 	// mounted at coord.Path.
 	Trustee http.Handler
 	// Web, if set, serves everything outside /v1 and /healthz (the voter

@@ -22,14 +22,14 @@ import (
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/tally/coord"
+	"github.com/tabella-vote/tabella/e2e/coord"
 )
 
 // A Submission is an entry someone asks the service to append: type,
 // payload, signer and signature as in e2e/SPEC.md §8.1 and §11.1.
 type Submission = coord.Submission
 
-// BoardAccess is what the trustee side (tally/coord) needs from the
+// BoardAccess is what the trustee side (e2e/coord) needs from the
 // service: submit through the admission path, read entries, wait for the
 // board to grow, the board's clock, and signing as the board. [*Service]
 // implements it.
