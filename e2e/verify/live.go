@@ -9,6 +9,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -99,7 +100,7 @@ func Server(ctx context.Context, c *bulletin.Client, opts ServerOptions) (*Repor
 func (v *Verifier) follow(ctx context.Context, c *bulletin.Client, opts ServerOptions) error {
 	retries := 0
 	for !v.Stopped() {
-		if v.resultIndex >= 0 && v.lastIsCP && v.lastCP == v.next {
+		if v.resultSeen && v.lastIsCP && v.lastCP == v.next {
 			return nil
 		}
 		f, err := c.Feed(ctx, v.next)
@@ -135,7 +136,7 @@ func (v *Verifier) follow(ctx context.Context, c *bulletin.Client, opts ServerOp
 				if opts.OnCheckpoint != nil && !v.Stopped() {
 					opts.OnCheckpoint(v.next)
 				}
-				if v.resultIndex >= 0 && v.lastCP == v.next {
+				if v.resultSeen && v.lastCP == v.next {
 					stop()
 					f.Close()
 					return nil
@@ -189,7 +190,7 @@ func LiveReceipt(ctx context.Context, c *bulletin.Client, rc *bulletin.Receipt, 
 	res.OK, res.Type = true, e.Type
 	res.Message = fmt.Sprintf("included in the board, whose latest checkpoint (size %d) extends the receipt's (size %d)", lcp.Size, cp.Size)
 	if e.Type == record.TypeBallot {
-		res.Tracking = string(ballot.NewTrackingCode(taggedHash(tagBallot, e.Payload)))
+		res.Tracking = string(ballot.NewTrackingCode(rules.BallotHash(e.Payload)))
 	}
 	return res, nil
 }

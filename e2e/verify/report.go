@@ -8,49 +8,51 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 )
 
 // A Check names one check of the verification procedure
 // (e2e/SPEC.md §12). Every [Failure] carries the check that failed.
-type Check string
+type Check = rules.Check
 
-// The checks, in the order e2e/SPEC.md §12 lists them.
+// The checks, as the rule book names them (see e2e/rules).
 const (
-	CheckFormat         Check = "record.format"      // record file format (§11.7)
-	CheckBoardKey       Check = "board.key"          // header, pinned and setup board keys (§11.3)
-	CheckEntry          Check = "board.entry"        // entry shape and hash (§8.1, §8.2)
-	CheckChain          Check = "board.chain"        // index, prev, time (§8.2)
-	CheckDuplicate      Check = "board.duplicate"    // repeated submission (§8.1)
-	CheckCheckpoint     Check = "board.checkpoint"   // signature, origin, body, order (§8.4)
-	CheckFork           Check = "board.fork"         // two checkpoints of one size with different roots (§8.8)
-	CheckRoot           Check = "board.root"         // checkpoint root ≠ tree of the record's entries (§8.3)
-	CheckWitness        Check = "board.witness"      // witness cosignature quorum (§8.5)
-	CheckType           Check = "entry.type"         // unknown entry type (§11.2)
-	CheckSigner         Check = "entry.signer"       // signer malformed or not allowed (§11.1)
-	CheckSignature      Check = "entry.signature"    // entry signature (§11.1)
-	CheckOrder          Check = "entry.order"        // order and multiplicity (§11.2)
-	CheckSetup          Check = "setup"              // election.setup payload (§11.3)
-	CheckManifest       Check = "manifest"           // election.manifest (§6)
-	CheckRoll           Check = "roll"               // roll chunks (§11.4)
-	CheckRollSeal       Check = "roll.seal"          // roll size and hash (§11.4)
-	CheckCeremonyParams Check = "ceremony.params"    // ceremony parameters (§9.2, §11.2)
-	CheckQualified      Check = "ceremony.qualified" // posted QUAL includes a disqualified trustee (§9.8)
-	CheckCeremonyResult Check = "ceremony.result"    // posted outcome ≠ replay (§9.7, §9.8)
-	CheckPhase          Check = "phase"              // election.open / election.close payload (§11.5)
-	CheckBallotDecode   Check = "ballot.decode"      // ballot encoding (§7.3)
-	CheckBallotRoll     Check = "ballot.roll"        // credential not on the roll (§11.2)
-	CheckBallotSigner   Check = "ballot.signer"      // entry signer ≠ ballot credential (§11.1)
-	CheckBallotSchedule Check = "ballot.schedule"    // board time outside the manifest's schedule (§11.2)
-	CheckBallotSpoiled  Check = "ballot.spoiled"     // a cast ballot that was also spoiled (§7.9, §11.2)
-	CheckBallotElection Check = "ballot.election"    // election id, base hash, shape (§7.8 1–2)
-	CheckBallotProof    Check = "ballot.proof"       // validity proofs and signature (§7.8 3–5)
-	CheckSpoiled        Check = "spoiled"            // spoiled ballot (§7.9)
-	CheckShare          Check = "tally.share"        // decryption shares (§10.3, §10.4)
-	CheckResult         Check = "tally.result"       // posted result ≠ recomputation (§10.5)
-	CheckLast           Check = "record.last"        // last line is a checkpoint of every entry (§11.7)
-	CheckComplete       Check = "record.complete"    // the record ends before the result (§12)
-	CheckUnsupported    Check = "unsupported"        // mixnet contests (§12)
+	CheckFormat         = rules.CheckFormat
+	CheckBoardKey       = rules.CheckBoardKey
+	CheckEntry          = rules.CheckEntry
+	CheckChain          = rules.CheckChain
+	CheckCheckpoint     = rules.CheckCheckpoint
+	CheckFork           = rules.CheckFork
+	CheckRoot           = rules.CheckRoot
+	CheckWitness        = rules.CheckWitness
+	CheckLast           = rules.CheckLast
+	CheckComplete       = rules.CheckComplete
+	CheckDuplicate      = rules.CheckDuplicate
+	CheckType           = rules.CheckType
+	CheckSigner         = rules.CheckSigner
+	CheckSignature      = rules.CheckSignature
+	CheckOrder          = rules.CheckOrder
+	CheckSetup          = rules.CheckSetup
+	CheckManifest       = rules.CheckManifest
+	CheckRoll           = rules.CheckRoll
+	CheckRollSeal       = rules.CheckRollSeal
+	CheckCeremonyParams = rules.CheckCeremonyParams
+	CheckCeremonyMsg    = rules.CheckCeremonyMsg
+	CheckQualified      = rules.CheckQualified
+	CheckCeremonyResult = rules.CheckCeremonyResult
+	CheckPhase          = rules.CheckPhase
+	CheckBallotDecode   = rules.CheckBallotDecode
+	CheckBallotRoll     = rules.CheckBallotRoll
+	CheckBallotSigner   = rules.CheckBallotSigner
+	CheckBallotSchedule = rules.CheckBallotSchedule
+	CheckBallotSpoiled  = rules.CheckBallotSpoiled
+	CheckBallotElection = rules.CheckBallotElection
+	CheckBallotProof    = rules.CheckBallotProof
+	CheckSpoiled        = rules.CheckSpoiled
+	CheckShare          = rules.CheckShare
+	CheckResult         = rules.CheckResult
+	CheckUnsupported    = rules.CheckUnsupported
 )
 
 // ErrInvalid is wrapped by every [Failure]: the record is not a valid

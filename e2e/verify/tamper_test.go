@@ -181,7 +181,7 @@ var tamperCases = []tamperCase{
 		},
 	},
 	{
-		name: "share-other-ciphertext", check: CheckShare, contains: "uses this invalid decryption share",
+		name: "share-other-ciphertext", check: CheckShare, contains: "uses the invalid decryption share",
 		what: "trustee 1's decryption shares computed for the aggregate with two positions swapped (shares of other ciphertexts) under the real aggregate hash, re-signed by trustee 1; the posted result uses them",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
 			c := e.Clone()
@@ -196,7 +196,7 @@ var tamperCases = []tamperCase{
 			c.Subs[i].Payload = m.Marshal()
 			c.ResignTrustee(i, 1)
 			data, err := rebuilt(c)
-			return data, int64(i), err
+			return data, int64(e.ResultIndex), err
 		},
 	},
 	{
@@ -218,7 +218,7 @@ var tamperCases = []tamperCase{
 			c.Subs[i].Payload = mustMarshal(m)
 			c.ResignTrustee(i, 2)
 			data, err := rebuilt(c)
-			return data, int64(i), err
+			return data, int64(e.CeremonyResultIndex), err
 		},
 	},
 	{
@@ -567,7 +567,7 @@ var tamperCases = []tamperCase{
 			c.Subs[e.ResultIndex].Payload = r.Marshal()
 			c.ResignBoard(e.ResultIndex)
 			data, err := rebuilt(c)
-			return data, int64(e.ShareIndexes[0]), err
+			return data, int64(e.ResultIndex), err
 		},
 	},
 }

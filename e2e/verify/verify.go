@@ -1,16 +1,12 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,12 +15,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/tabella-vote/tabella/ballot"
-	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
-	"github.com/tabella-vote/tabella/tally"
-	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/e2e/rules"
 )
 
 // Options tune a verification.
@@ -126,40 +119,14 @@ type Verifier struct {
 	lastWit   int
 	entryHash map[uint64]bulletin.Hash // receipts' entries
 
-	// election state
-	setup        *record.Setup
-	manifest     *ballot.Manifest
-	manifestHash [32]byte
-	rollCreds    [][32]byte
-	roll         map[[32]byte]bool
-	sealed       bool
-	params       *ceremony.Params
-	paramsIndex  int64
-	paramsTime   time.Time
-	cerMsgs      []ceremony.Posted
-	cerState     *ceremony.State
-	cerDone      bool
-	election     *ballot.Election
-	layout       *tally.Layout
-	opens        int64
-	closes       int64
-	openIndex    int64
-	closeIndex   int64
-	cast         map[[32]byte]uint64 // ballot hash ↦ entry
-	spoiled      map[[32]byte]uint64 // spoiled ballot hash ↦ entry
-	latest       map[[32]byte]uint64 // credential ↦ latest ballot entry
-	ballotTypes  map[uint64]string   // for receipts: entry ↦ tracking code
-	pipe         *pipeline
-	shares       []ceremony.Posted
-	shareBy      map[int]uint64
-	resultIndex  int64
-	seenSingle   map[string]uint64
+	// election state: the rule book's, and what the verifier adds
+	st           *rules.State
+	pipe         *rules.Recount
+	tally        *rules.Tally
+	ballotTypes  map[uint64]string // for receipts: entry ↦ tracking code
 	ceremonyTime time.Duration
-	lines        map[uint64]int
-	rollChunks   int
 	perBallot    uint64
-	agg          []elgamal.Ciphertext
-	turnout      uint64
+	resultSeen   bool // a tally.result entry, valid or not
 }
 
 // New returns a Verifier for a record with the given header. The error is
@@ -174,11 +141,9 @@ func New(h record.Header, opts Options) (*Verifier, error) {
 	v := &Verifier{
 		opts: opts, header: h, start: time.Now(), line: 1, lastLine: 1,
 		rep:     &Report{Election: h.Election, BoardKey: h.BoardKey},
-		subKeys: map[bulletin.Hash]uint64{}, cpRoots: map[uint64]bulletin.Hash{}, cpNotes: map[uint64][]byte{},
-		roll: map[[32]byte]bool{}, cast: map[[32]byte]uint64{}, spoiled: map[[32]byte]uint64{},
-		latest: map[[32]byte]uint64{}, shareBy: map[int]uint64{}, seenSingle: map[string]uint64{},
+		cpRoots: map[uint64]bulletin.Hash{}, cpNotes: map[uint64][]byte{},
 		entryHash: map[uint64]bulletin.Hash{}, ballotTypes: map[uint64]string{},
-		paramsIndex: -1, openIndex: -1, closeIndex: -1, resultIndex: -1,
+		st: rules.New(rules.Config{Election: h.Election, BoardKey: h.BoardKey}),
 	}
 	for _, rc := range opts.Receipts {
 		v.entryHash[rc.Index] = bulletin.Hash{}
@@ -195,6 +160,7 @@ func New(h record.Header, opts Options) (*Verifier, error) {
 		return v, v.failures[0]
 	}
 	v.board, v.boardPub = bv, pub
+	v.st = rules.New(rules.Config{Election: h.Election, BoardName: bv.Name(), BoardKey: h.BoardKey, BoardPub: pub})
 	return v, nil
 }
 
@@ -368,9 +334,9 @@ func (v *Verifier) checkpoint(msg []byte) {
 // Finish ends the verification: it waits for pending ballot batches, runs
 // the end-of-record checks and returns the report.
 func (v *Verifier) Finish() *Report {
-	if v.pipe != nil {
-		v.pipe.close()
-		v.pipe = nil
+	v.closePipe()
+	for _, n := range v.st.Notes {
+		v.note("%s", n)
 	}
 	v.mu.Lock()
 	fatal := v.fatal
@@ -387,11 +353,11 @@ func (v *Verifier) Finish() *Report {
 		case v.lastWit < v.opts.WitnessQuorum:
 			v.fail(CheckWitness, -1, "", nil, "the last checkpoint has %d trusted witness cosignatures, %d required", v.lastWit, v.opts.WitnessQuorum)
 		}
-		if v.resultIndex < 0 && !v.opts.Partial && !v.Stopped() {
+		if !v.resultSeen && !v.opts.Partial && !v.Stopped() {
 			v.fail(CheckComplete, -1, "", nil, "the record ends before the election's tally.result (%s)", v.missing())
 		}
 	}
-	v.rep.Complete = v.resultIndex >= 0
+	v.rep.Complete = v.st.ResultIndex >= 0
 	v.receipts()
 	sort.SliceStable(v.failures, func(i, j int) bool { return v.failures[i].Line < v.failures[j].Line })
 	v.rep.Failures = v.failures
@@ -405,8 +371,8 @@ func (v *Verifier) Finish() *Report {
 		v.rep.Notes = []string{}
 	}
 	v.rep.Valid = len(v.rep.Failures) == 0
-	v.rep.BallotElection = v.election
-	v.rep.SpoiledBallots = v.spoiled
+	v.rep.BallotElection = v.st.Ballots
+	v.rep.SpoiledBallots = v.st.Spoiled
 	v.rep.Timings.Ceremony = v.ceremonyTime
 	v.rep.Timings.Total = time.Since(v.start)
 	return v.rep
@@ -414,15 +380,15 @@ func (v *Verifier) Finish() *Report {
 
 func (v *Verifier) missing() string {
 	switch {
-	case v.setup == nil:
+	case v.st.Setup == nil:
 		return "no setup"
-	case v.manifest == nil:
+	case v.st.Manifest == nil:
 		return "no manifest"
-	case !v.cerDone:
+	case v.st.Ceremony == nil:
 		return "key ceremony not finished"
-	case v.openIndex < 0:
+	case v.st.OpenIndex < 0:
 		return "not opened"
-	case v.closeIndex < 0:
+	case v.st.CloseIndex < 0:
 		return "not closed"
 	}
 	return "no result"
@@ -455,7 +421,7 @@ func (v *Verifier) receipts() {
 				if code, ok := v.ballotTypes[rc.Index]; ok {
 					res.Type = record.TypeBallot
 					res.Tracking = code
-					for _, idx := range v.latest {
+					for _, idx := range v.st.Latest {
 						if idx == rc.Index {
 							res.Counted = true
 						}
@@ -471,56 +437,6 @@ func (v *Verifier) receipts() {
 		v.rep.Receipts = append(v.rep.Receipts, res)
 	}
 }
-
-// submissionSeen checks the §8.1 rule that no submission is appended twice.
-func (v *Verifier) submissionSeen(e *bulletin.Entry) bool {
-	k := bulletin.SubmissionKey(e.Type, e.Payload, e.Signer, e.Signature)
-	if first, ok := v.subKeys[k]; ok {
-		v.fail(CheckDuplicate, int64(e.Index), e.Type, nil, "repeats the submission of entry %d byte for byte", first)
-		return true
-	}
-	v.subKeys[k] = e.Index
-	return false
-}
-
-// taggedHash is the hash of e2e/SPEC.md §6.3.
-func taggedHash(tag string, fields ...[]byte) [32]byte {
-	h := sha256.New()
-	var n [8]byte
-	binary.BigEndian.PutUint32(n[:4], uint32(len(tag)))
-	h.Write(n[:4])
-	h.Write([]byte(tag))
-	for _, f := range fields {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write(f)
-	}
-	return [32]byte(h.Sum(nil))
-}
-
-// rollHash is the roll hash of e2e/SPEC.md §11.4.
-func rollHash(election string, creds [][32]byte) [32]byte {
-	h := sha256.New()
-	f := func(label string, v []byte) {
-		var b []byte
-		b = binary.BigEndian.AppendUint32(b, uint32(len(label)))
-		b = append(b, label...)
-		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
-		h.Write(b)
-		h.Write(v)
-	}
-	f("tabella", []byte("v1"))
-	f("purpose", []byte("roll"))
-	f("election", []byte(election))
-	f("count", binary.BigEndian.AppendUint64(nil, uint64(len(creds))))
-	for _, c := range creds {
-		f("credential", c[:])
-	}
-	return [32]byte(h.Sum(nil))
-}
-
-var _ = bytes.Equal
-var _ = slices.Contains[[]int]
 
 func (v *Verifier) setFatal() {
 	v.mu.Lock()

@@ -1,0 +1,162 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/ballot/elgamal"
+	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/tally"
+)
+
+// A Tally is the aggregate of the counted ballots (e2e/SPEC.md §10.1):
+// one ciphertext per position of the election's layout, and the number of
+// credentials counted.
+type Tally struct {
+	Aggregate  []elgamal.Ciphertext
+	Turnout    uint64
+	Superseded uint64 // ballots replaced by a later ballot of their credential
+	// Time spent in each stage, summed over batches.
+	Decode, Proofs, Sum time.Duration
+}
+
+// A Recount verifies ballot entries in batches while they are read and
+// sums them under the counting rule of e2e/SPEC.md §11.6 (a later ballot
+// of a credential replaces the earlier one: its vector is subtracted).
+// Each batch is decoded in parallel and checked with [VerifyBallots] on a
+// goroutine of the Recount's own, so reading the next entries overlaps the
+// proofs. The verifier and the service's check of tally.result use it.
+//
+// Add the ballot entries [State.Apply] admitted, in board order; then
+// [Recount.Close].
+type Recount struct {
+	el     *ballot.Election
+	layout *tally.Layout
+	fail   func(v *Violation, tag int)
+	stop   func() bool
+	width  int
+	size   int
+	cur    []job
+	in     chan []job
+	done   chan struct{}
+	closed bool
+	t      Tally
+
+	// owned by the goroutine until done
+	sum []*group.Point      // A_0, B_0, A_1, B_1, …
+	vec map[[32]byte][]byte // credential ↦ encoded vector of its counted ballot
+}
+
+type job struct {
+	e   *bulletin.Entry
+	tag int
+}
+
+// NewRecount returns a Recount for election el, verifying batchSize
+// ballots at a time (default 2048). fail is called, from the Recount's
+// goroutine, for every ballot that breaks a rule, with the tag given to
+// Add; such a ballot is not counted. stop, if not nil, is polled between
+// batches: when it reports true the remaining batches are drained
+// unchecked.
+func NewRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag int), stop func() bool) *Recount {
+	if batchSize <= 0 {
+		batchSize = 2048
+	}
+	l := tally.LayoutOf(el.Manifest)
+	r := &Recount{el: el, layout: l, fail: fail, stop: stop, width: l.Width(), size: batchSize,
+		in: make(chan []job, 2), done: make(chan struct{}), vec: map[[32]byte][]byte{}}
+	r.sum = make([]*group.Point, 2*r.width)
+	for i := range r.sum {
+		r.sum[i] = group.Identity()
+	}
+	go r.run()
+	return r
+}
+
+// Add queues a ballot entry for verification and counting.
+func (r *Recount) Add(e *bulletin.Entry, tag int) {
+	r.cur = append(r.cur, job{e: e, tag: tag})
+	if len(r.cur) >= r.size {
+		r.in <- r.cur
+		r.cur = nil
+	}
+}
+
+// Close verifies the pending ballots, waits for every batch and returns
+// the tally. It may be called more than once.
+func (r *Recount) Close() *Tally {
+	if r.closed {
+		return &r.t
+	}
+	r.closed = true
+	if len(r.cur) > 0 {
+		r.in <- r.cur
+		r.cur = nil
+	}
+	close(r.in)
+	<-r.done
+	r.t.Aggregate = make([]elgamal.Ciphertext, r.width)
+	for k := range r.t.Aggregate {
+		r.t.Aggregate[k] = elgamal.Ciphertext{A: r.sum[2*k], B: r.sum[2*k+1]}
+	}
+	r.t.Turnout = uint64(len(r.vec))
+	return &r.t
+}
+
+func (r *Recount) run() {
+	defer close(r.done)
+	for batch := range r.in {
+		if r.stop != nil && r.stop() {
+			continue // drain
+		}
+		r.batch(batch)
+	}
+}
+
+func (r *Recount) batch(batch []job) {
+	t := time.Now()
+	es := make([]*bulletin.Entry, len(batch))
+	for i, j := range batch {
+		es[i] = j.e
+	}
+	ballots, errs := decodeBallots(r.el, es)
+	r.t.Decode += time.Since(t)
+	t = time.Now()
+	verifyDecoded(r.el, es, ballots, errs)
+	r.t.Proofs += time.Since(t)
+
+	t = time.Now()
+	defer func() { r.t.Sum += time.Since(t) }()
+	for i, b := range ballots {
+		if errs[i] != nil {
+			r.fail(errs[i].(*Violation), batch[i].tag)
+			continue
+		}
+		vec, err := r.layout.Vector(b)
+		if err != nil {
+			r.fail(violation(es[i], CheckBallotElection, ErrMalformed, err, "%v", err), batch[i].tag)
+			continue
+		}
+		cred := b.Credential.Bytes()
+		if old, ok := r.vec[cred]; ok {
+			for k := 0; k < r.width; k++ {
+				c, err := elgamal.DecodeCiphertext(old[64*k : 64*k+64])
+				if err != nil {
+					panic("rules: internal error: re-decoding a stored ciphertext: " + err.Error())
+				}
+				r.sum[2*k] = r.sum[2*k].Sub(c.A)
+				r.sum[2*k+1] = r.sum[2*k+1].Sub(c.B)
+			}
+			r.t.Superseded++
+		}
+		enc := make([]byte, 0, 64*r.width)
+		for k, c := range vec {
+			r.sum[2*k] = r.sum[2*k].Add(c.A)
+			r.sum[2*k+1] = r.sum[2*k+1].Add(c.B)
+			b := c.Bytes()
+			enc = append(enc, b[:]...)
+		}
+		r.vec[cred] = enc
+	}
+}
