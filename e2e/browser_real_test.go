@@ -17,9 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 

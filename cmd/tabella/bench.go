@@ -23,8 +23,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
-	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 

@@ -21,11 +21,11 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/e2e/service"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/verify"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 

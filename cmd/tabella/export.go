@@ -11,8 +11,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/service"
 )
 
 // `tabella export`: write an election's record file from a running server.

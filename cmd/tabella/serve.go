@@ -18,11 +18,11 @@ import (
 
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
-	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/cmd/tabella/internal/web"
-	"github.com/tabella-vote/tabella/e2e/record"
-	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/e2e/coord"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/service"
+	"github.com/tabella-vote/tabella/tally/ceremony"
 )
 
 // `tabella serve`: the election service.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/e2e/coord"
+	"github.com/tabella-vote/tabella/tally"
 )
 
 const trusteeDecryptUsage = `Usage: tabella trustee decrypt --server URL --election ID --key FILE [--passphrase-file FILE] [--wait DURATION]

@@ -24,9 +24,9 @@ import (
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 

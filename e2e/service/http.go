@@ -17,8 +17,8 @@ import (
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
-	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/coord"
+	"github.com/tabella-vote/tabella/e2e/record"
 )
 
 // Paths of the service's own API (e2e/SPEC.md §11.8).

@@ -19,10 +19,11 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
+	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
-	"github.com/tabella-vote/tabella/e2e/coord"
 )
 
 // A Submission is an entry someone asks the service to append: type,
@@ -539,7 +540,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 		var h ceremony.Hash
 		if st.params == nil || st.setup == nil {
 			err = fmt.Errorf("%w: %s before ceremony.params", ErrConflict, sub.Type)
-		} else if i, h, err = decodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
+		} else if i, h, err = rules.DecodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
 			err = fmt.Errorf("%w: %w", ErrMalformed, err)
 		} else if [32]byte(h) != st.params.Hash() {
 			err = fmt.Errorf("%w: %s is for another ceremony", ErrWrongElection, sub.Type)
@@ -608,38 +609,6 @@ type snapshot struct {
 }
 
 func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup, params: st.Params} }
-
-// decodeCeremonyMessage decodes a trustee's ceremony message strictly
-// (e2e/SPEC.md §9.3–9.6) and returns the trustee and ceremony it names.
-func decodeCeremonyMessage(typ string, payload []byte, p *ceremony.Params) (int, ceremony.Hash, error) {
-	switch typ {
-	case record.TypeCommitments:
-		m, err := ceremony.DecodeCommitments(payload, p)
-		if err != nil {
-			return 0, ceremony.Hash{}, err
-		}
-		return m.Trustee, m.Ceremony, nil
-	case record.TypeShares:
-		m, err := ceremony.DecodeShares(payload, p)
-		if err != nil {
-			return 0, ceremony.Hash{}, err
-		}
-		return m.Trustee, m.Ceremony, nil
-	case record.TypeComplaints:
-		m, err := ceremony.DecodeComplaints(payload, p)
-		if err != nil {
-			return 0, ceremony.Hash{}, err
-		}
-		return m.Trustee, m.Ceremony, nil
-	case record.TypeAnswer:
-		m, err := ceremony.DecodeAnswer(payload, p)
-		if err != nil {
-			return 0, ceremony.Hash{}, err
-		}
-		return m.Trustee, m.Ceremony, nil
-	}
-	return 0, ceremony.Hash{}, fmt.Errorf("not a ceremony message type: %q", typ)
-}
 
 func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error {
 	st, err := record.DecodeSetup(sub.Payload)
