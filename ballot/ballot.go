@@ -155,8 +155,12 @@ func (b *Ballot) Hash() ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return taggedHash(tagBallot, data), nil
+	return HashEncoded(data), nil
 }
+
+// HashEncoded is [Ballot.Hash] of a ballot given by its canonical
+// encoding (a ballot entry's payload), without decoding it.
+func HashEncoded(encoding []byte) [32]byte { return taggedHash(tagBallot, encoding) }
 
 // TrackingCode returns the tracking code of b (e2e/SPEC.md §7.7).
 func (b *Ballot) TrackingCode() (TrackingCode, error) {

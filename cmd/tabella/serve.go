@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,12 @@ Flags:
   --ip-rate R            submissions per second per client address (default 500)
   --cred-rate R          submissions per second per voter credential (default 1, burst 10)
   --json-logs            log JSON instead of text
+  --coordinator          run the trustee coordinator, which posts ceremony.result
+                         and tally.result (default true; false when the board's
+                         entries come from elsewhere, as when replaying a record)
+  --clock-file FILE      testing only: the board's clock reads unix milliseconds
+                         from FILE at each append (to replay a record with its
+                         entries' times); never use it for a real election
 
 Example:
   tabella official init --out official.key > official.pub
@@ -108,6 +115,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ipRate := fs.Float64("ip-rate", 0, "")
 	credRate := fs.Float64("cred-rate", 0, "")
 	jsonLogs := fs.Bool("json-logs", false, "")
+	runCoord := fs.Bool("coordinator", true, "")
+	clockFile := fs.String("clock-file", "", "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -158,9 +167,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	bo := board.Options{Witnesses: wv}
+	if *clockFile != "" {
+		logger.Warn("the board's clock is read from a file: for tests and replays only, never for a real election", "clock_file", *clockFile)
+		bo.Now = fileClock(*clockFile, logger)
+	}
 	srv, err := startServer(ctx, serverConfig{
-		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger,
-		svc:     service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: board.Options{Witnesses: wv}},
+		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*runCoord,
+		svc:     service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: bo},
 		http:    service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0}},
 		tlsCert: *tlsCert, tlsKey: *tlsKey,
 	})
@@ -177,6 +191,27 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.shutdown()
+}
+
+// fileClock is a clock that reads unix milliseconds from a file at each
+// call (--clock-file). A file it cannot read keeps the last time read.
+func fileClock(path string, logger *slog.Logger) func() time.Time {
+	var mu sync.Mutex
+	var last time.Time
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		b, err := os.ReadFile(path)
+		if err == nil {
+			var ms int64
+			if ms, err = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+				last = time.UnixMilli(ms)
+				return last
+			}
+		}
+		logger.Warn("reading the clock file", "clock_file", path, "err", err)
+		return last
+	}
 }
 
 func storeKind(dsn string) string {
@@ -196,6 +231,9 @@ type serverConfig struct {
 	http             service.HTTPOptions
 	tlsCert, tlsKey  string
 	coordinatorClock coord.Options
+	// noCoordinator: run no coordinator (the board's derived entries
+	// come from elsewhere).
+	noCoordinator bool
 }
 
 // server is a running election service.
@@ -211,13 +249,15 @@ type server struct {
 	mu    sync.Mutex
 	coord map[string]bool
 	ctx   context.Context
+	// noCoord: runCoordinator does nothing (serverConfig.noCoordinator).
+	noCoord bool
 }
 
 // startServer opens the store, starts the coordinator of every election
 // that needs one and serves HTTP on cfg.addr (":0" picks a free port).
 func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	cfg.svc.BoardKey, cfg.svc.Officials, cfg.svc.Logger = cfg.boardKey, cfg.officials, cfg.logger
-	s := &server{coord: map[string]bool{}}
+	s := &server{coord: map[string]bool{}, noCoord: cfg.noCoordinator}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.ctx, s.stop = runCtx, stop
 	cfg.svc.OnAppend = func(id, typ string) {
@@ -319,7 +359,7 @@ func (s *server) scanElections(ctx context.Context) error {
 func (s *server) runCoordinator(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.coord[id] || s.ctx.Err() != nil {
+	if s.noCoord || s.coord[id] || s.ctx.Err() != nil {
 		return
 	}
 	s.coord[id] = true

@@ -318,6 +318,15 @@ func DecodeRollSeal(data []byte) (*RollSeal, error) {
 // RollHash returns the roll hash of e2e/SPEC.md §11.4 over the credentials
 // in roll order.
 func RollHash(election string, creds []*group.Point) [32]byte {
+	keys := make([][32]byte, len(creds))
+	for i, c := range creds {
+		keys[i] = c.Bytes()
+	}
+	return RollHashKeys(election, keys)
+}
+
+// RollHashKeys is [RollHash] over the credentials' encodings.
+func RollHashKeys(election string, creds [][32]byte) [32]byte {
 	h := sha256.New()
 	var b []byte
 	b = field(b, "tabella", []byte("v1"))
@@ -326,8 +335,7 @@ func RollHash(election string, creds []*group.Point) [32]byte {
 	b = field(b, "count", binary.BigEndian.AppendUint64(nil, uint64(len(creds))))
 	h.Write(b)
 	for _, c := range creds {
-		enc := c.Bytes()
-		h.Write(field(nil, "credential", enc[:]))
+		h.Write(field(nil, "credential", c[:]))
 	}
 	return [32]byte(h.Sum(nil))
 }

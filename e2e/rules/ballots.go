@@ -36,25 +36,25 @@ func decodeBallots(el *ballot.Election, es []*bulletin.Entry) ([]*ballot.Ballot,
 		}
 		return ballots, errs
 	}
-	n := el.BallotSize()
-	Parallel(len(es), func(i int) {
-		e := es[i]
-		if n != 0 && len(e.Payload) != n {
-			errs[i] = violation(e, CheckBallotDecode, ErrMalformed, ballot.ErrMalformed, "%v: ballot of %d bytes; every ballot of this election is %d bytes", ballot.ErrMalformed, len(e.Payload), n)
-			return
-		}
-		b, err := ballot.DecodeBallot(e.Payload)
-		if err != nil {
-			errs[i] = violation(e, CheckBallotDecode, ErrMalformed, err, "%v", err)
-			return
-		}
-		if cred := b.Credential.Bytes(); len(e.Signer) != 33 || cred != [32]byte(e.Signer[1:]) {
-			errs[i] = violation(e, CheckBallotSigner, ErrMalformed, nil, "the ballot's credential %x… is not the entry's signer", cred[:8])
-			return
-		}
-		ballots[i] = b
-	})
+	Parallel(len(es), func(i int) { ballots[i], errs[i] = DecodeBallot(el, es[i]) })
 	return ballots, errs
+}
+
+// DecodeBallot decodes one ballot entry for election el and checks its
+// size and credential (e2e/SPEC.md §7.3, §11.1): the checks of
+// [VerifyBallots] before the proofs. The error is a *[Violation].
+func DecodeBallot(el *ballot.Election, e *bulletin.Entry) (*ballot.Ballot, error) {
+	if n := el.BallotSize(); n != 0 && len(e.Payload) != n {
+		return nil, violation(e, CheckBallotDecode, ErrMalformed, ballot.ErrMalformed, "%v: ballot of %d bytes; every ballot of this election is %d bytes", ballot.ErrMalformed, len(e.Payload), n)
+	}
+	b, err := ballot.DecodeBallot(e.Payload)
+	if err != nil {
+		return nil, violation(e, CheckBallotDecode, ErrMalformed, err, "%v", err)
+	}
+	if cred := b.Credential.Bytes(); len(e.Signer) != 33 || cred != [32]byte(e.Signer[1:]) {
+		return nil, violation(e, CheckBallotSigner, ErrMalformed, nil, "the ballot's credential %x… is not the entry's signer", cred[:8])
+	}
+	return b, nil
 }
 
 // verifyDecoded batch-verifies the decoded ballots (those without an
@@ -73,14 +73,20 @@ func verifyDecoded(el *ballot.Election, es []*bulletin.Entry, ballots []*ballot.
 			continue
 		}
 		i := at[k]
-		var pe *ballot.ProofError
-		if errors.As(err, &pe) {
-			pe.Ballot = int(es[i].Index)
-		}
-		msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("ballot %d: ", k))
-		errs[i] = violation(es[i], BallotCheck(err), BallotReason(err), err, "%s", msg)
+		errs[i] = BallotViolation(es[i], k, err)
 		ballots[i] = nil
 	}
+}
+
+// BallotViolation is the violation of ballot entry e for err, the error
+// ballot.VerifyBatch gave for the batch's k-th ballot.
+func BallotViolation(e *bulletin.Entry, k int, err error) *Violation {
+	var pe *ballot.ProofError
+	if errors.As(err, &pe) {
+		pe.Ballot = int(e.Index)
+	}
+	msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("ballot %d: ", k))
+	return violation(e, BallotCheck(err), BallotReason(err), err, "%s", msg)
 }
 
 // BallotCheck maps an error of ballot verification to its check.

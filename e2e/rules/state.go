@@ -2,19 +2,20 @@ package rules
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
-	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Phases of an election.
@@ -70,6 +71,27 @@ type Config struct {
 	BoardName string
 	BoardKey  string
 	BoardPub  [32]byte
+}
+
+// NewConfig returns the Config of election on the board whose note
+// verifier key (golang.org/x/mod/sumdb/note, Ed25519) is vkey.
+func NewConfig(election, vkey string) (Config, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return Config{}, fmt.Errorf("board key: %w", err)
+	}
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return Config{}, errors.New("board key: not name+hash+key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
+		return Config{}, errors.New("board key: not an Ed25519 note key")
+	}
+	if !bulletin.ValidBoardName(v.Name()) {
+		return Config{}, fmt.Errorf("board key: invalid board name %q", v.Name())
+	}
+	return Config{Election: election, BoardName: v.Name(), BoardKey: vkey, BoardPub: [32]byte(raw[1:])}, nil
 }
 
 // State is an election after entries 0..Size−1 of its board: everything
@@ -176,6 +198,9 @@ type Pre struct {
 	// credential, proofs) itself with [VerifyBallots] or a [Recount];
 	// Apply checks the rest.
 	DeferBallots bool
+	// DeferSpoiled: the caller verifies a spoiled ballot's proofs itself
+	// (ballot.VerifySpoiled); Apply checks the rest.
+	DeferSpoiled bool
 	// Spoiled: a ballot.spoiled payload decoded and verified
 	// (ballot.VerifySpoiled) for this election.
 	Spoiled *ballot.Spoiled
@@ -258,7 +283,11 @@ func (s *State) check(e *bulletin.Entry, pre *Pre) (func(), error) {
 		return nil, fatal(violation(e, CheckOrder, ErrConflict, nil, "entry 1 must be %s", record.TypeManifest))
 	}
 	if first, ok := s.once[typ]; ok {
-		return bad(CheckOrder, ErrConflict, nil, "second %s entry (the first is entry %d)", typ, first)
+		reason := ErrConflict
+		if typ == record.TypeClose {
+			reason = ErrClosed // what a late official needs to hear
+		}
+		return bad(CheckOrder, reason, nil, "second %s entry (the first is entry %d)", typ, first)
 	}
 	signer, err := s.parseSigner(e.Signer)
 	if err != nil {
@@ -494,7 +523,7 @@ func (s *State) doSeal(e *bulletin.Entry) (commit, error) {
 	if seal.Count != uint64(len(s.RollOrder)) {
 		return nil, violation(e, CheckRollSeal, ErrConflict, nil, "seal counts %d credentials, the roll has %d", seal.Count, len(s.RollOrder))
 	}
-	if h := RollHash(s.Election, s.RollOrder); [32]byte(seal.Hash) != h {
+	if h := record.RollHashKeys(s.Election, s.RollOrder); [32]byte(seal.Hash) != h {
 		return nil, violation(e, CheckRollSeal, ErrConflict, nil, "seal hash %x…, the roll's hash is %x…", seal.Hash[:8], h[:8])
 	}
 	return func() { s.Seal = seal }, nil
@@ -720,9 +749,9 @@ func (s *State) doSpoiled(e *bulletin.Entry, signer record.Signer, pre *Pre) (co
 	if sp.Ballot.Credential.Bytes() != signer.Key {
 		return nil, violation(e, CheckBallotSigner, ErrMalformed, nil, "the spoiled ballot's credential is not the entry's signer")
 	}
-	if pre.Spoiled == nil && !pre.Replay {
+	if pre.Spoiled == nil && !pre.Replay && !pre.DeferSpoiled {
 		if _, err := ballot.VerifySpoiled(s.Ballots, sp); err != nil {
-			return nil, violation(e, CheckSpoiled, BallotReason(err), err, "%v", err)
+			return nil, SpoiledViolation(e, err)
 		}
 	}
 	h, err := sp.Ballot.Hash()
@@ -733,6 +762,12 @@ func (s *State) doSpoiled(e *bulletin.Entry, signer record.Signer, pre *Pre) (co
 		return nil, violation(e, CheckBallotSpoiled, ErrSpoiled, nil, "the spoiled ballot %x… was cast at entry %d", h[:8], c)
 	}
 	return func() { s.Spoiled[h] = e.Index }, nil
+}
+
+// SpoiledViolation is the violation of spoiled-ballot entry e whose
+// ballot.VerifySpoiled failed with err.
+func SpoiledViolation(e *bulletin.Entry, err error) *Violation {
+	return violation(e, CheckSpoiled, BallotReason(err), err, "%v", err)
 }
 
 func (s *State) doShare(e *bulletin.Entry, signer record.Signer) (commit, error) {
@@ -865,43 +900,6 @@ func diffResult(got, want *tally.Result) string {
 	return strings.Join(d, "; ")
 }
 
-// BallotHash is the ballot hash of e2e/SPEC.md §7.6 over a ballot entry's
-// payload (the payload is the ballot's canonical encoding):
-// SHA-256(u32be(len(tag)) || tag || u64be(len(payload)) || payload) with
-// tag "tabella/v1 ballot".
-func BallotHash(payload []byte) [32]byte {
-	const tag = "tabella/v1 ballot"
-	h := sha256.New()
-	var n [12]byte
-	binary.BigEndian.PutUint32(n[:4], uint32(len(tag)))
-	h.Write(n[:4])
-	h.Write([]byte(tag))
-	binary.BigEndian.PutUint64(n[4:], uint64(len(payload)))
-	h.Write(n[4:])
-	h.Write(payload)
-	return [32]byte(h.Sum(nil))
-}
-
-// RollHash is the roll hash of e2e/SPEC.md §11.4 over the credentials in
-// roll order.
-func RollHash(election string, creds [][32]byte) [32]byte {
-	h := sha256.New()
-	f := func(label string, v []byte) {
-		var b []byte
-		b = binary.BigEndian.AppendUint32(b, uint32(len(label)))
-		b = append(b, label...)
-		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
-		h.Write(b)
-		h.Write(v)
-	}
-	f("tabella", []byte("v1"))
-	f("purpose", []byte("roll"))
-	f("election", []byte(election))
-	f("count", binary.BigEndian.AppendUint64(nil, uint64(len(creds))))
-	for _, c := range creds {
-		f("credential", c[:])
-	}
-	return [32]byte(h.Sum(nil))
-}
-
-var _ = elgamal.Zero
+// BallotHash is the ballot hash of e2e/SPEC.md §7.6 of a ballot entry's
+// payload (ballot.HashEncoded).
+func BallotHash(payload []byte) [32]byte { return ballot.HashEncoded(payload) }

@@ -38,6 +38,9 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Rule is the rule of the election (an e2e/rules check name) that
+	// refused a submission, or empty.
+	Rule string
 }
 
 // Error says what the server refused, with its code.
@@ -74,7 +77,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		if json.Unmarshal(data, &e) != nil || e.Code == "" {
 			return &APIError{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(data[:min(len(data), 200)]))}
 		}
-		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message, Rule: e.Rule}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decoding the answer of %s: %w", path, err)

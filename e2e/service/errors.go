@@ -5,28 +5,30 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin/board"
-	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 )
 
 // Sentinel errors. Every rejection wraps exactly one of them, with detail
 // naming what failed; [ErrorCode] maps them to the stable codes of the API.
+// The reasons of the election rules are the rule book's (e2e/rules): a
+// refusal by a rule is a *rules.Violation, which also names the rule.
 var (
-	ErrMalformed     = errors.New("service: malformed")
-	ErrTooLarge      = errors.New("service: too large")
-	ErrWrongElection = errors.New("service: wrong election")
-	ErrNotOpen       = errors.New("service: not open")
-	ErrClosed        = errors.New("service: closed")
-	ErrNotOnRoll     = errors.New("service: credential not on the roll")
-	ErrBadSignature  = errors.New("service: bad signature")
-	ErrBadProof      = errors.New("service: bad proof")
-	ErrSpoiled       = errors.New("service: spoiled ballot")
-	ErrConflict      = errors.New("service: conflicts with the board")
-	ErrForbidden     = errors.New("service: signer not allowed")
-	ErrRateLimited   = errors.New("service: rate limited")
-	ErrNotFound      = errors.New("service: not found")
-	ErrUnavailable   = errors.New("service: unavailable")
+	ErrMalformed     = rules.ErrMalformed
+	ErrWrongElection = rules.ErrWrongElection
+	ErrNotOpen       = rules.ErrNotOpen
+	ErrClosed        = rules.ErrClosed
+	ErrNotOnRoll     = rules.ErrNotOnRoll
+	ErrBadSignature  = rules.ErrBadSignature
+	ErrBadProof      = rules.ErrBadProof
+	ErrSpoiled       = rules.ErrSpoiled
+	ErrConflict      = rules.ErrConflict
+	ErrForbidden     = rules.ErrForbidden
+
+	ErrTooLarge    = errors.New("service: too large")
+	ErrRateLimited = errors.New("service: rate limited")
+	ErrNotFound    = errors.New("service: not found")
+	ErrUnavailable = errors.New("service: unavailable")
 )
 
 // Stable error codes of the write API (e2e/SPEC.md §11.8).
@@ -87,28 +89,4 @@ func ErrorCode(err error) (code string, status int) {
 		}
 	}
 	return CodeInternal, http.StatusInternalServerError
-}
-
-// classifyBallot maps an error of ballot.Verify to a service sentinel.
-func classifyBallot(err error) error {
-	var pe *ballot.ProofError
-	switch {
-	case errors.As(err, &pe) && pe.Proof == ballot.ProofSignature:
-		return ErrBadSignature
-	case errors.As(err, &pe), errors.Is(err, ballot.ErrInvalidBallot):
-		return ErrBadProof
-	case errors.Is(err, ballot.ErrWrongElection):
-		return ErrWrongElection
-	case errors.Is(err, ballot.ErrSpoiledMismatch):
-		return ErrBadProof
-	}
-	return ErrMalformed
-}
-
-// classifyRecord maps an error of e2e/record to a service sentinel.
-func classifyRecord(err error) error {
-	if errors.Is(err, record.ErrSignature) {
-		return ErrBadSignature
-	}
-	return ErrMalformed
 }

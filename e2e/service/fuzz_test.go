@@ -6,7 +6,6 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/e2e/record"
 )
 
 // FuzzDecodeSubmission: the body decoder never panics, returns nil with
@@ -51,25 +50,5 @@ func FuzzFastSubmission(f *testing.F) {
 		if ok && (fast.Type != j.Type || !bytes.Equal(fast.Payload, j.Payload) || !bytes.Equal(fast.Signer, j.Signer) || !bytes.Equal(fast.Signature, j.Signature)) {
 			t.Fatalf("%q: the parsers disagree", data)
 		}
-	})
-}
-
-// FuzzStateApply: replaying arbitrary entries never panics, and Check
-// never panics on arbitrary submissions against the resulting state.
-func FuzzStateApply(f *testing.F) {
-	types := []string{record.TypeSetup, record.TypeManifest, record.TypeRollVoters, record.TypeRollSeal, record.TypeCeremony,
-		record.TypeCeremonyEnd, record.TypeOpen, record.TypeBallot, record.TypeSpoiled, record.TypeClose, record.TypeShare, record.TypeResult}
-	f.Add(uint8(0), []byte(`{}`), []byte{3}, uint8(7), []byte(`{}`))
-	f.Add(uint8(2), []byte(`{"chunk":0,"credentials":[]}`), []byte{1}, uint8(3), []byte(`{"count":0,"hash":"00"}`))
-	f.Fuzz(func(t *testing.T, t1 uint8, p1, signer []byte, t2 uint8, p2 []byte) {
-		st := NewState("e")
-		st.Apply(&bulletin.Entry{Index: 0, Type: types[int(t1)%len(types)], Payload: p1, Signer: signer})
-		st.Apply(&bulletin.Entry{Index: 1, Type: types[int(t2)%len(types)], Payload: p2, Signer: signer})
-		sub := &Submission{Type: types[int(t2)%len(types)], Payload: p2, Signer: signer}
-		sg, err := record.ParseSigner(signer)
-		if err != nil {
-			return
-		}
-		_ = st.Check(sub, &facts{signer: sg}, 0)
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin/board"
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 )
 
 // Paths of the service's own API (e2e/SPEC.md §11.8).
@@ -157,10 +158,14 @@ type ReceiptJSON struct {
 	TrackingCode string            `json:"tracking_code,omitempty"`
 }
 
-// ErrorJSON is the body of every error answer: a stable code and a message.
+// ErrorJSON is the body of every error answer: a stable code and a
+// message; for a submission refused by a rule of the election, also the
+// rule (a check name of e2e/rules, e.g. "ballot.proof", as the verifier
+// reports it).
 type ErrorJSON struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Rule    string `json:"rule,omitempty"`
 }
 
 // HTTPOptions configure [Service.Handler].
@@ -252,7 +257,11 @@ func (h *httpAPI) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, status, &ErrorJSON{Code: code, Message: msg})
+	var rule string
+	if v := (*rules.Violation)(nil); errors.As(err, &v) {
+		rule = string(v.Check)
+	}
+	writeJSON(w, status, &ErrorJSON{Code: code, Message: msg, Rule: rule})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

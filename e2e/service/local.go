@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot/elgamal"
-	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
@@ -163,42 +163,30 @@ func PostCeremonyResult(ctx context.Context, b BoardAccess, id string, poll time
 // Counted is the aggregate of the counted ballots of a closed election,
 // recomputed from the board (e2e/SPEC.md §10.1, §11.6).
 type Counted struct {
-	State     *State
+	State     *rules.State
 	Layout    *tally.Layout
 	Aggregate []elgamal.Ciphertext
 	Count     uint64
-	Entries   []*bulletin.Entry
 }
 
-// CountBoard replays the board and aggregates the counted ballots.
+// CountBoard replays the board through the rule book and aggregates the
+// counted ballots.
 func CountBoard(ctx context.Context, b BoardAccess, id string) (*Counted, error) {
 	es, err := ReadAll(ctx, b, id)
 	if err != nil {
 		return nil, err
 	}
-	st := NewState(id)
-	for _, e := range es {
-		st.Apply(e)
+	if len(es) == 0 {
+		return nil, fmt.Errorf("%w: no election %q", ErrNotFound, id)
 	}
-	if !st.Closed || st.Ballots == nil {
+	st, err := replay(es)
+	if err != nil {
+		return nil, err
+	}
+	if st.CloseIndex < 0 || st.Ballots == nil {
 		return nil, fmt.Errorf("%w: election %s is not closed", ErrConflict, id)
 	}
-	casts := func(yield func(tally.Cast) bool) {
-		for _, e := range es {
-			if e.Type != record.TypeBallot {
-				continue
-			}
-			sg, err := record.ParseSigner(e.Signer)
-			if err != nil {
-				continue
-			}
-			if !yield(tally.Cast{Entry: e.Index, Time: time.UnixMilli(e.Time), Credential: sg.Key}) {
-				return
-			}
-		}
-	}
-	idx := tally.CountedBetween(casts, st.OpenIndex, st.CloseIdx)
-	l := tally.LayoutOf(st.Manifest)
+	idx := counted(st)
 	items := func(yield func([]byte, error) bool) {
 		for _, i := range idx {
 			if !yield(es[i].Payload, nil) {
@@ -206,11 +194,31 @@ func CountBoard(ctx context.Context, b BoardAccess, id string) (*Counted, error)
 			}
 		}
 	}
-	agg, n, err := tally.Aggregate(ctx, l.Width(), 0, iter.Seq2[[]byte, error](items), l.Ciphertexts)
+	agg, n, err := tally.Aggregate(ctx, st.Layout.Width(), 0, iter.Seq2[[]byte, error](items), st.Layout.Ciphertexts)
 	if err != nil {
 		return nil, err
 	}
-	return &Counted{State: st, Layout: l, Aggregate: agg, Count: n, Entries: es}, nil
+	return &Counted{State: st, Layout: st.Layout, Aggregate: agg, Count: n}, nil
+}
+
+// replay folds a board's entries, admitted already, through the rule
+// book (rules.Pre.Replay).
+func replay(es []*bulletin.Entry) (*rules.State, error) {
+	setup, err := record.DecodeSetup(es[0].Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: entry 0: %w", ErrMalformed, err)
+	}
+	cfg, err := rules.NewConfig(setup.ElectionID, setup.Board.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: entry 0: %w", ErrMalformed, err)
+	}
+	st := rules.New(cfg)
+	for _, e := range es {
+		if err := st.Apply(e, &rules.Pre{Replay: true}); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // PostShare computes a trustee's decryption shares of the aggregate it
@@ -246,25 +254,9 @@ func PostTallyResult(ctx context.Context, b BoardAccess, id string) (*tally.Resu
 	}
 	st := c.State
 	if st.Result != nil {
-		return tally.DecodeResult(st.Result)
+		return st.Result, nil
 	}
-	keys := map[int]*group.Point{}
-	for k, j := range st.Ceremony.Qualified {
-		keys[j] = st.Ceremony.VerificationKeys[k]
-	}
-	d := &tally.Decryption{Base: st.Ballots.BaseHash, Aggregate: c.Aggregate, Count: c.Count, Limits: c.Layout.Limits(),
-		Threshold: st.Setup.Threshold, Trustees: st.Setup.Trustees, Keys: keys}
-	msgs := make([]ceremony.Posted, 0, len(st.Shares))
-	for _, e := range c.Entries {
-		if e.Type == tally.TypeDecryptionShare {
-			msgs = append(msgs, posted(e))
-		}
-	}
-	pt, err := tally.Combine(d, msgs)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Layout.Result(st.Ballots.BaseHash, c.Count, pt)
+	r, _, err := st.ComputeResult(&rules.Tally{Aggregate: c.Aggregate, Turnout: c.Count})
 	if err != nil {
 		return nil, err
 	}

@@ -14,16 +14,13 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/bulletin/board"
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
-	"github.com/tabella-vote/tabella/tally"
-	"github.com/tabella-vote/tabella/tally/ceremony"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // A Submission is an entry someone asks the service to append: type,
@@ -81,7 +78,7 @@ type Service struct {
 	mu        sync.Mutex
 	elections map[string]*election
 
-	pending sync.Map // bulletin.Hash (submission key) → *facts
+	pending sync.Map // bulletin.Hash (submission key) → *rules.Pre
 	verify  chan *vjob
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -94,9 +91,14 @@ type Service struct {
 
 type election struct {
 	mu sync.Mutex
-	st *State
+	st *rules.State
 	// grown is closed when this process appends to the election.
 	grown chan struct{}
+	// tally is the aggregate of the counted ballots, computed once the
+	// election is closed (for the check of tally.result), for the
+	// election.close at entry tallyClose.
+	tally      *rules.Tally
+	tallyClose int64
 }
 
 // Open opens the board store named by dsn ("sqlite:PATH" or
@@ -202,7 +204,7 @@ func (s *Service) election(id string) *election {
 	defer s.mu.Unlock()
 	e, ok := s.elections[id]
 	if !ok {
-		e = &election{st: NewState(id), grown: make(chan struct{})}
+		e = &election{st: s.newState(id), grown: make(chan struct{})}
 		s.elections[id] = e
 	}
 	return e
@@ -219,23 +221,25 @@ func (s *Service) lookup(id string) *election {
 	if e, ok := s.elections[id]; ok {
 		return e
 	}
-	return &election{st: NewState(id), grown: make(chan struct{})}
+	return &election{st: s.newState(id), grown: make(chan struct{})}
 }
 
 // entryReader reads a range of committed entries.
 type entryReader func(ctx context.Context, start, end uint64) ([]*bulletin.Entry, error)
 
-// catchUp brings st to size entries whose last hash is last, reading the
-// missing ones with read; it rebuilds from entry 0 when st is ahead of the
-// board or does not chain onto it (an append that failed after admission,
-// or a board another process changed). e.mu must be held.
-func (e *election) catchUp(ctx context.Context, size uint64, last bulletin.Hash, read entryReader) error {
+// catchUp brings e's state to size entries whose last hash is last,
+// reading the missing ones with read and folding them through the rule
+// book as entries already admitted (rules.Pre.Replay); it rebuilds from
+// entry 0 when the state is ahead of the board or does not chain onto it
+// (an append that failed after admission, or a board another process
+// changed). e.mu must be held.
+func (s *Service) catchUp(ctx context.Context, e *election, size uint64, last bulletin.Hash, read entryReader) error {
 	st := e.st
 	if st.Size == size && st.Last == last {
 		return nil
 	}
 	if st.Size > size {
-		st = NewState(st.Election)
+		st = s.newState(st.Election)
 	}
 	for st.Size < size {
 		es, err := read(ctx, st.Size, size)
@@ -251,10 +255,16 @@ func (e *election) catchUp(ctx context.Context, size uint64, last bulletin.Hash,
 				if st.Size == 0 {
 					return fmt.Errorf("%w: the board of %s does not chain at entry %d", ErrUnavailable, st.Election, x.Index)
 				}
-				st = NewState(st.Election)
+				st = s.newState(st.Election)
 				break
 			}
-			st.Apply(x)
+			if err := st.Apply(x, &rules.Pre{Replay: true}); err != nil {
+				// Only an entry appended by another admission (an older
+				// version, or a store changed by hand) gets here; the
+				// verifier reports it, and the service goes on.
+				s.log.Warn("service: the board holds an entry the rules refuse", "election", st.Election, "entry", x.Index, "err", err)
+				st.Skip(x)
+			}
 		}
 	}
 	if st.Last != last {
@@ -292,7 +302,7 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	read := func(ctx context.Context, start, end uint64) ([]*bulletin.Entry, error) {
 		return s.b.Entries(ctx, id, start, end)
 	}
-	return e, e.catchUp(ctx, size, last, read)
+	return e, s.catchUp(ctx, e, size, last, read)
 }
 
 // syncCommitted is sync for readers that must not see admitted entries
@@ -327,16 +337,17 @@ func (s *Service) syncCommitted(ctx context.Context, id string) (*election, erro
 }
 
 // admit is the board's admission hook (bulletin/board AdmitFunc): inside
-// the append transaction it catches the state up with the committed board,
-// checks each new submission against the rules of e2e/SPEC.md §11.2 and
-// applies the admitted ones, computing their entry hashes as the board
-// will.
+// the append transaction it catches the state up with the committed board
+// and folds each new submission through the rule book (rules.State.Apply)
+// at the board's time, with the work done before the append (signature,
+// proofs, the tally) passed in rules.Pre. An admitted submission is
+// applied, with its entry hash computed as the board will.
 func (s *Service) admit(ctx context.Context, id string, view board.AdmitView, subs []board.Submission) []error {
 	e := s.election(id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	errs := make([]error, len(subs))
-	if err := e.catchUp(ctx, view.Size(), view.Last(), view.Entries); err != nil {
+	if err := s.catchUp(ctx, e, view.Size(), view.Last(), view.Entries); err != nil {
 		for i := range errs {
 			errs[i] = err
 		}
@@ -346,50 +357,30 @@ func (s *Service) admit(ctx context.Context, id string, view board.AdmitView, su
 	now := view.Time()
 	for i, bs := range subs {
 		sub := Submission(bs)
-		key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
-		f, err := s.factsOf(key, &sub)
-		if err == nil {
-			err = st.Check(&sub, f, now)
+		pre := &rules.Pre{}
+		if p, ok := s.pending.Load(bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)); ok {
+			pre = p.(*rules.Pre)
 		}
-		if err != nil {
+		x := tentative(st, &sub, now)
+		if sub.Type == record.TypeSetup {
+			if err := s.configuredOfficial(&sub); err != nil {
+				errs[i] = err
+				continue
+			}
+		}
+		if err := st.Apply(x, pre); err != nil {
 			errs[i] = err
-			continue
 		}
-		x := bulletin.Entry{Index: st.Size, Type: sub.Type, Time: now, Prev: st.Last, Payload: sub.Payload, Signer: sub.Signer, Signature: sub.Signature}
-		x.Hash = x.ComputeHash(id)
-		st.applyFast(x.Index, &sub, f, now)
-		st.Size, st.Last, st.LastTime = x.Index+1, x.Hash, now
 	}
 	return errs
 }
 
-// factsOf returns the pre-computed facts of a submission, or computes the
-// cheap ones.
-func (s *Service) factsOf(key bulletin.Hash, sub *Submission) (*facts, error) {
-	if f, ok := s.pending.Load(key); ok {
-		return f.(*facts), nil
-	}
-	sg, err := record.ParseSigner(sub.Signer)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	f := &facts{signer: sg}
-	switch sub.Type {
-	case record.TypeRollVoters:
-		if f.roll, err = record.DecodeRollVoters(sub.Payload); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-	case record.TypeSpoiled:
-		sp, err := ballot.DecodeSpoiled(sub.Payload)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		if f.spoiledHash, err = sp.Ballot.Hash(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		f.haveSpoiled = true
-	}
-	return f, nil
+// tentative is the entry sub would be if appended next at board time now
+// (unix ms), with its entry hash.
+func tentative(st *rules.State, sub *Submission, now int64) *bulletin.Entry {
+	x := &bulletin.Entry{Index: st.Size, Type: sub.Type, Time: now, Prev: st.Last, Payload: sub.Payload, Signer: sub.Signer, Signature: sub.Signature}
+	x.Hash = x.ComputeHash(st.Election)
+	return x
 }
 
 // A Receipt is the answer to an accepted submission: the board's receipt
@@ -414,12 +405,12 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	if len(sub.Payload) > bulletin.MaxPayloadSize {
 		return nil, fmt.Errorf("%w: payload of %d bytes", ErrTooLarge, len(sub.Payload))
 	}
-	f, tc, err := s.precheck(ctx, id, &sub)
+	pre, tc, err := s.precheck(ctx, id, &sub)
 	if err != nil {
 		return nil, err
 	}
 	key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
-	s.pending.Store(key, f)
+	s.pending.Store(key, pre)
 	rs, err := s.b.Append(ctx, id, board.Submission(sub))
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The client went away: the entry may or may not be committed.
@@ -446,7 +437,7 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 		// the next admission or read rebuilds it from the board.
 		e := s.election(id)
 		e.mu.Lock()
-		e.st = NewState(id)
+		e.st = s.newState(id)
 		e.mu.Unlock()
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -461,26 +452,21 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	return &Receipt{Receipt: rs[0], TrackingCode: tc}, nil
 }
 
-// precheck checks what can be checked before the append: shapes, the
-// signature and proofs, and (against the cached state, refreshed once on a
-// failure) the cheap rules, so that a hopeless submission costs no proof
-// verification and no lock.
-func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*facts, ballot.TrackingCode, error) {
-	sg, err := record.ParseSigner(sub.Signer)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	f := &facts{signer: sg}
-	// The entry signature first (it is cheap), so that nobody but an
-	// official, a trustee or the board can make the server decode a large
-	// payload. A voter's entry carries none: its ballot's signature is
-	// verified with the proofs.
-	if err := record.VerifySignature(sg, id, sub.Type, sub.Payload, sub.Signature); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrBadSignature, err)
-	}
-	// Cheap rules next, against the cached state; refresh it from the
-	// board once if they fail (another process may have appended).
-	var st snapshot
+// precheck checks what can be checked before the append: the rule book
+// against the cached state (refreshed once on a failure: another process
+// may have appended), and then, outside the election's lock and in
+// parallel, the expensive work the rules leave to the caller: every proof
+// of a ballot or spoiled ballot, and for tally.result the aggregate of the
+// counted ballots. The work done is returned as the rules.Pre that
+// admission passes to rules.State.Apply, so that a hopeless submission
+// costs no proof verification and no work is done twice.
+func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*rules.Pre, ballot.TrackingCode, error) {
+	var (
+		x   *bulletin.Entry
+		el  *ballot.Election
+		err error
+	)
+	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true}
 	for attempt := 0; ; attempt++ {
 		e := s.lookup(id)
 		if attempt > 0 {
@@ -488,141 +474,88 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*fa
 				return nil, "", err
 			}
 		}
+		if sub.Type == record.TypeResult {
+			if pre.Tally, err = s.tallyOf(ctx, e); err != nil {
+				return nil, "", err
+			}
+		}
 		e.mu.Lock()
-		st = snap(e.st)
-		err = s.cheapRules(e.st, sub, f)
+		x = tentative(e.st, sub, s.now().UnixMilli())
+		err = e.st.Check(x, pre)
+		el = e.st.Ballots
 		e.mu.Unlock()
-		if err == nil || attempt > 0 || errors.Is(err, ErrMalformed) || errors.Is(err, ErrBadSignature) {
+		if err == nil || attempt > 0 || errors.Is(err, ErrMalformed) || errors.Is(err, ErrBadSignature) || errors.Is(err, ErrBadProof) {
 			break
 		}
 	}
+	if v := (*rules.Violation)(nil); errors.As(err, &v) && v.Check == rules.CheckDuplicate {
+		// A retry of a submission on the board: the board answers it
+		// with the receipt of its entry, without admission (or, if it is
+		// not the same submission byte for byte, admission refuses it).
+		var tc ballot.TrackingCode
+		if sub.Type == record.TypeBallot {
+			tc = ballot.NewTrackingCode(rules.BallotHash(sub.Payload))
+		}
+		return &rules.Pre{}, tc, nil
+	}
 	if err != nil {
 		return nil, "", err
 	}
+	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally}
 	var tc ballot.TrackingCode
 	switch sub.Type {
 	case record.TypeSetup:
-		err = s.checkSetup(id, sub, sg)
-	case record.TypeManifest:
-		var m *ballot.Manifest
-		if m, err = ballot.DecodeManifest(sub.Payload); err != nil {
-			err = fmt.Errorf("%w: %w", ErrMalformed, err)
-		} else if m.ElectionID != id {
-			err = fmt.Errorf("%w: the manifest is for election %q", ErrWrongElection, m.ElectionID)
-		} else {
-			// Ranked contests need the mixnet's entry types, which this
-			// version's record does not have: the verifier rejects such a
-			// manifest (e2e/SPEC.md §12.4, unsupported).
-			for _, c := range m.Contests {
-				if c.Kind == ballot.Ranked {
-					err = fmt.Errorf("%w: contest %q is ranked, which this version does not support (%w)", ErrMalformed, c.ID, ballot.ErrUnsupported)
-					break
-				}
-			}
-		}
-	case record.TypeRollVoters:
-		if f.roll, err = record.DecodeRollVoters(sub.Payload); err != nil {
-			err = fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-	case record.TypeOpen, record.TypeClose:
-		if _, err = record.DecodePhase(sub.Payload, id); err != nil {
-			err = fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-	case record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer:
-		// Strict decoding, as for every payload: the replay would ignore a
-		// malformed message, but the board would keep it (up to the
-		// payload limit, as often as a trustee likes).
-		// A message for another ceremony, or naming another trustee than
-		// its signer, is ignored by the replay: refuse it rather than keep
-		// it (a trustee's signature does not name the election, so its
-		// messages could otherwise be copied from another election).
-		var i int
-		var h ceremony.Hash
-		if st.params == nil || st.setup == nil {
-			err = fmt.Errorf("%w: %s before ceremony.params", ErrConflict, sub.Type)
-		} else if i, h, err = rules.DecodeCeremonyMessage(sub.Type, sub.Payload, st.params); err != nil {
-			err = fmt.Errorf("%w: %w", ErrMalformed, err)
-		} else if [32]byte(h) != st.params.Hash() {
-			err = fmt.Errorf("%w: %s is for another ceremony", ErrWrongElection, sub.Type)
-		} else if i != st.setup.TrusteeIndex(sg.Key) {
-			err = fmt.Errorf("%w: %s claims trustee %d but is not signed by that trustee's key", ErrForbidden, sub.Type, i)
-		}
-	case record.TypeCeremonyEnd, record.TypeResult:
-		if !bytes.Equal(sg.Key[:], s.boardPub) {
-			err = fmt.Errorf("%w: %s must be signed by this board", ErrForbidden, sub.Type)
-		}
-	case record.TypeShare:
-		var m *tally.ShareMessage
-		if m, err = tally.DecodeShareMessage(sub.Payload); err != nil {
-			err = fmt.Errorf("%w: %w", ErrMalformed, err)
-		} else if st.setup == nil || m.Trustee != st.setup.TrusteeIndex(sg.Key) {
-			// e2e/SPEC.md §11.2: a share's trustee field is its signer's index.
-			err = fmt.Errorf("%w: tally.share claims trustee %d but is not signed by that trustee's key", ErrForbidden, m.Trustee)
-		} else if st.el != nil && [32]byte(m.Election) != st.el.BaseHash {
-			// Shares made for another election (the same trustee key
-			// may serve several) would otherwise take this trustee's one
-			// tally.share.
-			err = fmt.Errorf("%w: tally.share is for base hash %x…, this election's is %x…", ErrWrongElection, m.Election[:8], st.el.BaseHash[:8])
-		}
+		err = s.configuredOfficial(sub)
 	case record.TypeBallot:
-		tc, err = s.checkBallot(st, sub, sg)
+		if done.Ballot, err = s.checkBallot(el, x); err == nil {
+			tc = ballot.NewTrackingCode(rules.BallotHash(sub.Payload))
+		}
 	case record.TypeSpoiled:
-		err = s.checkSpoiled(st, sub, f)
+		done.Spoiled, err = s.checkSpoiled(el, x)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	return f, tc, nil
+	return done, tc, nil
 }
 
-// cheapRules runs State.Check where it needs no decoded payload.
-func (s *Service) cheapRules(st *State, sub *Submission, f *facts) error {
-	switch sub.Type {
-	case record.TypeRollVoters, record.TypeSpoiled:
-		// Need the decoded payload; admission checks them.
-		if st.Manifest == nil {
-			return fmt.Errorf("%w: %s before the manifest", ErrConflict, sub.Type)
-		}
-		if sub.Type == record.TypeSpoiled {
-			// The signer and the roll before the proofs, as for ballots:
-			// a spoiled ballot is verified outside the batch queue.
-			if f.signer.Kind != record.Voter {
-				return fmt.Errorf("%w: %s must be signed by a voter credential", ErrForbidden, sub.Type)
-			}
-			if err := st.checkVoting(s.now().UnixMilli()); err != nil {
-				return err
-			}
-			if _, ok := st.Roll[f.signer.Key]; !ok {
-				return fmt.Errorf("%w: credential %x", ErrNotOnRoll, f.signer.Key[:8])
-			}
-		}
-		return nil
+// tallyOf returns the aggregate of the counted ballots of a closed
+// election (rules.Tally), which the check of tally.result needs, or nil
+// before election.close (the rules then refuse tally.result for its
+// order). The ciphertexts are summed from the board without verifying the
+// ballots again: the rules admitted each of them with its proofs.
+func (s *Service) tallyOf(ctx context.Context, e *election) (*rules.Tally, error) {
+	e.mu.Lock()
+	st := e.st
+	if st.CloseIndex < 0 || st.Layout == nil {
+		e.mu.Unlock()
+		return nil, nil
 	}
-	return st.Check(sub, f, s.now().UnixMilli())
+	if e.tally != nil && e.tallyClose == st.CloseIndex {
+		t := e.tally
+		e.mu.Unlock()
+		return t, nil
+	}
+	id, from, to, idx, layout := st.Election, uint64(st.OpenIndex)+1, uint64(st.CloseIndex), counted(st), st.Layout
+	e.mu.Unlock()
+	agg, n, err := coord.AggregateFromBoard(ctx, entrySource{s, id}, from, to, idx, layout, s.opts.VerifyWorkers)
+	if err != nil {
+		return nil, fmt.Errorf("%w: summing the counted ballots of %s: %w", ErrUnavailable, id, err)
+	}
+	t := &rules.Tally{Aggregate: agg, Turnout: n}
+	e.mu.Lock()
+	e.tally, e.tallyClose = t, int64(to)
+	e.mu.Unlock()
+	return t, nil
 }
 
-// snapshot is what ballot checks need of the state, copied under the lock.
-type snapshot struct {
-	el     *ballot.Election
-	setup  *record.Setup
-	params *ceremony.Params
-}
-
-func snap(st *State) snapshot { return snapshot{el: st.Ballots, setup: st.Setup, params: st.Params} }
-
-func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error {
-	st, err := record.DecodeSetup(sub.Payload)
+// configuredOfficial is the service's own policy on top of the rules: an
+// election.setup must be signed by an official this server was configured
+// with (the rules check that it is one of the setup's officials).
+func (s *Service) configuredOfficial(sub *Submission) error {
+	sg, err := record.ParseSigner(sub.Signer)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if st.ElectionID != id {
-		return fmt.Errorf("%w: the setup is for election %q", ErrWrongElection, st.ElectionID)
-	}
-	if st.Board.Name != s.name || st.Board.Key != s.vkey {
-		return fmt.Errorf("%w: the setup names board %q with key %q; this board is %q with key %q", ErrConflict, st.Board.Name, st.Board.Key, s.name, s.vkey)
-	}
-	if sg.Kind != record.Official || !st.IsOfficial(sg.Key) {
-		return fmt.Errorf("%w: the setup must be signed by one of its officials", ErrForbidden)
 	}
 	for _, k := range s.opts.Officials {
 		if bytes.Equal(k, sg.Key[:]) {
@@ -632,48 +565,37 @@ func (s *Service) checkSetup(id string, sub *Submission, sg record.Signer) error
 	return fmt.Errorf("%w: the setup's signer is not an official this server was configured with", ErrForbidden)
 }
 
-func (s *Service) checkBallot(st snapshot, sub *Submission, sg record.Signer) (ballot.TrackingCode, error) {
-	if st.el == nil {
-		return "", fmt.Errorf("%w: the election has no key yet", ErrNotOpen)
-	}
-	if n := st.el.BallotSize(); n != 0 && len(sub.Payload) != n {
-		return "", fmt.Errorf("%w: ballot of %d bytes; every ballot of this election is %d bytes", ErrMalformed, len(sub.Payload), n)
-	}
-	b, err := ballot.DecodeBallot(sub.Payload)
+// checkBallot decodes ballot entry x and verifies its signature and proofs
+// in the batch queue; the error is the rule book's violation.
+func (s *Service) checkBallot(el *ballot.Election, x *bulletin.Entry) (*ballot.Ballot, error) {
+	b, err := rules.DecodeBallot(el, x)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, err
 	}
-	if b.Credential.Bytes() != sg.Key {
-		return "", fmt.Errorf("%w: the ballot's credential is not the entry's signer", ErrMalformed)
+	if err := s.verifyBallot(el, b); err != nil {
+		var v verdict
+		if !errors.As(err, &v) {
+			return nil, err // the queue refused it
+		}
+		return nil, rules.BallotViolation(x, v.k, v.err)
 	}
-	if err := s.verifyBallot(st.el, b); err != nil {
-		return "", fmt.Errorf("%w: %w", classifyBallot(err), err)
-	}
-	return ballot.NewTrackingCode(BallotHash(sub.Payload)), nil
+	return b, nil
 }
 
-func (s *Service) checkSpoiled(st snapshot, sub *Submission, f *facts) error {
-	if st.el == nil {
-		return fmt.Errorf("%w: the election has no key yet", ErrNotOpen)
-	}
-	sp, err := ballot.DecodeSpoiled(sub.Payload)
+// checkSpoiled decodes spoiled-ballot entry x and verifies the ballot
+// inside (e2e/SPEC.md §7.9); the error is the rule book's violation.
+func (s *Service) checkSpoiled(el *ballot.Election, x *bulletin.Entry) (*ballot.Spoiled, error) {
+	sp, err := ballot.DecodeSpoiled(x.Payload)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if sp.Ballot.Credential.Bytes() != f.signer.Key {
-		return fmt.Errorf("%w: the spoiled ballot's credential is not the entry's signer", ErrMalformed)
+		return nil, rules.SpoiledViolation(x, err) // unreachable: the rules decoded it
 	}
 	t0 := time.Now()
-	_, err = ballot.VerifySpoiled(st.el, sp)
+	_, err = ballot.VerifySpoiled(el, sp)
 	s.addVerifyTime(time.Since(t0), 1)
 	if err != nil {
-		return fmt.Errorf("%w: %w", classifyBallot(err), err)
+		return nil, rules.SpoiledViolation(x, err)
 	}
-	if f.spoiledHash, err = sp.Ballot.Hash(); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	f.haveSpoiled = true
-	return nil
+	return sp, nil
 }
 
 func (s *Service) addVerifyTime(d time.Duration, n int) {
@@ -689,6 +611,15 @@ type vjob struct {
 	b    *ballot.Ballot
 	done chan error
 }
+
+// A verdict is a ballot's failure in a batch: the error of
+// ballot.VerifyBatch and the ballot's place k in the batch.
+type verdict struct {
+	err error
+	k   int
+}
+
+func (v verdict) Error() string { return v.err.Error() }
 
 // verifyBallot queues a ballot for batch verification and waits for the
 // verdict. A full queue is refused at once (ErrUnavailable): a flood costs
@@ -777,7 +708,11 @@ func (s *Service) verifyBatch(batch []*vjob) {
 		}
 		errs := ballot.VerifyBatch(el, bs)
 		for i, j := range js {
-			j.done <- errs[i]
+			if errs[i] != nil {
+				j.done <- verdict{errs[i], i}
+			} else {
+				j.done <- nil
+			}
 		}
 	}
 	s.addVerifyTime(time.Since(t0), len(batch))
@@ -826,7 +761,7 @@ func (s *Service) Info(ctx context.Context, id string) (*Info, error) {
 		return nil, fmt.Errorf("%w: no election %q", ErrNotFound, id)
 	}
 	in := &Info{ElectionID: id, Phase: st.Phase(), Size: st.Size, Manifest: rawOrNull(st.ManifestJSON),
-		Ballots: st.BallotCount, Counted: st.Counted(), BoardName: s.name, BoardKey: s.vkey, Result: rawOrNull(st.Result)}
+		Ballots: st.BallotCount, Counted: st.Counted(), BoardName: s.name, BoardKey: s.vkey, Result: rawOrNull(st.ResultJSON)}
 	in.Roll.Count = uint64(len(st.RollOrder))
 	if st.Seal != nil {
 		in.Roll = RollInfo{Count: st.Seal.Count, Hash: fmt.Sprintf("%x", st.Seal.Hash[:]), Sealed: true}

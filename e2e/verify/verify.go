@@ -2,13 +2,10 @@ package verify
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -167,24 +164,12 @@ func New(h record.Header, opts Options) (*Verifier, error) {
 // parseBoardKey parses an Ed25519 note verifier key and returns the
 // verifier and the raw public key (the board's signer key, §11.1).
 func parseBoardKey(vkey string) (note.Verifier, [32]byte, error) {
-	var pub [32]byte
-	v, err := note.NewVerifier(vkey)
+	cfg, err := rules.NewConfig("", vkey)
 	if err != nil {
-		return nil, pub, fmt.Errorf("board key: %w", err)
+		return nil, [32]byte{}, err
 	}
-	parts := strings.SplitN(vkey, "+", 3)
-	if len(parts) != 3 {
-		return nil, pub, errors.New("board key: not name+hash+key")
-	}
-	raw, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
-		return nil, pub, errors.New("board key: not an Ed25519 note key")
-	}
-	if !bulletin.ValidBoardName(v.Name()) {
-		return nil, pub, fmt.Errorf("board key: invalid board name %q", v.Name())
-	}
-	copy(pub[:], raw[1:])
-	return v, pub, nil
+	v, err := note.NewVerifier(vkey)
+	return v, cfg.BoardPub, err
 }
 
 // Stopped reports whether verification stopped: after a failure (without

@@ -346,7 +346,7 @@ func Build(cfg Config) (*Election, error) {
 	for _, c := range e.Creds {
 		creds = append(creds, c.Public().Bytes())
 	}
-	seal := record.RollSeal{Count: uint64(cfg.Voters), Hash: record.Key32(RollHash(e.ID, creds))}
+	seal := record.RollSeal{Count: uint64(cfg.Voters), Hash: record.Key32(record.RollHashKeys(e.ID, creds))}
 	b.official(record.TypeRollSeal, mustJSON(&seal))
 	b.tick(time.Second)
 
@@ -584,27 +584,6 @@ func (t *trusteeBoard) Post(ctx context.Context, typ string, payload []byte, sig
 // Read returns the entries from index from on and the builder's clock.
 func (t *trusteeBoard) Read(ctx context.Context, from uint64) ([]ceremony.Posted, time.Time, error) {
 	return t.b.posted(int(from)), t.b.clock, nil
-}
-
-// RollHash is the roll hash of e2e/SPEC.md §11.4.
-func RollHash(election string, creds [][32]byte) [32]byte {
-	h := sha256.New()
-	f := func(label string, v []byte) {
-		var b []byte
-		b = binary.BigEndian.AppendUint32(b, uint32(len(label)))
-		b = append(b, label...)
-		b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
-		h.Write(b)
-		h.Write(v)
-	}
-	f("tabella", []byte("v1"))
-	f("purpose", []byte("roll"))
-	f("election", []byte(election))
-	f("count", binary.BigEndian.AppendUint64(nil, uint64(len(creds))))
-	for _, c := range creds {
-		f("credential", c[:])
-	}
-	return [32]byte(h.Sum(nil))
 }
 
 // Rebuild numbers and chains e.Subs into e.Entries and signs a checkpoint
