@@ -132,8 +132,15 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// corpusBoardKeys are the signer keys of the boards of the corpus's
+// records, written to board-keys.txt so that the differential test
+// (e2e/difftest) can replay each record through a service that is its
+// board.
+var corpusBoardKeys []string
+
 func writeCorpus(t *testing.T) {
 	e := corpusElection(t)
+	corpusBoardKeys = []string{electiontest.SignerKey(e.BoardName, e.BoardPriv)}
 	if err := os.MkdirAll(filepath.Join(corpusDir, "tampered"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +175,12 @@ func writeCorpus(t *testing.T) {
 	}
 	b.WriteString("]\n")
 	if err := os.WriteFile(filepath.Join(corpusDir, "corpus.json"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keys := "# TEST KEYS ONLY: the note signer keys of the boards of the records in this\n" +
+		"# folder, published so that tests can replay the records through a service.\n" +
+		strings.Join(corpusBoardKeys, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(corpusDir, "board-keys.txt"), []byte(keys), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

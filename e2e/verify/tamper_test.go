@@ -422,6 +422,7 @@ var tamperCases = []tamperCase{
 			}
 			c.BoardKey = vkey
 			c.SetBoardKey(priv)
+			corpusBoardKeys = append(corpusBoardKeys, electiontest.SignerKey(e.BoardName, priv))
 			if err := c.Rebuild(); err != nil {
 				return nil, 0, err
 			}

@@ -283,10 +283,15 @@ func NewBoardKey(name string) (ed25519.PrivateKey, note.Signer, string, error) {
 
 // NoteSigner returns the note signer of an Ed25519 key.
 func NoteSigner(name string, priv ed25519.PrivateKey) (note.Signer, error) {
+	return note.NewSigner(SignerKey(name, priv))
+}
+
+// SignerKey returns the note signer key ("PRIVATE+KEY+name+hash+…") of an
+// Ed25519 key: what `tabella serve --board-key` reads.
+func SignerKey(name string, priv ed25519.PrivateKey) string {
 	pub := priv.Public().(ed25519.PublicKey)
 	h := sha256.Sum256(append([]byte(name+"\n\x01"), pub...))
-	skey := fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, binary.BigEndian.Uint32(h[:4]), base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...)))
-	return note.NewSigner(skey)
+	return fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, binary.BigEndian.Uint32(h[:4]), base64.StdEncoding.EncodeToString(append([]byte{1}, priv.Seed()...)))
 }
 
 // Build builds a valid election record.
