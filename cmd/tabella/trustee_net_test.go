@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -81,7 +82,10 @@ func TestTrusteeCommands(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	const election = "cli-2026"
-	skey, vkey, err := note.GenerateKey(rand.Reader, "board.cli")
+	// One Ed25519 key signs the board's checkpoints and, as the setup's
+	// board key, its ceremony.result and tally.result.
+	_, bkey, _ := ed25519.GenerateKey(rand.Reader)
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(bkey.Seed()), "board.cli")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,6 @@ func TestTrusteeCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bd.Close()
-	_, bkey, _ := ed25519.GenerateKey(rand.Reader)
 	be := &netBackend{bd: bd, key: bkey}
 	co := coord.New(be, coord.Options{NoSettle: true, StatusEvery: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	mux := http.NewServeMux()
@@ -134,7 +137,8 @@ func TestTrusteeCommands(t *testing.T) {
 	post(record.TypeSetup, &record.Setup{Version: record.Version, ElectionID: election, Board: record.BoardInfo{Name: "board.cli", Key: vkey},
 		Officials: []record.Key32{record.Key32(off.Public().(ed25519.PublicKey))}, Trustees: pubs, Threshold: 2}, nil)
 	m := &ballot.Manifest{Version: ballot.Version, ElectionID: election, Title: "CLI test",
-		Schedule: ballot.Schedule{Opens: "2026-11-01T08:00:00Z", Closes: "2026-11-01T20:00:00Z"},
+		// The board's clock is the real one: ballots are cast now.
+		Schedule: ballot.Schedule{Opens: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), Closes: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)},
 		Contests: []ballot.Contest{{ID: "q", Title: "Question", Kind: ballot.OneOfN, Options: []ballot.Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}, MinSelections: 1, MaxSelections: 1}}}
 	mb, err := m.Encode()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
@@ -317,7 +318,7 @@ func (c *Client) Read(ctx context.Context, from uint64) ([]ceremony.Posted, time
 	var out []ceremony.Posted
 	for _, e := range c.entries {
 		if e.Index >= from {
-			out = append(out, posted(e))
+			out = append(out, rules.Posted(e))
 		}
 	}
 	return out, time.UnixMilli(c.status.Time), nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 )
@@ -68,7 +69,7 @@ func ceremonyResult(t *testing.T, e *testElection) (*ceremony.ResultMessage, *ce
 			start = time.UnixMilli(x.Time)
 		}
 		if x.Index < re.Index {
-			msgs = append(msgs, posted(x))
+			msgs = append(msgs, rules.Posted(x))
 		}
 	}
 	st := ceremony.Replay(e.params, start, msgs, time.UnixMilli(re.Time))
@@ -230,11 +231,11 @@ func TestCeremonyAndTally3of5(t *testing.T) {
 	}
 	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
 		Threshold: 3, Trustees: e.params.Trustees, Keys: st.VerificationKeys}
-	if err := tally.CheckResult(d, rc.Layout, v.Shares, re[0].Payload); err != nil {
+	if err := tally.CheckResult(d, rc.Layout, v.State.Shares, re[0].Payload); err != nil {
 		t.Fatalf("posted result does not check: %v", err)
 	}
 	var first []ceremony.Posted // trustees 1..t only
-	for _, p := range v.Shares {
+	for _, p := range v.State.Shares {
 		m, _ := tally.DecodeShareMessage(p.Payload)
 		if m.Trustee <= 3 {
 			first = append(first, p)

@@ -159,18 +159,18 @@ func (c *Coordinator) status(tr *tracker, now time.Time) *Status {
 		s.Waiting = append(s.Waiting, st.WaitingFor...)
 	case st.Err != nil:
 		s.Phase, s.Round, s.Message = PhaseFailed, st.Round, st.Describe()
-	case tr.result >= 0:
-		s.Phase, s.Round, s.Message = PhaseDone, st.Round, fmt.Sprintf("result posted at entry %d", tr.result)
-	case tr.close >= 0:
+	case tr.st.ResultIndex >= 0:
+		s.Phase, s.Round, s.Message = PhaseDone, st.Round, fmt.Sprintf("result posted at entry %d", tr.st.ResultIndex)
+	case tr.st.CloseIndex >= 0:
 		s.Phase, s.Round, s.Needed = PhaseDecryption, st.Round, st.Params.Threshold
 		s.Shares = append(s.Shares, tr.valid...)
-		s.Message = fmt.Sprintf("election closed at entry %d; decryption: valid shares from trustees %v, %d needed", tr.close, tr.valid, st.Params.Threshold)
+		s.Message = fmt.Sprintf("election closed at entry %d; decryption: valid shares from trustees %v, %d needed", tr.st.CloseIndex, tr.valid, st.Params.Threshold)
 		if len(tr.rejected) > 0 {
 			s.Message += fmt.Sprintf("; rejected: %v", tr.rejected)
 		}
 	default:
 		s.Phase, s.Round, s.Message = PhaseKeyed, st.Round, st.Describe()
-		if tr.cerResult < 0 {
+		if tr.st.Ceremony == nil {
 			s.Message += "; the board will post ceremony.result"
 		}
 	}
@@ -213,7 +213,7 @@ func (c *Coordinator) Run(ctx context.Context, election string) error {
 			continue
 		}
 		tr.mu.Lock()
-		cerPosted, closed, resultAt := tr.cerResult >= 0, tr.close >= 0, tr.result
+		cerPosted, closed, resultAt := tr.st.Ceremony != nil, tr.st.CloseIndex >= 0, tr.st.ResultIndex
 		tr.mu.Unlock()
 		if resultAt >= 0 {
 			log.Info("coord: tally.result is on the board", "entry", resultAt)
@@ -295,7 +295,7 @@ func (c *Coordinator) tally(ctx context.Context, tr *tracker, st *ceremony.State
 	}
 	ts := *tsp
 	tr.mu.Lock()
-	shares := slices.Clone(tr.shares)
+	shares := slices.Clone(tr.st.Shares)
 	tr.mu.Unlock()
 	if ts.nShares == len(shares) && ts.d.Count > 0 {
 		return false, nil
@@ -347,7 +347,7 @@ func (c *Coordinator) tally(ctx context.Context, tr *tracker, st *ceremony.State
 // before admitting it, and each trustee re-verifies before decrypting.
 func (c *Coordinator) prepareTally(ctx context.Context, tr *tracker, st *ceremony.State) (*tallyState, error) {
 	tr.mu.Lock()
-	m, open, closeAt := tr.manifest, tr.open, tr.close
+	m, open, closeAt := tr.st.Manifest, tr.st.OpenIndex, tr.st.CloseIndex
 	tr.mu.Unlock()
 	if m == nil {
 		return nil, fmt.Errorf("coord: %s: no manifest on the board", tr.election)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
@@ -25,46 +27,28 @@ var ErrNotReady = errors.New("coord: not ready to decrypt")
 var ErrRecord = errors.New("coord: the board fails the trustee's checks")
 
 // View is what a trustee reads from the whole board before it decrypts
-// ([ReadView]): the setup, the manifest, the ceremony, the open and close
-// entries, the roll, every cast ballot's index and credential, and the
-// decryption shares and result posted so far.
+// ([ReadView]): the election's state under the rule book (e2e/rules) —
+// setup, manifest, ceremony, open and close, roll, the latest ballot of
+// each credential, the decryption shares — and the posted outcomes.
 type View struct {
 	Election  string
 	Size      uint64
-	Setup     *record.Setup
-	Manifest  *ballot.Manifest
-	Params    *ceremony.Params
-	Start     time.Time // board time of ceremony.params
-	Ceremony  []ceremony.Posted
-	CerResult *bulletin.Entry
-	Open      int64 // index of election.open, −1 if none
-	Close     int64 // index of election.close, −1 if none
-	Roll      map[[32]byte]bool
-	Casts     []tally.Cast // ballots between open and close, in board order
-	Shares    []ceremony.Posted
-	Result    *bulletin.Entry
+	State     *rules.State
+	CerResult *bulletin.Entry // the ceremony.result entry, or nil
+	Result    *bulletin.Entry // the tally.result entry, or nil
 }
 
 // ReadView reads the whole board of election from src, checking the hash
-// chain (e2e/SPEC.md §8.2) and the signatures of the setup and of every
-// official entry it uses, and returns what a trustee needs. progress, if
-// not nil, is called with the number of entries read every 100 000.
+// chain (e2e/SPEC.md §8.2) and folding every entry through the rule book
+// (e2e/rules, e2e/SPEC.md §11) with every check but the ballots' proofs,
+// which [View.Recount] verifies, and the posted result, which needs the
+// decryption. An entry that breaks a rule is an error naming it and the
+// rule (wrapping [ErrRecord]): the trustee does not decrypt such a board.
+// progress, if not nil, is called with the number of entries read every
+// 100 000.
 func ReadView(ctx context.Context, src EntrySource, election string, progress func(read uint64)) (*View, error) {
-	v := &View{Election: election, Open: -1, Close: -1, Roll: map[[32]byte]bool{}}
+	v := &View{Election: election}
 	ch := bulletin.Chain{Election: election}
-	bad := func(e *bulletin.Entry, format string, args ...any) error {
-		return fmt.Errorf("%w: entry %d (%s): %s", ErrRecord, e.Index, e.Type, fmt.Sprintf(format, args...))
-	}
-	official := func(e *bulletin.Entry) error {
-		s, err := record.ParseSigner(e.Signer)
-		if err != nil || s.Kind != record.Official || v.Setup == nil || !v.Setup.IsOfficial(s.Key) {
-			return bad(e, "not signed by an official of the setup")
-		}
-		if err := record.VerifySignature(s, election, e.Type, e.Payload, e.Signature); err != nil {
-			return bad(e, "%v", err)
-		}
-		return nil
-	}
 	for {
 		es, err := src.Entries(ctx, ch.Next, ch.Next+bulletin.MaxPage)
 		if err != nil {
@@ -77,112 +61,45 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 			if err := ch.Add(e); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 			}
-			if err := v.add(e, official, bad); err != nil {
-				return nil, err
+			if err := v.add(e); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 			}
 			if progress != nil && (e.Index+1)%100_000 == 0 {
 				progress(e.Index + 1)
 			}
 		}
 	}
+	if v.State == nil {
+		return nil, fmt.Errorf("%w: the board of %s is empty", ErrNotReady, election)
+	}
 	v.Size = ch.Next
 	return v, nil
 }
 
-func (v *View) add(e *bulletin.Entry, official func(*bulletin.Entry) error, bad func(*bulletin.Entry, string, ...any) error) error {
-	switch e.Type {
-	case record.TypeSetup:
-		if v.Setup != nil {
-			return nil
-		}
-		s, err := record.DecodeSetup(e.Payload)
+func (v *View) add(e *bulletin.Entry) error {
+	if e.Index == 0 {
+		st, err := rules.ForSetup(e)
 		if err != nil {
-			return bad(e, "%v", err)
-		}
-		if s.ElectionID != v.Election {
-			return bad(e, "setup of election %q", s.ElectionID)
-		}
-		v.Setup = s
-		return official(e)
-	case record.TypeManifest:
-		if v.Manifest != nil {
-			return nil
-		}
-		if err := official(e); err != nil {
 			return err
 		}
-		m, err := ballot.DecodeManifest(e.Payload)
-		if err != nil {
-			return bad(e, "%v", err)
+		if st.Election != v.Election {
+			return fmt.Errorf("entry 0 (%s): the setup is for election %q", e.Type, st.Election)
 		}
-		v.Manifest = m
-	case record.TypeRollVoters:
-		if err := official(e); err != nil {
-			return err
-		}
-		r, err := record.DecodeRollVoters(e.Payload)
-		if err != nil {
-			return bad(e, "%v", err)
-		}
-		for _, c := range r.Credentials {
-			v.Roll[c.Bytes()] = true
-		}
-	case record.TypeCeremony:
-		if v.Params != nil {
-			return nil
-		}
-		if err := official(e); err != nil {
-			return err
-		}
-		p, err := ceremony.ParseParams(e.Payload)
-		if err != nil {
-			return bad(e, "%v", err)
-		}
-		if len(p.Trustees) != len(v.Setup.Trustees) || p.Threshold != v.Setup.Threshold {
-			return bad(e, "ceremony trustees or threshold differ from the setup's")
-		}
-		for i := range p.Trustees {
-			if string(p.Trustees[i].Marshal()) != string(v.Setup.Trustees[i].Marshal()) {
-				return bad(e, "ceremony trustee %d differs from the setup's", i+1)
-			}
-		}
-		v.Params, v.Start = p, time.UnixMilli(e.Time)
-	case record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer:
-		if v.Params != nil && v.CerResult == nil {
-			v.Ceremony = append(v.Ceremony, posted(e))
-		}
-	case record.TypeCeremonyEnd:
-		if v.CerResult == nil {
-			v.CerResult = e
-		}
-	case record.TypeOpen:
-		if v.Open < 0 {
-			if err := official(e); err != nil {
-				return err
-			}
-			v.Open = int64(e.Index)
-		}
-	case record.TypeClose:
-		if v.Close < 0 && v.Open >= 0 {
-			if err := official(e); err != nil {
-				return err
-			}
-			v.Close = int64(e.Index)
-		}
-	case record.TypeBallot:
-		if v.Open >= 0 && v.Close < 0 {
-			s, err := record.ParseSigner(e.Signer)
-			if err != nil || s.Kind != record.Voter {
-				return bad(e, "ballot without a voter signer")
-			}
-			v.Casts = append(v.Casts, tally.Cast{Entry: e.Index, Time: time.UnixMilli(e.Time), Credential: s.Key})
-		}
-	case tally.TypeDecryptionShare:
-		v.Shares = append(v.Shares, posted(e))
-	case tally.TypeResult:
+		v.State = st
+	}
+	if e.Type == record.TypeResult {
+		// Checked by the verifier once the shares are combined.
 		if v.Result == nil {
 			v.Result = e
 		}
+		v.State.Skip(e)
+		return nil
+	}
+	if err := v.State.Apply(e, &rules.Pre{DeferBallots: true}); err != nil {
+		return err
+	}
+	if e.Type == record.TypeCeremonyEnd {
+		v.CerResult = e
 	}
 	return nil
 }
@@ -212,18 +129,19 @@ func (r readOnly) Read(_ context.Context, from uint64) ([]ceremony.Posted, time.
 // checks that the posted ceremony.result is the one the replay gives. It
 // returns the key share and the ceremony's final state.
 func (v *View) KeyShare(ctx context.Context, id *trustee.Identity) (*ceremony.KeyShare, *ceremony.State, error) {
-	if v.Params == nil || v.CerResult == nil {
+	s := v.State
+	if s.Params == nil || v.CerResult == nil {
 		return nil, nil, fmt.Errorf("%w: the key ceremony has no result on the board", ErrNotReady)
 	}
-	t, err := ceremony.NewTrustee(id, v.Params, v.Start)
+	t, err := ceremony.NewTrustee(id, s.Params, s.ParamsTime)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := t.Step(ctx, readOnly{msgs: v.Ceremony, now: time.UnixMilli(v.CerResult.Time)})
+	st, err := t.Step(ctx, readOnly{msgs: s.CeremonyMsgs, now: time.UnixMilli(v.CerResult.Time)})
 	if err != nil {
 		return nil, st, err
 	}
-	r, err := ceremony.DecodeResult(v.CerResult.Payload, v.Params)
+	r, err := ceremony.DecodeResult(v.CerResult.Payload, s.Params)
 	if err != nil {
 		return nil, st, fmt.Errorf("%w: %w", ErrRecord, err)
 	}
@@ -252,24 +170,23 @@ type Recount struct {
 // with an invalid counted ballot. progress, if not nil, is called with the
 // number of ballots verified.
 func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State, progress func(done, total uint64)) (*Recount, error) {
-	if v.Manifest == nil {
+	s := v.State
+	if s.Manifest == nil {
 		return nil, fmt.Errorf("%w: no manifest", ErrRecord)
 	}
-	if v.Open < 0 || v.Close < 0 {
+	if s.OpenIndex < 0 || s.CloseIndex < 0 {
 		return nil, fmt.Errorf("%w: the election is not closed", ErrNotReady)
 	}
-	el, err := ballot.NewElection(v.Manifest, st.JointKey, st.Hash)
+	el, err := ballot.NewElection(s.Manifest, st.JointKey, st.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 	}
-	layout := tally.LayoutOf(v.Manifest)
-	counted := tally.CountedBetween(func(yield func(tally.Cast) bool) {
-		for _, c := range v.Casts {
-			if !yield(c) {
-				return
-			}
-		}
-	}, uint64(v.Open), uint64(v.Close))
+	layout := s.Layout
+	counted := make([]uint64, 0, len(s.Latest))
+	for _, i := range s.Latest {
+		counted = append(counted, i)
+	}
+	slices.Sort(counted)
 	rc := &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: make([]elgamal.Ciphertext, layout.Width())}
 	for k := range rc.Aggregate {
 		rc.Aggregate[k] = elgamal.Zero()
@@ -304,7 +221,7 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 		batch, entries = batch[:0], entries[:0]
 		return nil
 	}
-	for es, err := range Pages(ctx, src, uint64(v.Open)+1, uint64(v.Close)) {
+	for es, err := range Pages(ctx, src, uint64(s.OpenIndex)+1, uint64(s.CloseIndex)) {
 		if err != nil {
 			return nil, err
 		}
@@ -315,16 +232,11 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 			if k == len(counted) || counted[k] != e.Index {
 				continue
 			}
-			b, err := ballot.DecodeBallot(e.Payload)
+			// The rules checked the entry's phase, schedule and roll; its
+			// content is checked here.
+			b, err := rules.DecodeBallot(el, e)
 			if err != nil {
-				return nil, fmt.Errorf("%w: counted ballot at entry %d: %w", ErrRecord, e.Index, err)
-			}
-			s, _ := record.ParseSigner(e.Signer)
-			if b.Credential.Bytes() != s.Key {
-				return nil, fmt.Errorf("%w: counted ballot at entry %d: credential is not the entry's signer", ErrRecord, e.Index)
-			}
-			if !v.Roll[s.Key] {
-				return nil, fmt.Errorf("%w: counted ballot at entry %d: credential not on the roll", ErrRecord, e.Index)
+				return nil, fmt.Errorf("%w: counted ballot: %w", ErrRecord, err)
 			}
 			batch, entries = append(batch, b), append(entries, e.Index)
 			if len(batch) == verifyBatchSize {
@@ -375,7 +287,7 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 	if err != nil {
 		return nil, err
 	}
-	say("read the board: %d entries, %d ballots between open and close", v.Size, len(v.Casts))
+	say("read the board: %d entries, %d ballots between open and close", v.Size, v.State.BallotCount)
 	ks, st, err := v.KeyShare(ctx, id)
 	if err != nil {
 		return nil, err
@@ -396,11 +308,12 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 		say("no ballot was counted: nothing to decrypt")
 		return out, nil
 	}
+	params := v.State.Params
 	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
-		Threshold: v.Params.Threshold, Trustees: v.Params.Trustees, Keys: st.VerificationKeys}
-	for _, sp := range v.Shares {
+		Threshold: params.Threshold, Trustees: params.Trustees, Keys: st.VerificationKeys}
+	for _, sp := range v.State.Shares {
 		m, err := tally.DecodeShareMessage(sp.Payload)
-		if err != nil || m.Trustee != ks.Trustee || v.Params.Trustees[m.Trustee-1].Verify(sp.Type, sp.Payload, sp.Signature) != nil {
+		if err != nil || m.Trustee != ks.Trustee || params.Trustees[m.Trustee-1].Verify(sp.Type, sp.Payload, sp.Signature) != nil {
 			continue
 		}
 		if d.Check(m) == nil {

@@ -250,7 +250,7 @@ func testManifest(id string) *ballot.Manifest {
 		return out
 	}
 	return &ballot.Manifest{Version: ballot.Version, ElectionID: id, Title: "Test election",
-		Schedule: ballot.Schedule{Opens: "2026-11-01T08:00:00Z", Closes: "2026-11-01T20:00:00Z"},
+		Schedule: ballot.Schedule{Opens: "2026-11-01T06:00:00Z", Closes: "2026-11-01T20:00:00Z"}, // t0 is within
 		Contests: []ballot.Contest{
 			{ID: "mayor", Title: "Mayor", Kind: ballot.OneOfN, Options: o("alice", "bob", "carol"), MinSelections: 1, MaxSelections: 1},
 			{ID: "council", Title: "Council", Kind: ballot.Approval, Options: o("dan", "erin", "frank"), MaxSelections: 2},

@@ -7,19 +7,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
-	"github.com/tabella-vote/tabella/e2e/record"
-	"github.com/tabella-vote/tabella/tally"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 )
 
 // A tracker follows one election's board for the server: the entries it
-// streams to trustees and what the coordinator needs (ceremony messages,
-// open and close, the latest ballot of each credential, decryption shares).
-// It trusts the board's admission for what it records (the service checked
-// every entry before appending it); the trustees and the verifier re-check
-// everything.
+// streams to trustees, and the election's state, which the coordinator
+// reads (ceremony messages, open and close, the latest ballot of each
+// credential, decryption shares). The state is the rule book's
+// (e2e/rules), folded over the board as entries already admitted
+// (rules.Pre.Replay: the service checked each before appending it); the
+// trustees and the verifier re-check everything.
 type tracker struct {
 	election string
 	// guarded by Coordinator.mu: connections using the tracker, and
@@ -33,19 +32,10 @@ type tracker struct {
 	changed  chan struct{}
 	relevant []*bulletin.Entry // entries of Relevant types, in index order
 
-	manifest  *ballot.Manifest
-	params    *ceremony.Params
-	start     time.Time // board time of ceremony.params (T0)
-	cer       []ceremony.Posted
-	cerResult int64 // index of ceremony.result, −1 if none
-	open      int64 // index of election.open, −1
-	close     int64 // index of election.close, −1
-	latest    map[[32]byte]uint64
-	shares    []ceremony.Posted
-	result    int64    // index of tally.result, −1
-	valid     []int    // trustees with a valid share (set by the coordinator)
-	rejected  []string // rejected shares, named
-	notes     []string
+	st       *rules.State
+	valid    []int    // trustees with a valid share (set by the coordinator)
+	rejected []string // rejected shares, named
+	notes    []string
 
 	// cache of the last replay
 	replayN   int
@@ -54,7 +44,7 @@ type tracker struct {
 }
 
 func newTracker(election string) *tracker {
-	return &tracker{election: election, changed: make(chan struct{}), cerResult: -1, open: -1, close: -1, result: -1, latest: map[[32]byte]uint64{}}
+	return &tracker{election: election, changed: make(chan struct{}), st: rules.New(rules.Config{Election: election})}
 }
 
 // changedCh returns a channel closed when the tracker next reads entries.
@@ -100,75 +90,29 @@ func (t *tracker) update(ctx context.Context, b Backend) error {
 	}
 }
 
-func posted(e *bulletin.Entry) ceremony.Posted {
-	p := ceremony.Posted{Index: e.Index, Time: time.UnixMilli(e.Time), Type: e.Type, Payload: e.Payload}
-	copy(p.Signature[:], e.Signature)
-	return p
-}
-
 func (t *tracker) note(format string, args ...any) {
 	if len(t.notes) < 100 {
 		t.notes = append(t.notes, fmt.Sprintf(format, args...))
 	}
 }
 
-// add records one entry; t.mu is held.
+// add folds one entry into the state; t.mu is held.
 func (t *tracker) add(e *bulletin.Entry) {
 	if Relevant(e.Type) {
 		t.relevant = append(t.relevant, e)
 	}
-	switch e.Type {
-	case record.TypeManifest:
-		if t.manifest == nil {
-			m, err := ballot.DecodeManifest(e.Payload)
-			if err != nil {
-				t.note("entry %d: manifest: %v", e.Index, err)
-				return
-			}
-			t.manifest = m
+	if e.Index == 0 {
+		st, err := rules.ForSetup(e)
+		if err != nil {
+			t.note("%v", err)
+			t.st.Skip(e)
+			return
 		}
-	case record.TypeCeremony:
-		if t.params == nil {
-			p, err := ceremony.ParseParams(e.Payload)
-			if err != nil {
-				t.note("entry %d: ceremony parameters: %v", e.Index, err)
-				return
-			}
-			t.params, t.start = p, time.UnixMilli(e.Time)
-		}
-	case record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer:
-		if t.params != nil && t.cerResult < 0 {
-			t.cer = append(t.cer, posted(e))
-		}
-	case record.TypeCeremonyEnd:
-		if t.cerResult < 0 {
-			t.cerResult = int64(e.Index)
-		}
-	case record.TypeOpen:
-		if t.open < 0 {
-			t.open = int64(e.Index)
-		}
-	case record.TypeClose:
-		if t.close < 0 && t.open >= 0 {
-			t.close = int64(e.Index)
-		}
-	case record.TypeBallot:
-		if t.open >= 0 && t.close < 0 {
-			s, err := record.ParseSigner(e.Signer)
-			if err != nil || s.Kind != record.Voter {
-				t.note("entry %d: ballot without a voter signer", e.Index)
-				return
-			}
-			t.latest[s.Key] = e.Index
-		}
-	case tally.TypeDecryptionShare:
-		if t.close >= 0 {
-			t.shares = append(t.shares, posted(e))
-		}
-	case tally.TypeResult:
-		if t.result < 0 {
-			t.result = int64(e.Index)
-		}
+		t.st = st
+	}
+	if err := t.st.Apply(e, &rules.Pre{Replay: true}); err != nil {
+		t.note("%v", err)
+		t.st.Skip(e)
 	}
 }
 
@@ -177,14 +121,15 @@ func (t *tracker) add(e *bulletin.Entry) {
 func (t *tracker) ceremonyState(now time.Time) *ceremony.State {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.params == nil {
+	st := t.st
+	if st.Params == nil {
 		return nil
 	}
-	if t.replay != nil && t.replayN == len(t.cer) && (t.replay.Round == ceremony.RoundFinished || t.replayNow.Equal(now)) {
+	if t.replay != nil && t.replayN == len(st.CeremonyMsgs) && (t.replay.Round == ceremony.RoundFinished || t.replayNow.Equal(now)) {
 		return t.replay
 	}
-	t.replay = ceremony.Replay(t.params, t.start, slices.Clone(t.cer), now)
-	t.replayN, t.replayNow = len(t.cer), now
+	t.replay = ceremony.Replay(st.Params, st.ParamsTime, slices.Clone(st.CeremonyMsgs), now)
+	t.replayN, t.replayNow = len(st.CeremonyMsgs), now
 	return t.replay
 }
 
@@ -193,11 +138,11 @@ func (t *tracker) ceremonyState(now time.Time) *ceremony.State {
 func (t *tracker) counted() ([]uint64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.close < 0 {
+	if t.st.CloseIndex < 0 {
 		return nil, false
 	}
-	out := make([]uint64, 0, len(t.latest))
-	for _, i := range t.latest {
+	out := make([]uint64, 0, len(t.st.Latest))
+	for _, i := range t.st.Latest {
 		out = append(out, i)
 	}
 	slices.Sort(out)

@@ -94,6 +94,26 @@ func NewConfig(election, vkey string) (Config, error) {
 	return Config{Election: election, BoardName: v.Name(), BoardKey: vkey, BoardPub: [32]byte(raw[1:])}, nil
 }
 
+// ForSetup returns the state of a board read as its entry 0, the
+// election.setup, names it: election id and board key from the setup
+// itself. It is for readers that take the board's identity from the board
+// (the coordinator on its own board, a trustee reading a board it reached
+// by address); an observer pins the board key ([NewConfig]) instead.
+func ForSetup(e0 *bulletin.Entry) (*State, error) {
+	if e0.Index != 0 || e0.Type != record.TypeSetup {
+		return nil, violation(e0, CheckOrder, ErrConflict, nil, "entry 0 must be %s", record.TypeSetup)
+	}
+	st, err := record.DecodeSetup(e0.Payload)
+	if err != nil {
+		return nil, violation(e0, CheckSetup, ErrMalformed, err, "%v", err)
+	}
+	cfg, err := NewConfig(st.ElectionID, st.Board.Key)
+	if err != nil {
+		return nil, violation(e0, CheckBoardKey, ErrMalformed, err, "%v", err)
+	}
+	return New(cfg), nil
+}
+
 // State is an election after entries 0..Size−1 of its board: everything
 // the rules of e2e/SPEC.md §11 need to decide on the next entry. It is
 // built by folding [State.Apply] over the board from entry 0. It does no

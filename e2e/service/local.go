@@ -69,18 +69,10 @@ func (t *TrusteeBoard) Read(ctx context.Context, from uint64) ([]ceremony.Posted
 			return out, now, nil
 		}
 		for _, e := range es {
-			out = append(out, posted(e))
+			out = append(out, rules.Posted(e))
 		}
 		from += uint64(len(es))
 	}
-}
-
-func posted(e *bulletin.Entry) ceremony.Posted {
-	p := ceremony.Posted{Index: e.Index, Time: time.UnixMilli(e.Time), Type: e.Type, Payload: e.Payload}
-	if len(e.Signature) == ceremony.SignatureSize {
-		copy(p.Signature[:], e.Signature)
-	}
-	return p
 }
 
 // ceremonyStart returns the ceremony parameters and the board time of the
@@ -137,7 +129,7 @@ func PostCeremonyResult(ctx context.Context, b BoardAccess, id string, poll time
 		}
 		msgs := make([]ceremony.Posted, 0, len(es))
 		for _, e := range es {
-			msgs = append(msgs, posted(e))
+			msgs = append(msgs, rules.Posted(e))
 		}
 		st := ceremony.Replay(p, start, msgs, now)
 		if st.Round == ceremony.RoundFinished {
@@ -204,15 +196,10 @@ func CountBoard(ctx context.Context, b BoardAccess, id string) (*Counted, error)
 // replay folds a board's entries, admitted already, through the rule
 // book (rules.Pre.Replay).
 func replay(es []*bulletin.Entry) (*rules.State, error) {
-	setup, err := record.DecodeSetup(es[0].Payload)
+	st, err := rules.ForSetup(es[0])
 	if err != nil {
-		return nil, fmt.Errorf("%w: entry 0: %w", ErrMalformed, err)
+		return nil, err
 	}
-	cfg, err := rules.NewConfig(setup.ElectionID, setup.Board.Key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: entry 0: %w", ErrMalformed, err)
-	}
-	st := rules.New(cfg)
 	for _, e := range es {
 		if err := st.Apply(e, &rules.Pre{Replay: true}); err != nil {
 			return nil, err
