@@ -362,6 +362,7 @@ func (s *Service) admit(ctx context.Context, id string, view board.AdmitView, su
 			pre = p.(*rules.Pre)
 		}
 		x := tentative(st, &sub, now)
+		x.Hash = x.ComputeHash(id)
 		if sub.Type == record.TypeSetup {
 			if err := s.configuredOfficial(&sub); err != nil {
 				errs[i] = err
@@ -376,11 +377,10 @@ func (s *Service) admit(ctx context.Context, id string, view board.AdmitView, su
 }
 
 // tentative is the entry sub would be if appended next at board time now
-// (unix ms), with its entry hash.
+// (unix ms), without its entry hash (the rules' checks do not read it;
+// admission, which applies the entry, computes it).
 func tentative(st *rules.State, sub *Submission, now int64) *bulletin.Entry {
-	x := &bulletin.Entry{Index: st.Size, Type: sub.Type, Time: now, Prev: st.Last, Payload: sub.Payload, Signer: sub.Signer, Signature: sub.Signature}
-	x.Hash = x.ComputeHash(st.Election)
-	return x
+	return &bulletin.Entry{Index: st.Size, Type: sub.Type, Time: now, Prev: st.Last, Payload: sub.Payload, Signer: sub.Signer, Signature: sub.Signature}
 }
 
 // A Receipt is the answer to an accepted submission: the board's receipt
