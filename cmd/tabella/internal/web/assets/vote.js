@@ -114,14 +114,18 @@
     const size = Number(note.split("\n")[1]);
     const proof = size > next ? await api(`/v1/elections/${id}/proof/consistency?old=${next}&new=${size}`, { raw: true }) : "";
     const r = call("setupFinish", note, proof);
-    $("meta").append(el("span", { class: "tick", id: "board-ok", text: `✓ Election key matches the public board` }));
+    $("board-check").replaceChildren(el("span", { class: "tick", id: "board-ok", text: `✓ Election key matches the public board` }));
     return r;
   }
 
   function startBoardCheck() {
+    // The line is there before the check ends, so the form does not move
+    // under the voter's finger when the result arrives.
+    if (!$("board-ok")) $("board-check").textContent = "Checking the election key against the public board…";
     boardCheck = checkBoard();
     boardCheck.catch((e) => {
       if (e instanceof T.ApiError) return; // the network: retried before casting
+      $("board-check").textContent = "";
       ready = false;
       updateButton();
       showMsg($("page-msg"), "bad", "This page's election data does not match the public board", `Do not vote from this page: ${e.message}. Report this to the election officials and observers.`);
