@@ -45,17 +45,13 @@ CPU time per ballot, and the share of it spent verifying ballots (the CPU
 time of ballot.VerifyBatch over the same ballots, measured separately).
 
 Workloads: W1 = 1 contest, 1-of-2; W2 = 10 contests × 5 options, 1-of-n.
-
-Example:
-  tabella bench cast --workload W1 --ballots 5000 --clients 64
-  tabella bench cast --workload W2 --store postgres://tabella:tabella@127.0.0.1/bench
-
-Flags: --workload, --ballots (default 3000), --clients (default 64), --store,
---verify-workers (default 2), --cpuprofile FILE (of the casting phase).
 `
 
+const benchCastExample = `tabella bench cast --workload W1 --ballots 5000 --clients 64
+tabella bench cast --workload W2 --store postgres://tabella:tabella@127.0.0.1/bench`
+
 func init() {
-	register(&command{name: "bench cast", summary: "benchmark casting ballots over HTTP", usage: benchCastUsage, run: runBenchCast})
+	register(&command{name: "bench cast", summary: "benchmark casting ballots over HTTP", usage: benchCastUsage, example: benchCastExample, run: runBenchCast})
 }
 
 // benchManifest returns the W1 or W2 manifest.
@@ -83,12 +79,12 @@ func benchManifest(id, workload string) (*ballot.Manifest, error) {
 
 func runBenchCast(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench cast")
-	workload := fs.String("workload", "W1", "")
-	n := fs.Int("ballots", 3000, "")
-	clients := fs.Int("clients", 64, "")
-	dsn := fs.String("store", "", "")
-	workers := fs.Int("verify-workers", 0, "")
-	cpuProfile := fs.String("cpuprofile", "", "")
+	workload := fs.String("workload", "W1", "the ballot shape: W1 or W2")
+	n := fs.Int("ballots", 3000, "ballots (and voters) `N`")
+	clients := fs.Int("clients", 64, "concurrent HTTP clients `C`")
+	dsn := fs.String("store", "", "board store `DSN`: sqlite:PATH or a postgres:// URL (default: SQLite in a temporary directory)")
+	workers := fs.Int("verify-workers", 0, "concurrent ballot batch verifications `N` (0: the server's default)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the casting phase to `FILE`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

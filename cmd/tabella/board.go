@@ -30,12 +30,9 @@ func init() {
 
 Writes a new Ed25519 note signing key named NAME to FILE (mode 0600) and
 prints its public keys on stdout: the note verifier key (for a board) and
-the cosignature verifier key (for a witness).
-
-Example:
-  tabella board keygen --name vote.example.org --out board.key
-`,
-		run: runBoardKeygen,
+the cosignature verifier key (for a witness).`,
+		example: `tabella board keygen --name vote.example.org --out board.key`,
+		run:     runBoardKeygen,
 	})
 	register(&command{
 		name:    "board serve",
@@ -46,12 +43,9 @@ Opens the board store (re-checking every log), then serves the read API
 of e2e/SPEC.md §8.7 and the websocket feed on ADDR (default 127.0.0.1:8080).
 DSN is sqlite:PATH or a postgres:// URL. With --witness, witnesses holding
 those cosignature keys may POST cosignatures. Appends come from the election
-service; this command only serves.
-
-Example:
-  tabella board serve --store sqlite:board.db --key board.key --addr :8080
-`,
-		run: runBoardServe,
+service; this command only serves.`,
+		example: `tabella board serve --store sqlite:board.db --key board.key --addr :8080`,
+		run:     runBoardServe,
 	})
 	register(&command{
 		name:    "board follow",
@@ -63,12 +57,9 @@ every entry, the chain, each checkpoint's signature and its consistency with
 the last one seen. On a fork it prints the evidence (both signed checkpoints
 and the proof) as JSON on stdout, writes DIR/evidence.json and exits 1.
 VKEY is the board's note verifier key, or @FILE to read it from a file.
-With --once it syncs to the latest checkpoint and exits.
-
-Example:
-  tabella board follow --server https://vote.example.org --election e2026 \
-      --board-key @board.pub --once
-`,
+With --once it syncs to the latest checkpoint and exits.`,
+		example: `tabella board follow --server https://vote.example.org --election e2026 \
+    --board-key @board.pub --once`,
 		run: func(ctx context.Context, e *env, args []string) error { return runFollow(ctx, e, args, false) },
 	})
 	register(&command{
@@ -79,12 +70,9 @@ Example:
 Like 'board follow', and after verifying each checkpoint it cosigns it
 (C2SP tlog-cosignature) with the note key in FILE and posts the
 cosignature to the board. The board must list the witness's cosignature
-key (printed by 'board keygen').
-
-Example:
-  tabella board witness --server https://vote.example.org --election e2026 \
-      --board-key @board.pub --key witness.key
-`,
+key (printed by 'board keygen').`,
+		example: `tabella board witness --server https://vote.example.org --election e2026 \
+    --board-key @board.pub --key witness.key`,
 		run: func(ctx context.Context, e *env, args []string) error { return runFollow(ctx, e, args, true) },
 	})
 }
@@ -108,8 +96,8 @@ func readKeyArg(s string) (string, error) {
 
 func runBoardKeygen(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "board keygen")
-	name := fs.String("name", "", "key name (the board name or the witness name)")
-	out := fs.String("out", "", "file to write the private key to")
+	name := fs.String("name", "", "the key `NAME` (the board name or the witness name)")
+	out := fs.String("out", "", "the `FILE` to write the private key to (must not exist)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -142,7 +130,7 @@ func runBoardKeygen(ctx context.Context, e *env, args []string) error {
 func loadSigner(path string) (note.Signer, note.Verifier, string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", hintIfMissing(err, "tabella board keygen --name NAME --out "+path, "to make a note key")
 	}
 	skey := strings.TrimSpace(string(b))
 	s, err := note.NewSigner(skey)
@@ -163,11 +151,11 @@ func loadSigner(path string) (note.Signer, note.Verifier, string, error) {
 
 func runBoardServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "board serve")
-	dsn := fs.String("store", "", "sqlite:PATH or postgres:// URL")
-	keyFile := fs.String("key", "", "board note signing key file")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	dsn := fs.String("store", "", "the board store `DSN`: sqlite:PATH or a postgres:// URL")
+	keyFile := fs.String("key", "", "the board's note signing key `FILE` ('tabella board keygen')")
+	addr := fs.String("addr", "127.0.0.1:8080", "the listen address `ADDR`")
 	var witnesses multiFlag
-	fs.Var(&witnesses, "witness", "accepted witness cosignature key (repeatable)")
+	fs.Var(&witnesses, "witness", "accept cosignatures from the witness with this cosignature `VKEY` (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -225,17 +213,17 @@ func runFollow(ctx context.Context, e *env, args []string, witness bool) error {
 		name = "board witness"
 	}
 	fs := newFlags(e, name)
-	server := fs.String("server", "", "board URL")
-	election := fs.String("election", "", "election id")
-	boardKey := fs.String("board-key", "", "board note verifier key, or @FILE")
-	state := fs.String("state", "", "state directory (default ./board-<election>)")
+	server := fs.String("server", "", "the board server `URL`")
+	election := fs.String("election", "", "the election `ID`")
+	boardKey := fs.String("board-key", "", "the board's note verifier `VKEY`, or @FILE")
+	state := fs.String("state", "", "the state directory `DIR` (default ./board-<election>)")
 	once := fs.Bool("once", false, "sync once and exit")
 	var keyFile *string
 	if witness {
-		keyFile = fs.String("key", "", "witness note signing key file")
+		keyFile = fs.String("key", "", "the witness's note signing key `FILE` ('tabella board keygen')")
 	}
 	var witnessKeys multiFlag
-	fs.Var(&witnessKeys, "witness-key", "witness cosignature key to verify (repeatable)")
+	fs.Var(&witnessKeys, "witness-key", "a witness cosignature `VKEY` to verify (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

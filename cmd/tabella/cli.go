@@ -114,7 +114,7 @@ func readPassphrase(e *env, path string) (string, error) {
 func loadOfficial(e *env, keyFile, passFile string) (service.Official, error) {
 	data, err := os.ReadFile(keyFile)
 	if err != nil {
-		return service.Official{}, fmt.Errorf("reading key file: %w", err)
+		return service.Official{}, hintIfMissing(fmt.Errorf("reading key file: %w", err), "tabella official init --out "+keyFile, "to make an official's key file")
 	}
 	pass, err := readPassphrase(e, passFile)
 	if err != nil {
@@ -190,3 +190,11 @@ func requireFlags(kv ...string) error {
 	}
 	return nil
 }
+
+// Descriptions of the flags many commands share, so their help reads alike.
+const (
+	serverFlagDoc   = "the election server `URL`, e.g. https://vote.example"
+	electionFlagDoc = "the election `ID`"
+	passFlagDoc     = "read the key file's passphrase from the first line of `FILE` instead of the terminal"
+	officialKeyDoc  = "the official's key `FILE` ('tabella official init')"
+)

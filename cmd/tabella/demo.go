@@ -40,47 +40,31 @@ websocket, voters casting random choices concurrently over HTTP, the close,
 the trustees' decryption, the result table, and a verification of the
 whole record by the universal verifier (the same as 'tabella verify').
 
-Flags:
-  --voters N       voters (default 1000)
-  --trustees N     trustees (default 5)
-  --threshold T    trustees needed to decrypt (default 3)
-  --record FILE    write the election record to FILE (default: in the temporary directory)
-  --keep DIR       keep the board, keys and credentials in DIR instead of a temporary directory
-  --concurrency C  concurrent voters (default 32)
-  --quiet          no progress bars
-  --serve          after the scripted voters, keep the election open for
-                   people: print voter links (each carries a credential)
-                   and the observer page, and close and tally on Ctrl-C
-  --browser-voters K  credentials kept for people with --serve (default 5)
-  --addr ADDR      listen address (default 127.0.0.1:0; with --serve
-                   127.0.0.1:8080)
-
 With --serve, the counts include the people's ballots, so the demo checks
 the scripted voters' choices against the result only as a lower bound; the
 verifier still checks every ballot and the whole tally.
-
-Example:
-  tabella demo
-  tabella demo --voters 200 --trustees 3 --threshold 2 --record demo.record
-  tabella demo --voters 20 --serve      # then open a printed voter link in a browser
 `
 
+const demoExample = `tabella demo
+tabella demo --voters 200 --trustees 3 --threshold 2 --record demo.record
+tabella demo --voters 20 --serve      # then open a printed voter link in a browser`
+
 func init() {
-	register(&command{name: "demo", summary: "run a whole election on this machine (no setup)", usage: demoUsage, run: runDemo})
+	register(&command{name: "demo", summary: "run a whole election on this machine (no setup)", usage: demoUsage, example: demoExample, run: runDemo})
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
-	voters := fs.Int("voters", 1000, "")
-	nTrustees := fs.Int("trustees", 5, "")
-	threshold := fs.Int("threshold", 3, "")
-	recordFile := fs.String("record", "", "")
-	keep := fs.String("keep", "", "")
-	conc := fs.Int("concurrency", 32, "")
-	quiet := fs.Bool("quiet", false, "")
-	serve := fs.Bool("serve", false, "")
-	browser := fs.Int("browser-voters", 5, "")
-	addr := fs.String("addr", "", "")
+	voters := fs.Int("voters", 1000, "the number of voters `N`")
+	nTrustees := fs.Int("trustees", 5, "the number of trustees `N`")
+	threshold := fs.Int("threshold", 3, "the number of trustees `T` needed to decrypt")
+	recordFile := fs.String("record", "", "write the election record to `FILE` (default: in the temporary directory)")
+	keep := fs.String("keep", "", "keep the board, keys and credentials in `DIR` instead of a temporary directory")
+	conc := fs.Int("concurrency", 32, "concurrent voters `C`")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	serve := fs.Bool("serve", false, "after the scripted voters, keep the election open for people: print voter\nlinks (each carries a credential) and the observer page, and close and tally on Ctrl-C")
+	browser := fs.Int("browser-voters", 5, "credentials `K` kept for people with --serve")
+	addr := fs.String("addr", "", "the listen address `ADDR` (default 127.0.0.1:0; with --serve 127.0.0.1:8080)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

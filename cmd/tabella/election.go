@@ -26,16 +26,16 @@ import (
 // Every action is an entry on the board signed with the official's key.
 
 func init() {
-	register(&command{name: "election create", summary: "set up an election: setup, manifest, key ceremony parameters", usage: electionCreateUsage, run: runElectionCreate})
-	register(&command{name: "election roll", summary: "generate voter credentials and post the roll", usage: electionRollUsage, run: runElectionRoll})
-	register(&command{name: "election open", summary: "open an election for voting", usage: phaseUsage("open"), run: func(ctx context.Context, e *env, args []string) error {
+	register(&command{name: "election create", summary: "set up an election: setup, manifest, key ceremony parameters", usage: electionCreateUsage, example: electionCreateExample, run: runElectionCreate})
+	register(&command{name: "election roll", summary: "generate voter credentials and post the roll", usage: electionRollUsage, example: electionRollExample, run: runElectionRoll})
+	register(&command{name: "election open", summary: "open an election for voting", usage: phaseUsage("open"), example: phaseExample("open"), run: func(ctx context.Context, e *env, args []string) error {
 		return runElectionPhase(ctx, e, args, "open", record.TypeOpen)
 	}})
-	register(&command{name: "election close", summary: "close an election", usage: phaseUsage("close"), run: func(ctx context.Context, e *env, args []string) error {
+	register(&command{name: "election close", summary: "close an election", usage: phaseUsage("close"), example: phaseExample("close"), run: func(ctx context.Context, e *env, args []string) error {
 		return runElectionPhase(ctx, e, args, "close", record.TypeClose)
 	}})
-	register(&command{name: "election status", summary: "show an election's phase, roll, ballots and result", usage: electionStatusUsage, run: runElectionStatus})
-	register(&command{name: "election tally", summary: "wait for an election's result and print it", usage: electionTallyUsage, run: runElectionTally})
+	register(&command{name: "election status", summary: "show an election's phase, roll, ballots and result", usage: electionStatusUsage, example: electionStatusExample, run: runElectionStatus})
+	register(&command{name: "election tally", summary: "wait for an election's result and print it", usage: electionTallyUsage, example: electionTallyExample, run: runElectionTally})
 }
 
 const electionCreateUsage = `Usage: tabella election create --server URL --key FILE --manifest FILE --trustees FILE[,FILE…] --threshold T [flags]
@@ -46,33 +46,22 @@ signed with the official's key. The trustees then run
 'tabella trustee ceremony'; the server posts the joint key when the
 ceremony succeeds. The manifest may be any JSON form of the manifest
 (e2e/SPEC.md §6); its canonical form is what goes on the board.
-
-Flags:
-  --server URL             the election server
-  --key FILE               the official's key file ('tabella official init')
-  --passphrase-file FILE   read the key file's passphrase from FILE
-  --manifest FILE          the election manifest (JSON)
-  --trustees FILE,…        the trustees' public records ('tabella trustee init' output), in order
-  --threshold T            trustees needed to decrypt
-  --round-seconds S        deadline of each ceremony round (default 600)
-  --co-official KEY        another official's public key (hex) allowed to act (repeatable)
-
-Example:
-  tabella election create --server http://127.0.0.1:8080 --key official.key \
-      --manifest manifest.json --trustees a.pub.json,b.pub.json,c.pub.json --threshold 2
 `
+
+const electionCreateExample = `tabella election create --server http://127.0.0.1:8080 --key official.key \
+    --manifest manifest.json --trustees a.pub.json,b.pub.json,c.pub.json --threshold 2`
 
 func runElectionCreate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "election create")
-	server := fs.String("server", "", "")
-	keyFile := fs.String("key", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	manifestFile := fs.String("manifest", "", "")
-	trusteeFiles := fs.String("trustees", "", "")
-	threshold := fs.Int("threshold", 0, "")
-	round := fs.Int("round-seconds", 600, "")
+	server := fs.String("server", "", serverFlagDoc)
+	keyFile := fs.String("key", "", officialKeyDoc)
+	passFile := fs.String("passphrase-file", "", passFlagDoc)
+	manifestFile := fs.String("manifest", "", "the election manifest `FILE` (JSON)")
+	trusteeFiles := fs.String("trustees", "", "the trustees' public records ('tabella trustee init' output), `FILE[,FILE…]` in order")
+	threshold := fs.Int("threshold", 0, "the number of trustees `T` needed to decrypt")
+	round := fs.Int("round-seconds", 600, "deadline `S` of each ceremony round, in seconds")
 	var co multiFlag
-	fs.Var(&co, "co-official", "")
+	fs.Var(&co, "co-official", "another official's public `KEY` (hex) allowed to act (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -177,29 +166,21 @@ posts the voters' public credentials as the roll (roll.voters chunks) and
 seals it (roll.seal: the count and the hash of the whole roll). The server
 never sees a secret credential. DIR must not exist: keep it safe, print or
 mail the credentials, then destroy it.
-
-Flags:
-  --server URL, --key FILE, --passphrase-file FILE, --election ID
-  --voters N        number of voters (voters are numbered 1..N)
-  --names FILE      one voter name or reference per line, instead of --voters
-  --out DIR         directory to create for the credentials
-  --no-seal         post the roll without sealing it (more chunks may follow)
-
-Example:
-  tabella election roll --server http://127.0.0.1:8080 --key official.key \
-      --election demo-2026 --voters 1000 --out credentials/
 `
+
+const electionRollExample = `tabella election roll --server http://127.0.0.1:8080 --key official.key \
+    --election demo-2026 --voters 1000 --out credentials/`
 
 func runElectionRoll(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "election roll")
-	server := fs.String("server", "", "")
-	keyFile := fs.String("key", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	id := fs.String("election", "", "")
-	voters := fs.Int("voters", 0, "")
-	namesFile := fs.String("names", "", "")
-	out := fs.String("out", "", "")
-	noSeal := fs.Bool("no-seal", false, "")
+	server := fs.String("server", "", serverFlagDoc)
+	keyFile := fs.String("key", "", officialKeyDoc)
+	passFile := fs.String("passphrase-file", "", passFlagDoc)
+	id := fs.String("election", "", electionFlagDoc)
+	voters := fs.Int("voters", 0, "number of voters `N` (voters are numbered 1..N)")
+	namesFile := fs.String("names", "", "`FILE` with one voter name or reference per line, instead of --voters")
+	out := fs.String("out", "", "the directory `DIR` to create for the credentials")
+	noSeal := fs.Bool("no-seal", false, "post the roll without sealing it (more chunks may follow)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -368,18 +349,19 @@ func phaseUsage(verb string) string {
 Posts election.%[1]s, signed with the official's key. The board's time of
 that entry is the moment of %[1]sing; ballots are accepted only between
 election.open and election.close and within the manifest's schedule.
-
-Example:
-  tabella election %[1]s --server http://127.0.0.1:8080 --key official.key --election demo-2026
 `, verb)
+}
+
+func phaseExample(verb string) string {
+	return "tabella election " + verb + " --server http://127.0.0.1:8080 --key official.key --election demo-2026"
 }
 
 func runElectionPhase(ctx context.Context, e *env, args []string, verb, typ string) error {
 	fs := newFlags(e, "election "+verb)
-	server := fs.String("server", "", "")
-	keyFile := fs.String("key", "", "")
-	passFile := fs.String("passphrase-file", "", "")
-	id := fs.String("election", "", "")
+	server := fs.String("server", "", serverFlagDoc)
+	keyFile := fs.String("key", "", officialKeyDoc)
+	passFile := fs.String("passphrase-file", "", passFlagDoc)
+	id := fs.String("election", "", electionFlagDoc)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -402,16 +384,15 @@ const electionStatusUsage = `Usage: tabella election status --server URL --elect
 
 Prints the election's phase, roll (size and hash), ballots, counted voters
 and, once posted, the result. With --json prints the server's summary.
-
-Example:
-  tabella election status --server http://127.0.0.1:8080 --election demo-2026
 `
+
+const electionStatusExample = `tabella election status --server http://127.0.0.1:8080 --election demo-2026`
 
 func runElectionStatus(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "election status")
-	server := fs.String("server", "", "")
-	id := fs.String("election", "", "")
-	asJSON := fs.Bool("json", false, "")
+	server := fs.String("server", "", serverFlagDoc)
+	id := fs.String("election", "", electionFlagDoc)
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -460,17 +441,16 @@ Waits (default up to 10m) until the trustees' decryption shares are in and
 the server has posted the result (tally.result), then prints the result
 table, or with --json the result as posted. The election must be closed;
 each trustee runs 'tabella trustee decrypt'.
-
-Example:
-  tabella election tally --server http://127.0.0.1:8080 --election demo-2026
 `
+
+const electionTallyExample = `tabella election tally --server http://127.0.0.1:8080 --election demo-2026`
 
 func runElectionTally(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "election tally")
-	server := fs.String("server", "", "")
-	id := fs.String("election", "", "")
-	wait := fs.Duration("wait", 10*time.Minute, "")
-	asJSON := fs.Bool("json", false, "")
+	server := fs.String("server", "", serverFlagDoc)
+	id := fs.String("election", "", electionFlagDoc)
+	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for the result")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

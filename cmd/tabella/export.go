@@ -23,23 +23,20 @@ Writes the election's record (e2e/SPEC.md §11.7): the board's entries in
 order and the latest signed checkpoint, as JSON Lines. It checks what it
 writes: the chain of entry hashes and that the tree of all entries has the
 checkpoint's signed root. Verify the file with 'tabella verify FILE'.
-
-VKEY is the board's note verifier key (or @FILE); by default the server's.
-
-Example:
-  tabella export --server http://127.0.0.1:8080 --election demo-2026 --out demo.record
 `
 
+const exportExample = `tabella export --server http://127.0.0.1:8080 --election demo-2026 --out demo.record`
+
 func init() {
-	register(&command{name: "export", summary: "write an election's record file from a running server", usage: exportUsage, run: runExport})
+	register(&command{name: "export", summary: "write an election's record file from a running server", usage: exportUsage, example: exportExample, run: runExport})
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "export")
-	server := fs.String("server", "", "")
-	id := fs.String("election", "", "")
-	out := fs.String("out", "", "")
-	vkey := fs.String("board-key", "", "")
+	server := fs.String("server", "", serverFlagDoc)
+	id := fs.String("election", "", electionFlagDoc)
+	out := fs.String("out", "", "the record `FILE` to write")
+	vkey := fs.String("board-key", "", "the board's note verifier `VKEY`, or @FILE (default: the server's)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

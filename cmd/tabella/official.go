@@ -25,18 +25,16 @@ board signed with this key; no reusable secret is ever sent to the server.
 
 The passphrase is read from the terminal (twice), or from the first line of
 --passphrase-file. It must be at least 8 bytes.
-
-Example:
-  tabella official init --out official.key > official.pub
 `,
-		run: runOfficialInit,
+		example: "tabella official init --out official.key > official.pub",
+		run:     runOfficialInit,
 	})
 }
 
 func runOfficialInit(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "official init")
-	out := fs.String("out", "", "")
-	passFile := fs.String("passphrase-file", "", "")
+	out := fs.String("out", "", "the new key `FILE` (must not exist)")
+	passFile := fs.String("passphrase-file", "", "read the passphrase from the first line of `FILE` instead of the terminal")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

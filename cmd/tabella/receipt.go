@@ -25,21 +25,20 @@ extend the receipt's (consistency proof), and the entry at the receipt's
 index must have the receipt's entry hash. A board that dropped or changed
 the ballot, or shows a different history, fails the check.
 
-VKEY is the board's note verifier key (or @FILE); by default the key saved
-in the receipt file is used. Pin it out of band for a stronger check.
-
-Example:
-  tabella receipt check --server http://127.0.0.1:8080 receipt-MY4Y-VYPR-A50N-6RKQ.json
+Pin the board's key with --board-key, learnt out of band, for a stronger
+check than the key saved in the receipt.
 `
 
+const receiptCheckExample = `tabella receipt check --server http://127.0.0.1:8080 receipt-MY4Y-VYPR-A50N-6RKQ.json`
+
 func init() {
-	register(&command{name: "receipt check", summary: "verify a ballot receipt against the live board", usage: receiptCheckUsage, run: runReceiptCheck})
+	register(&command{name: "receipt check", summary: "verify a ballot receipt against the live board", usage: receiptCheckUsage, example: receiptCheckExample, run: runReceiptCheck})
 }
 
 func runReceiptCheck(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "receipt check")
-	server := fs.String("server", "", "")
-	vkey := fs.String("board-key", "", "")
+	server := fs.String("server", "", serverFlagDoc)
+	vkey := fs.String("board-key", "", "the board's note verifier `VKEY`, or @FILE (default: the key saved in the receipt)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -39,38 +39,13 @@ structured (log/slog) on stderr; SIGINT/SIGTERM shut down gracefully.
 Several 'tabella serve' processes may share one PostgreSQL store: each
 admission decision is taken inside the board's append transaction, with
 the election's log locked.
-
-Flags:
-  --store DSN            sqlite:PATH (default sqlite:tabella.db) or postgres://…
-  --addr ADDR            listen address (default 127.0.0.1:8080)
-  --addr-file FILE       write the bound address to FILE once listening
-  --board-key FILE       the board's note signing key (default board.key;
-                         created on first run with --board-name)
-  --board-name NAME      the board's name for a new key (default tabella.local)
-  --official KEY         an official's Ed25519 public key in hex, allowed to
-                         set up elections (repeatable)
-  --officials FILE       official keys, one per line
-  --witness VKEY         accept cosignatures from this witness (repeatable)
-  --tls-cert FILE, --tls-key FILE   serve HTTPS
-  --verify-workers N     concurrent ballot batch verifications (default: the number of CPUs)
-  --verify-queue N       ballots waiting for verification before refusing (default 4096)
-  --ip-rate R            submissions per second per client address (default 500)
-  --cred-rate R          submissions per second per voter credential (default 1, burst 10)
-  --json-logs            log JSON instead of text
-  --coordinator          run the trustee coordinator, which posts ceremony.result
-                         and tally.result (default true; false when the board's
-                         entries come from elsewhere, as when replaying a record)
-  --clock-file FILE      testing only: the board's clock reads unix milliseconds
-                         from FILE at each append (to replay a record with its
-                         entries' times); never use it for a real election
-
-Example:
-  tabella official init --out official.key > official.pub
-  tabella serve --store sqlite:vote.db --officials official.pub --addr :8080
 `
 
+const serveExample = `tabella official init --out official.key > official.pub
+tabella serve --store sqlite:vote.db --officials official.pub --addr :8080`
+
 func init() {
-	register(&command{name: "serve", summary: "run the election service (board, write API, trustees, web)", usage: serveUsage, run: runServe})
+	register(&command{name: "serve", summary: "run the election service (board, write API, trustees, web)", usage: serveUsage, example: serveExample, run: runServe})
 }
 
 // loadOrCreateBoardKey reads the board's note signing key, creating it

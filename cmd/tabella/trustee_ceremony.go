@@ -41,22 +41,16 @@ file is needed.
 Exit status: 0 the ceremony succeeded with this trustee qualified; 1 it
 failed (fewer than t qualified trustees: no key), this trustee was
 excluded, or an error; 2 usage.
-
-Flags:
-  --server URL            the election server, e.g. https://vote.example
-  --election ID           the election id
-  --key FILE              the trustee key file (tabella trustee init)
-  --passphrase-file FILE  read the key file passphrase from FILE instead of the terminal
-
-Example:
-  tabella trustee ceremony --server https://vote.example --election city-2026 --key alice.key
 `
+
+const trusteeCeremonyExample = `tabella trustee ceremony --server https://vote.example --election city-2026 --key alice.key`
 
 func init() {
 	register(&command{
 		name:    "trustee ceremony",
 		summary: "take part in the key ceremony over the trustee websocket",
 		usage:   trusteeCeremonyUsage,
+		example: trusteeCeremonyExample,
 		run:     runTrusteeCeremony,
 	})
 }
@@ -68,10 +62,10 @@ type trusteeFlags struct {
 
 func addTrusteeFlags(e *env, name string, withKey bool) (*flag.FlagSet, *trusteeFlags) {
 	fs := newFlags(e, name)
-	f := &trusteeFlags{server: fs.String("server", "", ""), election: fs.String("election", "", "")}
+	f := &trusteeFlags{server: fs.String("server", "", serverFlagDoc), election: fs.String("election", "", electionFlagDoc)}
 	if withKey {
-		f.key = fs.String("key", "", "")
-		f.passFile = fs.String("passphrase-file", "", "")
+		f.key = fs.String("key", "", "the trustee key `FILE` ('tabella trustee init')")
+		f.passFile = fs.String("passphrase-file", "", passFlagDoc)
 	}
 	return fs, f
 }
@@ -96,7 +90,7 @@ func (f *trusteeFlags) check(fs *flag.FlagSet) error {
 func openTrusteeKey(e *env, path, passFile string) (*trustee.Identity, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading key file: %w", err)
+		return nil, hintIfMissing(fmt.Errorf("reading key file: %w", err), "tabella trustee init --out "+path, "to make a trustee key file")
 	}
 	var pass string
 	if passFile != "" {

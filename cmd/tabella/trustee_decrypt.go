@@ -34,23 +34,16 @@ it as a table.
 
 Exit status: 0 posted (or already posted); 1 the board failed a check (the
 entry is named), the election is not closed, or an error; 2 usage.
-
-Flags:
-  --server URL            the election server
-  --election ID           the election id
-  --key FILE              the trustee key file
-  --passphrase-file FILE  read the passphrase from FILE instead of the terminal
-  --wait DURATION         wait for the result and print it (e.g. 5m)
-
-Example:
-  tabella trustee decrypt --server https://vote.example --election city-2026 --key alice.key --wait 10m
 `
+
+const trusteeDecryptExample = `tabella trustee decrypt --server https://vote.example --election city-2026 --key alice.key --wait 10m`
 
 func init() {
 	register(&command{
 		name:    "trustee decrypt",
 		summary: "recount the ballots from the board and post a decryption share",
 		usage:   trusteeDecryptUsage,
+		example: trusteeDecryptExample,
 		run:     runTrusteeDecrypt,
 	})
 }
@@ -66,7 +59,7 @@ type decryptOutcome struct {
 
 func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 	fs, f := addTrusteeFlags(e, "trustee decrypt", true)
-	wait := fs.Duration("wait", 0, "")
+	wait := fs.Duration("wait", 0, "then wait up to `DURATION` (e.g. 5m) for the result and print it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,6 +81,9 @@ func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 	defer c.Close()
 	start := time.Now()
 	d, err := coord.Decrypt(ctx, bc, *f.election, id, c, func(msg string) { fmt.Fprintln(e.stderr, msg) })
+	if errors.Is(err, coord.ErrNotReady) {
+		return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
+	}
 	if err != nil {
 		return err
 	}

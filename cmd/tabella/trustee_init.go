@@ -27,30 +27,25 @@ official, who registers it.
 
 The passphrase is read from the terminal (twice, not echoed), or from the
 first line of --passphrase-file. It must be at least 8 bytes.
-
-Flags:
-  --out FILE              key file to create (required)
-  --name NAME             display name in the public record
-  --passphrase-file FILE  read the passphrase from FILE instead of the terminal
-
-Example:
-  tabella trustee init --name "Alice Martin" --out alice.key > alice.pub.json
 `
+
+const trusteeInitExample = `tabella trustee init --name "Alice Martin" --out alice.key > alice.pub.json`
 
 func init() {
 	register(&command{
 		name:    "trustee init",
 		summary: "make a trustee's keys (encrypted key file + public record)",
 		usage:   trusteeInitUsage,
+		example: trusteeInitExample,
 		run:     runTrusteeInit,
 	})
 }
 
 func runTrusteeInit(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "trustee init")
-	out := fs.String("out", "", "")
-	name := fs.String("name", "", "")
-	passFile := fs.String("passphrase-file", "", "")
+	out := fs.String("out", "", "the key `FILE` to create (must not exist)")
+	name := fs.String("name", "", "display `NAME` in the public record")
+	passFile := fs.String("passphrase-file", "", "read the new passphrase from the first line of `FILE` instead of the terminal")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -18,28 +18,23 @@ during the ceremony the round, its deadline and the trustees it waits for,
 during decryption the trustees with a valid share and how many are needed.
 Once the result is on the board it is printed as a table (with --json: the
 status, then the result, as JSON lines). No key is needed.
-
-Flags:
-  --server URL    the election server
-  --election ID   the election id
-  --json          print JSON instead of text
-
-Example:
-  tabella trustee status --server https://vote.example --election city-2026
 `
+
+const trusteeStatusExample = `tabella trustee status --server https://vote.example --election city-2026`
 
 func init() {
 	register(&command{
 		name:    "trustee status",
 		summary: "show the key ceremony's round, who it waits for, and the decryption",
 		usage:   trusteeStatusUsage,
+		example: trusteeStatusExample,
 		run:     runTrusteeStatus,
 	})
 }
 
 func runTrusteeStatus(ctx context.Context, e *env, args []string) error {
 	fs, f := addTrusteeFlags(e, "trustee status", false)
-	asJSON := fs.Bool("json", false, "")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

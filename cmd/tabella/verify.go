@@ -41,28 +41,16 @@ With --server it reads the board over HTTP (an election in progress is
 valid so far) and with --follow keeps checking the live feed until the
 result is published.
 
-Flags:
-  --json             print the report as JSON
-  --all              list every failure, not only the first
-  --board-key VKEY   pin the board's note verifier key (or @FILE)
-  --witness VKEY     trust this witness's cosignature key (repeatable)
-  --quorum N         require N trusted cosignatures on the last checkpoint
-  --receipt FILE     check a voter's receipt against the record or the board
-  --spoiled FILE     check a spoiled (challenged) ballot and show its choices
-  --no-progress      no progress bar
-
 Exit status: 0 valid, 1 invalid (the first failure is named: entry index,
 type, check and what failed), 2 usage error.
-
-Examples:
-  tabella verify election.record
-  tabella verify --all --json election.record > report.json
-  tabella verify --server https://vote.example.org --election demo-2026 \
-      --board-key @board.pub --follow
-  tabella verify --receipt my-receipt.json election.record
-  tabella verify --receipt my-receipt.json --server https://vote.example.org --election demo-2026
-  tabella verify --spoiled challenged.json election.record
 `,
+		example: `tabella verify election.record
+tabella verify --all --json election.record > report.json
+tabella verify --server https://vote.example.org --election demo-2026 \
+    --board-key @board.pub --follow
+tabella verify --receipt my-receipt.json election.record
+tabella verify --receipt my-receipt.json --server https://vote.example.org --election demo-2026
+tabella verify --spoiled challenged.json election.record`,
 		run: runVerify,
 	})
 }
@@ -77,16 +65,16 @@ type verifyFlags struct {
 func runVerify(ctx context.Context, e *env, args []string) error {
 	var f verifyFlags
 	fs := newFlags(e, "verify")
-	fs.StringVar(&f.server, "server", "", "board server URL")
-	fs.StringVar(&f.election, "election", "", "election id (with --server)")
-	fs.StringVar(&f.boardKey, "board-key", "", "pinned board note verifier key, or @FILE")
-	fs.StringVar(&f.receipt, "receipt", "", "voter's receipt file")
-	fs.StringVar(&f.spoiled, "spoiled", "", "spoiled ballot file")
-	fs.Var(&f.witnesses, "witness", "trusted witness cosignature key (repeatable)")
-	fs.IntVar(&f.quorum, "quorum", 0, "trusted cosignatures required on the last checkpoint")
-	fs.BoolVar(&f.jsonOut, "json", false, "JSON report")
-	fs.BoolVar(&f.all, "all", false, "report every failure")
-	fs.BoolVar(&f.follow, "follow", false, "follow the live board (with --server)")
+	fs.StringVar(&f.server, "server", "", "read the board of this server `URL` instead of a record file")
+	fs.StringVar(&f.election, "election", "", "the election `ID` (with --server)")
+	fs.StringVar(&f.boardKey, "board-key", "", "pin the board's note verifier key `VKEY` (or @FILE)")
+	fs.StringVar(&f.receipt, "receipt", "", "check a voter's receipt `FILE` against the record or the board")
+	fs.StringVar(&f.spoiled, "spoiled", "", "check a spoiled (challenged) ballot `FILE` and show its choices")
+	fs.Var(&f.witnesses, "witness", "trust this witness's cosignature key `VKEY` (repeatable)")
+	fs.IntVar(&f.quorum, "quorum", 0, "require `N` trusted cosignatures on the last checkpoint")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.all, "all", false, "list every failure, not only the first")
+	fs.BoolVar(&f.follow, "follow", false, "keep checking the live feed until the result is published (with --server)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -222,7 +210,7 @@ func parseReceiptFile(data []byte) (*bulletin.Receipt, string, error) {
 func verifyFile(ctx context.Context, e *env, path string, opts verify.Options, progress bool) (*verify.Report, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, hintIfMissing(err, "tabella export --server URL --election ID --out "+path, "to fetch the record")
 	}
 	defer fh.Close()
 	var r io.Reader = fh

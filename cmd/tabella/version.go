@@ -11,8 +11,13 @@ func init() {
 		name:    "version",
 		summary: "print the version of tabella",
 		usage:   "Usage: tabella version\n\nPrints the module version and the Go version it was built with.\n",
+		example: "tabella version",
 		run: func(ctx context.Context, e *env, args []string) error {
-			if len(args) > 0 {
+			fs := newFlags(e, "version")
+			if err := parseFlags(fs, args); err != nil {
+				return err
+			}
+			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: version takes no arguments", errUsage)
 			}
 			v := "(devel)"

@@ -28,22 +28,13 @@ your choices; it never counts.
 
 SPEC lists each contest's choices: 'contest=option[,option…];…'. For score
 contests write option:score. A contest left out gets no selection.
-
-Flags:
-  --server URL        the election server
-  --credential FILE   your credential file (or a file holding the credential)
-  --election ID       the election (default: the one named in the credential file)
-  --choices SPEC      your choices
-  --receipt FILE      where to save the receipt
-  --spoil             challenge (spoil) the ballot instead of casting it
-
-Example:
-  tabella vote --server http://127.0.0.1:8080 --credential voter-000001.txt \
-      --choices 'mayor=alice;council=dan,erin;parks=north:5,south:3'
 `
 
+const voteExample = `tabella vote --server http://127.0.0.1:8080 --credential voter-000001.txt \
+    --choices 'mayor=alice;council=dan,erin;parks=north:5,south:3'`
+
 func init() {
-	register(&command{name: "vote", summary: "encrypt and cast a ballot (for scripts)", usage: voteUsage, run: runVote})
+	register(&command{name: "vote", summary: "encrypt and cast a ballot (for scripts)", usage: voteUsage, example: voteExample, run: runVote})
 }
 
 // parseChoices parses 'contest=option[,option…];…' against a manifest.
@@ -114,12 +105,12 @@ type receiptFile struct {
 
 func runVote(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "vote")
-	server := fs.String("server", "", "")
-	credFile := fs.String("credential", "", "")
-	id := fs.String("election", "", "")
-	spec := fs.String("choices", "", "")
-	out := fs.String("receipt", "", "")
-	spoil := fs.Bool("spoil", false, "")
+	server := fs.String("server", "", serverFlagDoc)
+	credFile := fs.String("credential", "", "your credential `FILE` (or a file holding the credential)")
+	id := fs.String("election", "", "the election `ID` (default: the one named in the credential file)")
+	spec := fs.String("choices", "", "your choices `SPEC`")
+	out := fs.String("receipt", "", "`FILE` to save the receipt in (default receipt-<tracking code>.json)")
+	spoil := fs.Bool("spoil", false, "challenge (spoil) the ballot instead of casting it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
