@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/bulletin"
 )
 
@@ -343,5 +345,26 @@ func TestCloseFailsPendingAppends(t *testing.T) {
 	}
 	if _, err := b.Append(context.Background(), "e", sub(100)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("append after close: %v", err)
+	}
+}
+
+// TestSQLitePathWithURICharacters: a store path holding the characters
+// that SQLite URI filenames treat specially ('#', '?', '%') opens that very
+// file, not a file named by the path cut short (two such paths once shared
+// one database).
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := t.TempDir()
+	k := newKeys(t, testBoardName)
+	for i, name := range []string{"a#1.db", "a#2.db", "b?x=1.db", "c%41.db"} {
+		path := filepath.Join(dir, name)
+		b := openBoard(t, "sqlite:"+path, k)
+		appendN(t, b, "e", 0, i+1)
+		n, err := b.Size(context.Background(), "e")
+		require.NoError(t, err)
+		require.Equal(t, uint64(i+1), n, "%s holds another path's entries", name)
+		require.FileExists(t, path)
+	}
+	for _, stray := range []string{"a", "b", "c" + "A.db"} {
+		require.NoFileExists(t, filepath.Join(dir, stray))
 	}
 }

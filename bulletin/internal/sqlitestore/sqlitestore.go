@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS board_checkpoints (
 ) WITHOUT ROWID;
 `
 
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
 // Store is a SQLite board store.
 type Store struct {
 	db *sql.DB
@@ -73,7 +75,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "cache_size(-65536)")
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + strings.ReplaceAll(path, "?", "%3F") + "?" + q.Encode()
+	// A URI filename: '%', '?' and '#' in the path must be escaped, or
+	// SQLite opens another file (a path cut at '#' or '?').
+	dsn := "file:" + uriPath.Replace(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
