@@ -150,6 +150,14 @@ func startServe(t *testing.T, skey string, officials []string, start int64) *liv
 	}
 }
 
+func (l *live) base() string { return l.url }
+
+// A replayer is a service the replay submits to, with its board clock.
+type replayer interface {
+	base() string
+	setClock(t *testing.T, ms int64)
+}
+
 func (l *live) setClock(t *testing.T, ms int64) {
 	tmp := l.clock + ".tmp"
 	require.NoError(t, os.WriteFile(tmp, []byte(strconv.FormatInt(ms, 10)+"\n"), 0o644))
@@ -231,9 +239,9 @@ func TestCorpusThroughService(t *testing.T) {
 
 // replay submits es in order; the service must admit every entry before
 // index want and refuse entry want (−1: none) by the rule check.
-func replay(t *testing.T, l *live, election string, es []*bulletin.Entry, want int64, check verify.Check, valid bool) {
+func replay(t *testing.T, l replayer, election string, es []*bulletin.Entry, want int64, check verify.Check, valid bool) {
 	ctx := context.Background()
-	c := service.NewClient(l.url)
+	c := service.NewClient(l.base())
 	for _, e := range es {
 		l.setClock(t, e.Time)
 		r, err := c.Submit(ctx, election, service.Submission{Type: e.Type, Payload: e.Payload, Signer: e.Signer, Signature: e.Signature})

@@ -11,5 +11,12 @@
 // break) must have every entry admitted: the service builds its own chain.
 // Every case added to the corpus is checked this way automatically.
 //
+// FuzzMutatedRecord goes beyond the corpus: it mutates the valid record
+// entry by entry (drops, repeats, moves, swaps, re-times, flips bits of
+// payloads, signers and signatures, retypes, re-signs board entries with
+// the board key the corpus publishes), chains and signs the result as an
+// honest board would, and requires the same agreement from a service in
+// the test process behind a real HTTP listener (fast enough to fuzz).
+//
 // The package has tests only.
 package difftest
