@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchRunsEveryWorkload runs `tabella bench` on tiny sizes: every
+// workload ends with a figure, a floor and their ratio (the figures
+// themselves are not judged here: timings belong to the benchmark).
+func TestBenchRunsEveryWorkload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a small election")
+	}
+	code, out, errOut := runCmd(t, "bench", "--quick", "--json", "--ballots", "40", "--clients", "4", "--appends", "2000")
+	require.Equal(t, 0, code, "stderr:\n%s", errOut)
+	var doc struct {
+		CPUs int        `json:"cpus"`
+		Rows []benchRow `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	var names []string
+	for _, r := range doc.Rows {
+		names = append(names, r.Workload)
+		assert.Positive(t, r.Figure, r.Workload)
+		assert.Positive(t, r.Floor, r.Workload)
+		assert.Positive(t, r.Ratio, r.Workload)
+		assert.NotEmpty(t, r.FloorIs, r.Workload)
+	}
+	assert.Equal(t, []string{"encrypt", "cast", "recount", "read", "verify", "append"}, names)
+	assert.Contains(t, errOut, "bench: cast", "progress goes to stderr")
+}
+
+func TestBenchOnlyAndBadFlags(t *testing.T) {
+	code, out, errOut := runCmd(t, "bench", "--only", "encrypt", "--quick")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "encrypt: W2 ballot with proofs")
+	assert.NotContains(t, out, "cast:")
+	code, _, errOut = runCmd(t, "bench", "--only", "nope")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown workload "nope"`)
+	code, _, errOut = runCmd(t, "bench", "--workload", "W3", "--only", "cast")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "W1 or W2")
+}
