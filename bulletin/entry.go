@@ -2,6 +2,7 @@ package bulletin
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -104,7 +105,10 @@ func (e *Entry) CheckShape() error {
 //	         field("payload",payload) || field("signer",signer) ||
 //	         field("signature",signature) )
 func (e *Entry) ComputeHash(election string) Hash {
-	buf := make([]byte, 0, 256+len(e.Payload)+len(e.Signer)+len(e.Signature))
+	// The fields before the payload are framed in a small buffer; the
+	// payload is hashed in place rather than copied.
+	var small [512]byte
+	buf := small[:0]
 	buf = field(buf, "tabella", []byte("v1"))
 	buf = field(buf, "domain", []byte("board-entry"))
 	buf = field(buf, "election", []byte(election))
@@ -112,10 +116,16 @@ func (e *Entry) ComputeHash(election string) Hash {
 	buf = field(buf, "type", []byte(e.Type))
 	buf = field(buf, "time", u64(uint64(e.Time)))
 	buf = field(buf, "prev", e.Prev[:])
-	buf = field(buf, "payload", e.Payload)
-	buf = field(buf, "signer", e.Signer)
+	buf = fieldHeader(buf, "payload", len(e.Payload))
+	h := sha256.New()
+	h.Write(buf)
+	h.Write(e.Payload)
+	buf = field(small[:0], "signer", e.Signer)
 	buf = field(buf, "signature", e.Signature)
-	return sha(buf)
+	h.Write(buf)
+	var out Hash
+	h.Sum(out[:0])
+	return out
 }
 
 // Check checks the shape of e and that e.Hash is its entry hash in the
@@ -187,14 +197,14 @@ const MaxEntryJSON = 2*(MaxPayloadSize+MaxSignerSize+MaxSignatureSize) + 4096
 // ParseEntry decodes the canonical JSON form of an entry of the given
 // election strictly and checks its shape and hash.
 func ParseEntry(election string, data []byte) (*Entry, error) {
-	var e Entry
-	if err := canon.Unmarshal(data, &e, MaxEntryJSON); err != nil {
-		return nil, fmt.Errorf("%w: entry: %w", ErrEncoding, err)
+	e, err := DecodeEntryJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	if err := e.Check(election); err != nil {
 		return nil, err
 	}
-	return &e, nil
+	return e, nil
 }
 
 // MarshalEntry returns the canonical JSON form of e.

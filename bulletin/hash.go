@@ -91,10 +91,14 @@ func (b *Bytes) UnmarshalText(t []byte) error {
 // field appends the SPEC §3 field encoding
 // u32be(len(label)) || label || u64be(len(value)) || value.
 func field(buf []byte, label string, value []byte) []byte {
+	return append(fieldHeader(buf, label, len(value)), value...)
+}
+
+// fieldHeader appends the part of field before the value.
+func fieldHeader(buf []byte, label string, n int) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(label)))
 	buf = append(buf, label...)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(len(value)))
-	return append(buf, value...)
+	return binary.BigEndian.AppendUint64(buf, uint64(n))
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
