@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
@@ -650,4 +651,27 @@ func TestUnknownElectionsNotRemembered(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestRecountNamesBadBallot: a board holding a counted ballot whose
+// proofs are false (encrypted under another key) is refused by the
+// trustee's recount, which names the entry.
+func TestRecountNamesBadBallot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := newTestElection(t, 2, 3, 4)
+	if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatal(errs)
+	}
+	_, st := ceremonyResult(t, e)
+	e.badVoter = 3
+	e.vote(st, 0)
+	bad := e.entriesOf(record.TypeBallot)[2].Index
+	v, err := ReadView(ctx, e.reader(), e.id, nil)
+	require.NoError(t, err)
+	_, err = v.Recount(ctx, e.reader(), st, nil)
+	require.ErrorIs(t, err, ErrRecord)
+	require.ErrorContains(t, err, fmt.Sprintf("counted ballot at entry %d does not verify", bad))
+	_, err = Decrypt(ctx, e.reader(), e.id, e.ids[0], e.dial(ctx, 1, ClientOptions{}), nil)
+	require.ErrorContains(t, err, fmt.Sprintf("entry %d", bad), "the trustee decrypts a board with a false ballot")
 }

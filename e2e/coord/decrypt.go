@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -187,43 +188,36 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 		counted = append(counted, i)
 	}
 	slices.Sort(counted)
-	rc := &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: make([]elgamal.Ciphertext, layout.Width())}
-	for k := range rc.Aggregate {
-		rc.Aggregate[k] = elgamal.Zero()
-	}
+	// The verifier's pipeline (rules.Recount): each batch decoded in
+	// parallel, verified as one batch, summed, while the next pages are
+	// read. A ballot that fails stops the recount with its entry named.
 	var (
-		batch   []*ballot.Ballot
-		entries []uint64
-		k       int
+		mu    sync.Mutex
+		first *rules.Violation
 	)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		for i, err := range ballot.VerifyBatch(el, batch) {
-			if err != nil {
-				return fmt.Errorf("%w: counted ballot at entry %d does not verify: %w", ErrRecord, entries[i], err)
-			}
-		}
-		for i, b := range batch {
-			vec, err := layout.Vector(b)
-			if err != nil {
-				return fmt.Errorf("%w: ballot at entry %d: %w", ErrRecord, entries[i], err)
-			}
-			for p := range rc.Aggregate {
-				rc.Aggregate[p] = rc.Aggregate[p].Add(vec[p])
-			}
-		}
-		rc.Count += uint64(len(batch))
-		if progress != nil {
-			progress(rc.Count, uint64(len(counted)))
-		}
-		batch, entries = batch[:0], entries[:0]
-		return nil
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return first != nil || ctx.Err() != nil
 	}
+	fail := func(v *rules.Violation, _ int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil || v.Index < first.Index {
+			first = v
+		}
+	}
+	var report func(uint64)
+	if progress != nil {
+		report = func(done uint64) { progress(done, uint64(len(counted))) }
+	}
+	pipe := rules.NewLatestRecount(el, verifyBatchSize, fail, failed, report)
+	added, k := uint64(0), 0
+	var readErr error
 	for es, err := range Pages(ctx, src, uint64(s.OpenIndex)+1, uint64(s.CloseIndex)) {
 		if err != nil {
-			return nil, err
+			readErr = err
+			break
 		}
 		for _, e := range es {
 			for k < len(counted) && counted[k] < e.Index {
@@ -233,26 +227,26 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 				continue
 			}
 			// The rules checked the entry's phase, schedule and roll; its
-			// content is checked here.
-			b, err := rules.DecodeBallot(el, e)
-			if err != nil {
-				return nil, fmt.Errorf("%w: counted ballot: %w", ErrRecord, err)
-			}
-			batch, entries = append(batch, b), append(entries, e.Index)
-			if len(batch) == verifyBatchSize {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-			}
+			// content is checked by the pipeline.
+			pipe.Add(e, 0)
+			added++
+		}
+		if failed() {
+			break
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, err
+	t := pipe.Close()
+	switch {
+	case readErr != nil:
+		return nil, readErr
+	case first != nil:
+		return nil, fmt.Errorf("%w: counted ballot at entry %d does not verify: %w", ErrRecord, first.Index, first)
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case added != uint64(len(counted)) || t.Turnout != added:
+		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, t.Turnout, len(counted))
 	}
-	if rc.Count != uint64(len(counted)) {
-		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, rc.Count, len(counted))
-	}
-	return rc, nil
+	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout}, nil
 }
 
 // A Poster submits a trustee's signed entry (the [Client] does).

@@ -226,6 +226,9 @@ type testElection struct {
 	setup    *record.Setup
 	creds    []*ballot.Credential
 	params   *ceremony.Params
+	// badVoter, if positive, is the voter (1-based) whose ballots vote
+	// encrypts under another key: well formed and signed, proofs false.
+	badVoter int
 }
 
 var idCache []*trustee.Identity
@@ -433,9 +436,17 @@ func (e *testElection) vote(st *ceremony.State, revote int) []uint64 {
 		return ballot.Choices{"mayor": rot([]uint64{1, 0, 0}, v+k), "council": rot([]uint64{1, 1, 0}, v*k+v)}
 	}
 	final := map[int]ballot.Choices{}
+	other, err := ballot.NewElection(e.manifest, group.BaseMul(group.RandomNonZeroScalar()), st.Hash)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cast := func(v, k int) {
 		ch := choices(v, k)
-		b, _, err := ballot.Encrypt(el, e.creds[v], ch)
+		use := el
+		if v+1 == e.badVoter {
+			use = other
+		}
+		b, _, err := ballot.Encrypt(use, e.creds[v], ch)
 		if err != nil {
 			tb.Fatal(err)
 		}

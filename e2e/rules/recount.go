@@ -45,7 +45,10 @@ type Recount struct {
 
 	// owned by the goroutine until done
 	sum []*group.Point      // A_0, B_0, A_1, B_1, …
-	vec map[[32]byte][]byte // credential ↦ encoded vector of its counted ballot
+	vec map[[32]byte][]byte // credential ↦ encoded vector of its counted ballot; nil for a latest-only Recount
+	n   uint64              // ballots summed (latest-only)
+	// progress, if set, is called from the goroutine after each batch.
+	progress func(done uint64)
 }
 
 type job struct {
@@ -60,17 +63,36 @@ type job struct {
 // batches: when it reports true the remaining batches are drained
 // unchecked.
 func NewRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag int), stop func() bool) *Recount {
+	r := newRecount(el, batchSize, fail, stop)
+	r.vec = map[[32]byte][]byte{}
+	go r.run()
+	return r
+}
+
+// NewLatestRecount is [NewRecount] for a reader that already knows which
+// ballots count ([State.Latest] after the close) and adds only those: no
+// ballot replaces another, so it keeps nothing per credential and its
+// memory does not grow with the number of ballots. progress, if not nil,
+// is called from the Recount's goroutine with the number of ballots
+// summed after each batch. The trustees' recount uses it.
+func NewLatestRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag int), stop func() bool, progress func(done uint64)) *Recount {
+	r := newRecount(el, batchSize, fail, stop)
+	r.progress = progress
+	go r.run()
+	return r
+}
+
+func newRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag int), stop func() bool) *Recount {
 	if batchSize <= 0 {
 		batchSize = 2048
 	}
 	l := tally.LayoutOf(el.Manifest)
 	r := &Recount{el: el, layout: l, fail: fail, stop: stop, width: l.Width(), size: batchSize,
-		in: make(chan []job, 2), done: make(chan struct{}), vec: map[[32]byte][]byte{}}
+		in: make(chan []job, 2), done: make(chan struct{})}
 	r.sum = make([]*group.Point, 2*r.width)
 	for i := range r.sum {
 		r.sum[i] = group.Identity()
 	}
-	go r.run()
 	return r
 }
 
@@ -101,6 +123,9 @@ func (r *Recount) Close() *Tally {
 		r.t.Aggregate[k] = elgamal.Ciphertext{A: r.sum[2*k], B: r.sum[2*k+1]}
 	}
 	r.t.Turnout = uint64(len(r.vec))
+	if r.vec == nil {
+		r.t.Turnout = r.n
+	}
 	return &r.t
 }
 
@@ -138,6 +163,14 @@ func (r *Recount) batch(batch []job) {
 			r.fail(violation(es[i], CheckBallotElection, ErrMalformed, err, "%v", err), batch[i].tag)
 			continue
 		}
+		if r.vec == nil {
+			for k, c := range vec {
+				r.sum[2*k] = r.sum[2*k].Add(c.A)
+				r.sum[2*k+1] = r.sum[2*k+1].Add(c.B)
+			}
+			r.n++
+			continue
+		}
 		cred := b.Credential.Bytes()
 		if old, ok := r.vec[cred]; ok {
 			for k := 0; k < r.width; k++ {
@@ -158,5 +191,8 @@ func (r *Recount) batch(batch []job) {
 			enc = append(enc, b[:]...)
 		}
 		r.vec[cred] = enc
+	}
+	if r.progress != nil {
+		r.progress(r.n)
 	}
 }
