@@ -165,3 +165,32 @@ func TestVerifyBatchManyBad(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyBatchSmall: the batches a server sees as ballots arrive (one
+// to a few ballots) are batch-verified too, and a forgery among them is
+// still found and named, alone or with good ballots.
+func TestVerifyBatchSmall(t *testing.T) {
+	e := newTestElection(t, oneOfN(1, 2))
+	for n := 1; n <= 5; n++ {
+		for bad := 0; bad < n; bad++ {
+			bs := w1Ballots(t, e, n)
+			cred := NewCredential()
+			bs[bad], _ = mustEncrypt(t, e, cred, Choices{"c0": {0, 1}})
+			p := bs[bad].Contests[0].Selections[1].Proof
+			p.Z[0], p.Z[1] = p.Z[1], p.Z[0]
+			resign(e.Election, bs[bad], cred)
+			for i, err := range VerifyBatch(e.Election, bs) {
+				if i == bad {
+					wantProofError(t, fmt.Sprintf("batch of %d, ballot %d", n, i), err, "c0", 1, ProofSelection)
+				} else if err != nil {
+					t.Errorf("batch of %d: good ballot %d named: %v", n, i, err)
+				}
+			}
+		}
+		for i, err := range VerifyBatch(e.Election, w1Ballots(t, e, n)) {
+			if err != nil {
+				t.Errorf("batch of %d good ballots: ballot %d: %v", n, i, err)
+			}
+		}
+	}
+}

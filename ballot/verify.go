@@ -126,7 +126,7 @@ func VerifyBatch(e *Election, ballots []*Ballot) []error {
 		go func() {
 			defer wg.Done()
 			for chunk := range next {
-				verifyChunk(e, ballots, chunk, errs)
+				verifyChunk(e, ballots, chunk, errs, true)
 			}
 		}()
 	}
@@ -146,10 +146,14 @@ const bisectLeaf = 4
 // their errors; each goroutine writes distinct indices of errs. When the
 // batch fails it splits the chunk in halves and recurses, so one bad ballot
 // among n costs about 2·log2(n) smaller batches instead of n single checks;
-// chunks of at most bisectLeaf ballots are checked one ballot at a time,
-// proof by proof, which names the failing proof.
-func verifyChunk(e *Election, ballots []*Ballot, chunk []int, errs []error) {
-	if len(chunk) <= bisectLeaf {
+// chunks of at most bisectLeaf ballots left by a failed batch are checked
+// one ballot at a time, proof by proof, which names the failing proof. A
+// chunk is always tried as one batch first (top), however small: one
+// multi-scalar multiplication costs about half of checking the same
+// proofs one by one, and a server verifying as ballots arrive sees small
+// batches.
+func verifyChunk(e *Election, ballots []*Ballot, chunk []int, errs []error, top bool) {
+	if len(chunk) <= bisectLeaf && !top {
 		for _, i := range chunk {
 			errs[i] = verifyOne(e, ballots[i], i)
 		}
@@ -164,10 +168,14 @@ func verifyChunk(e *Election, ballots []*Ballot, chunk []int, errs []error) {
 		}
 		added = append(added, i)
 	}
-	if zb.Verify() {
+	if len(added) == 0 || zb.Verify() {
+		return
+	}
+	if len(added) <= bisectLeaf {
+		verifyChunk(e, ballots, added, errs, false)
 		return
 	}
 	half := len(added) / 2
-	verifyChunk(e, ballots, added[:half], errs)
-	verifyChunk(e, ballots, added[half:], errs)
+	verifyChunk(e, ballots, added[:half], errs, false)
+	verifyChunk(e, ballots, added[half:], errs, false)
 }
