@@ -222,6 +222,13 @@ func (b *Ballot) checkShape(e *Election) error {
 // other length before decoding it. It returns 0 if the manifest has a
 // ranked contest.
 func (e *Election) BallotSize() int {
+	if e.sized {
+		return e.size
+	}
+	return e.ballotSize()
+}
+
+func (e *Election) ballotSize() int {
 	m := e.Manifest
 	gb := group.Generator().Bytes()
 	g, _ := group.DecodePoint(gb[:]) // carries its encoding: cheap to encode

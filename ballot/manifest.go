@@ -354,6 +354,10 @@ type Election struct {
 	JointKey     *group.Point
 	CeremonyHash [32]byte
 	BaseHash     [32]byte
+
+	// size is BallotSize, computed once by NewElection (sized says so).
+	size  int
+	sized bool
 }
 
 // NewElection validates m and the joint key and computes the hashes.
@@ -368,11 +372,13 @@ func NewElection(m *Manifest, jointKey *group.Point, ceremonyHash [32]byte) (*El
 	if err != nil {
 		return nil, err
 	}
-	return &Election{
+	e := &Election{
 		Manifest:     m,
 		ManifestHash: mh,
 		JointKey:     group.NewFixedBase(jointKey).Point(),
 		CeremonyHash: ceremonyHash,
 		BaseHash:     BaseHash(mh, jointKey, ceremonyHash),
-	}, nil
+	}
+	e.size, e.sized = e.ballotSize(), true
+	return e, nil
 }
