@@ -156,6 +156,9 @@ type State struct {
 	Spoiled               map[[32]byte]uint64 // hash of a spoiled ballot ↦ index
 	Shares                []ceremony.Posted
 	ShareBy               map[int]uint64 // trustee index ↦ index of its tally.share
+	// CeremonyBy holds the index of each trustee's message of each
+	// ceremony type: at most one is admitted (§9.8).
+	CeremonyBy map[CeremonyKey]uint64
 	Result                *tally.Result
 	ResultJSON            []byte
 	ResultIndex           int64 // −1 before tally.result
@@ -177,6 +180,7 @@ func New(cfg Config) *State {
 		Cast:        map[[32]byte]uint64{},
 		Spoiled:     map[[32]byte]uint64{},
 		ShareBy:     map[int]uint64{},
+		CeremonyBy:  map[CeremonyKey]uint64{},
 		ParamsIndex: -1, OpenIndex: -1, CloseIndex: -1, ResultIndex: -1,
 		once:    map[string]uint64{},
 		subKeys: map[bulletin.Hash]uint64{},
@@ -597,7 +601,20 @@ func (s *State) doCeremonyMsg(e *bulletin.Entry, signer record.Signer) (commit, 
 	case i != s.Setup.TrusteeIndex(signer.Key):
 		return nil, violation(e, CheckCeremonyMsg, ErrForbidden, nil, "%s claims trustee %d but is signed by trustee %d", e.Type, i, s.Setup.TrusteeIndex(signer.Key))
 	}
-	return func() { s.CeremonyMsgs = append(s.CeremonyMsgs, Posted(e)) }, nil
+	k := CeremonyKey{Type: e.Type, Trustee: i}
+	if first, ok := s.CeremonyBy[k]; ok {
+		return nil, violation(e, CheckCeremonyMsg, ErrConflict, nil, "second %s from trustee %d (the first is entry %d)", e.Type, i, first)
+	}
+	return func() {
+		s.CeremonyMsgs = append(s.CeremonyMsgs, Posted(e))
+		s.CeremonyBy[k] = e.Index
+	}, nil
+}
+
+// A CeremonyKey names one trustee's message of one ceremony type.
+type CeremonyKey struct {
+	Type    string
+	Trustee int
 }
 
 // Posted converts a board entry to the ceremony package's view of it.

@@ -41,6 +41,18 @@ func insert(e *electiontest.Election, i int, s electiontest.Submission) *electio
 	return c
 }
 
+// trusteeSub returns the index of the last submission of type typ signed
+// by trustee k (1-based).
+func trusteeSub(e *electiontest.Election, typ string, k int) int {
+	i := -1
+	for j, s := range e.Subs {
+		if s.Type == typ && bytes.Equal(s.Signer, electiontest.TrusteeSigner(e.Trustees[k-1])) {
+			i = j
+		}
+	}
+	return i
+}
+
 func rebuilt(c *electiontest.Election) ([]byte, error) {
 	c.CheckpointSizes = fixSizes(c.CheckpointSizes, len(c.Subs))
 	if err := c.Rebuild(); err != nil {
@@ -204,12 +216,7 @@ var tamperCases = []tamperCase{
 		what: "trustee 2's ceremony.commitments with the proof of coefficient 1 in place of coefficient 0's, re-signed by trustee 2; the posted ceremony.result still qualifies trustee 2",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
 			c := e.Clone()
-			i := -1
-			for k, s := range c.Subs {
-				if s.Type == record.TypeCommitments && bytes.Equal(s.Signer, electiontest.TrusteeSigner(e.Trustees[1])) {
-					i = k
-				}
-			}
+			i := trusteeSub(e, record.TypeCommitments, 2)
 			m, err := ceremony.DecodeCommitments(c.Subs[i].Payload, e.Params)
 			if err != nil {
 				return nil, 0, err
@@ -219,6 +226,22 @@ var tamperCases = []tamperCase{
 			c.ResignTrustee(i, 2)
 			data, err := rebuilt(c)
 			return data, int64(e.CeremonyResultIndex), err
+		},
+	},
+	{
+		name: "second-ceremony-message", check: CheckCeremonyMsg, contains: "second ceremony.commitments from trustee 2",
+		what: "a second ceremony.commitments of trustee 2 (with a changed proof), signed by trustee 2, right after its first: at most one message per trustee and type is admitted",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			i := trusteeSub(e, record.TypeCommitments, 2)
+			m, err := ceremony.DecodeCommitments(e.Subs[i].Payload, e.Params)
+			if err != nil {
+				return nil, 0, err
+			}
+			m.Proofs[0] = m.Proofs[1]
+			c := insert(e, i+1, electiontest.Submission{Type: record.TypeCommitments, Time: e.Subs[i].Time, Payload: mustMarshal(m)})
+			c.ResignTrustee(i+1, 2)
+			data, err := rebuilt(c)
+			return data, int64(i + 1), err
 		},
 	},
 	{
