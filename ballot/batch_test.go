@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot/group"
 )
 
@@ -191,6 +192,37 @@ func TestVerifyBatchSmall(t *testing.T) {
 			if err != nil {
 				t.Errorf("batch of %d good ballots: ballot %d: %v", n, i, err)
 			}
+		}
+	}
+}
+
+// TestVerifyBatchRecoversPanic: a panic while verifying one ballot (a bug
+// reached by some input) fails that ballot with ErrInternal and no other:
+// the others get their real verdicts and the process goes on.
+func TestVerifyBatchRecoversPanic(t *testing.T) {
+	e := newTestElection(t, oneOfN(1, 2))
+	bs := w1Ballots(t, e, 40)
+	cred := NewCredential()
+	bs[7], _ = mustEncrypt(t, e, cred, Choices{"c0": {0, 1}})
+	p := bs[7].Contests[0].Selections[1].Proof
+	p.Z[0], p.Z[1] = p.Z[1], p.Z[0]
+	resign(e.Election, bs[7], cred)
+	boom := bs[23]
+	testHook = func(b *Ballot) {
+		if b == boom {
+			panic("injected fault")
+		}
+	}
+	defer func() { testHook = nil }()
+	for i, err := range VerifyBatch(e.Election, bs) {
+		switch i {
+		case 23:
+			require.ErrorIs(t, err, ErrInternal)
+			require.ErrorContains(t, err, "injected fault")
+		case 7:
+			wantProofError(t, "ballot 7", err, "c0", 1, ProofSelection)
+		default:
+			require.NoError(t, err, "ballot %d", i)
 		}
 	}
 }

@@ -36,6 +36,10 @@ var (
 	// ErrSpoiledMismatch: a spoiled ballot's revealed plaintexts and nonces
 	// do not reproduce its ciphertexts.
 	ErrSpoiledMismatch = errors.New("ballot: spoiled ballot does not open to its ciphertexts")
+	// ErrInternal: verification failed by a fault of this code (a
+	// recovered panic), not of the ballot. [VerifyBatch] reports it for
+	// the ballot whose verification panicked, and only for it.
+	ErrInternal = errors.New("ballot: internal error")
 )
 
 // Proof names used in [ProofError].

@@ -21,6 +21,9 @@ func Verify(e *Election, b *Ballot) error {
 }
 
 func verifyOne(e *Election, b *Ballot, index int) error {
+	if testHook != nil {
+		testHook(b)
+	}
 	if b == nil {
 		return fmt.Errorf("%w: ballot %d is nil", ErrMalformed, index)
 	}
@@ -55,6 +58,9 @@ func verifyOne(e *Election, b *Ballot, index int) error {
 // addToBatch adds every proof equation of b (whose shape has been checked)
 // to zb. An error names a proof whose shape the zk package rejected.
 func addToBatch(zb *zk.Batch, e *Election, b *Ballot, index int) error {
+	if testHook != nil {
+		testHook(b)
+	}
 	m, pk, X := e.Manifest, e.JointKey, b.Credential
 	for i := range m.Contests {
 		mc, bc := &m.Contests[i], &b.Contests[i]
@@ -126,7 +132,7 @@ func VerifyBatch(e *Election, ballots []*Ballot) []error {
 		go func() {
 			defer wg.Done()
 			for chunk := range next {
-				verifyChunk(e, ballots, chunk, errs, true)
+				safeChunk(e, ballots, chunk, errs)
 			}
 		}()
 	}
@@ -136,6 +142,32 @@ func VerifyBatch(e *Election, ballots []*Ballot) []error {
 	close(next)
 	wg.Wait()
 	return errs
+}
+
+// testHook, if set (by tests), is called before each ballot is added to
+// a batch or verified alone, so that tests can make verification panic.
+var testHook func(b *Ballot)
+
+// safeChunk is verifyChunk in a worker goroutine, where a panic would end
+// the process: a chunk whose verification panics is verified again ballot
+// by ballot, each on its own, so that only the ballot whose verification
+// panics gets ErrInternal and the others their real verdict.
+func safeChunk(e *Election, ballots []*Ballot, chunk []int, errs []error) {
+	if recovered(func() { verifyChunk(e, ballots, chunk, errs, true) }) == nil {
+		return
+	}
+	for _, i := range chunk {
+		if r := recovered(func() { errs[i] = verifyOne(e, ballots[i], i) }); r != nil {
+			errs[i] = fmt.Errorf("%w: verifying ballot %d panicked: %v", ErrInternal, i, r)
+		}
+	}
+}
+
+// recovered runs f and returns the value of its panic, or nil.
+func recovered(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
 }
 
 // bisectLeaf is the chunk size below which a failed batch is resolved by

@@ -50,7 +50,18 @@ func Aggregate[T any](ctx context.Context, width, workers int, items iter.Seq2[T
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var at uint64 // the first item of the batch being summed
+			defer func() {
+				// A panic in a worker would end the process: it fails the
+				// aggregate instead.
+				if r := recover(); r != nil {
+					cancel(fmt.Errorf("tally: aggregate: internal error (panic) summing the batch from item %d: %v", at, r))
+					for range in { // drain
+					}
+				}
+			}()
 			for b := range in {
+				at = b.first
 				if ctx.Err() != nil {
 					continue // drain
 				}

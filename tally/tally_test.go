@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
@@ -572,4 +573,24 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 		r.WriteTable(&bytes.Buffer{})
 	})
+}
+
+// TestAggregatePanicIsAnError: a panic while summing (a bug reached by
+// some input) fails the aggregate with an error instead of the process.
+func TestAggregatePanicIsAnError(t *testing.T) {
+	items := func(yield func(int, error) bool) {
+		for i := range 5000 {
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+	_, _, err := Aggregate(context.Background(), 1, 2, items, func(i int) ([]elgamal.Ciphertext, error) {
+		if i == 4321 {
+			panic("fault")
+		}
+		return []elgamal.Ciphertext{elgamal.Zero()}, nil
+	})
+	require.ErrorContains(t, err, "internal error (panic)")
+	require.ErrorContains(t, err, "fault")
 }

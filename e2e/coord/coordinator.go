@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -192,10 +193,19 @@ func (c *Coordinator) status(tr *tracker, now time.Time) *Status {
 // the status of every trustee connection says why (phase "failed"), and Run
 // returns an error wrapping ceremony.ErrTooFewQualified. Run returns nil
 // once tally.result is posted (or found on the board).
-func (c *Coordinator) Run(ctx context.Context, election string) error {
+func (c *Coordinator) Run(ctx context.Context, election string) (err error) {
 	if !bulletin.ValidElectionID(election) {
 		return fmt.Errorf("coord: malformed election id %q", election)
 	}
+	defer func() {
+		// A panic (a bug reached by what the board holds) ends this run
+		// with an error, which the caller may retry, instead of the
+		// server.
+		if r := recover(); r != nil {
+			c.opts.Logger.Error("coord: internal error: panic", "election", election, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("coord: election %s: internal error (panic): %v", election, r)
+		}
+	}()
 	tr := c.tracker(election)
 	log := c.opts.Logger.With("election", election)
 	var ts *tallyState

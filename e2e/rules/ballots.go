@@ -118,7 +118,9 @@ func BallotReason(err error) error {
 // Parallel runs f(0..n−1) on GOMAXPROCS goroutines, handing out small
 // runs of indexes as goroutines become free (a reading goroutine may
 // compete for the same cores, so a static split would leave one worker
-// late).
+// late). A panic in f stops the workers and is raised again in the
+// caller's goroutine, where the caller's recover (a server's request
+// handler) can catch it; in a worker it would end the process.
 func Parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -130,10 +132,17 @@ func Parallel(n int, f func(i int)) {
 	const run = 8
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var failed atomic.Pointer[workerPanic]
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					failed.CompareAndSwap(nil, &workerPanic{r})
+					next.Store(int64(n)) // the others stop at their next run
+				}
+			}()
 			for {
 				lo := int(next.Add(run)) - run
 				if lo >= n {
@@ -146,4 +155,10 @@ func Parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+	if p := failed.Load(); p != nil {
+		panic(p.v)
+	}
 }
+
+// workerPanic carries a worker's panic value to the caller.
+type workerPanic struct{ v any }

@@ -49,6 +49,8 @@ type Recount struct {
 	n   uint64              // ballots summed (latest-only)
 	// progress, if set, is called from the goroutine after each batch.
 	progress func(done uint64)
+	// panicked is the goroutine's panic, raised again by Close.
+	panicked *workerPanic
 }
 
 type job struct {
@@ -118,6 +120,9 @@ func (r *Recount) Close() *Tally {
 	}
 	close(r.in)
 	<-r.done
+	if r.panicked != nil {
+		panic(r.panicked.v)
+	}
 	r.t.Aggregate = make([]elgamal.Ciphertext, r.width)
 	for k := range r.t.Aggregate {
 		r.t.Aggregate[k] = elgamal.Ciphertext{A: r.sum[2*k], B: r.sum[2*k+1]}
@@ -131,6 +136,14 @@ func (r *Recount) Close() *Tally {
 
 func (r *Recount) run() {
 	defer close(r.done)
+	defer func() {
+		// Raised again by Close, in the caller's goroutine.
+		if p := recover(); p != nil {
+			r.panicked = &workerPanic{p}
+			for range r.in { // drain: Add must not block
+			}
+		}
+	}()
 	for batch := range r.in {
 		if r.stop != nil && r.stop() {
 			continue // drain

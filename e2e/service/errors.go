@@ -29,6 +29,9 @@ var (
 	ErrRateLimited = errors.New("service: rate limited")
 	ErrNotFound    = errors.New("service: not found")
 	ErrUnavailable = errors.New("service: unavailable")
+	// ErrInternal is a failure of the server itself (a recovered panic):
+	// the request failed, the server logged it and keeps serving.
+	ErrInternal = errors.New("service: internal error")
 )
 
 // Stable error codes of the write API (e2e/SPEC.md §11.8).
@@ -69,6 +72,7 @@ var codes = []struct {
 	{ErrRateLimited, CodeRateLimited, http.StatusTooManyRequests},
 	{ErrNotFound, CodeNotFound, http.StatusNotFound},
 	{ErrUnavailable, CodeUnavailable, http.StatusServiceUnavailable},
+	{ErrInternal, CodeInternal, http.StatusInternalServerError},
 }
 
 // ErrorCode maps an error to its stable code and HTTP status: the one place

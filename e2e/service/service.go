@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -369,11 +370,49 @@ func (s *Service) admit(ctx context.Context, id string, view board.AdmitView, su
 				continue
 			}
 		}
-		if err := st.Apply(x, pre); err != nil {
+		err := s.recovered(id, x, "admission", func() error {
+			hook("admission", x)
+			return st.Apply(x, pre)
+		})
+		if errors.Is(err, ErrInternal) {
+			// The state may be half changed: forget it (the next
+			// admission rebuilds it from the board) and refuse the rest
+			// of the batch, which the caller may retry.
+			e.st = s.newState(id)
 			errs[i] = err
+			for j := i + 1; j < len(subs); j++ {
+				errs[j] = fmt.Errorf("%w: admission was interrupted by an internal error; retry", ErrUnavailable)
+			}
+			return errs
 		}
+		errs[i] = err
 	}
 	return errs
+}
+
+// recovered runs f, turning a panic into an error wrapping ErrInternal,
+// logged at Error with the election, the entry being checked and where:
+// the request fails, the server keeps serving. (Code that checks entries
+// runs on hostile input; a bug in it must not stop the election.)
+func (s *Service) recovered(id string, x *bulletin.Entry, where string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("internal error: panic while checking an entry", "election", id, "entry", x.Index, "type", x.Type,
+				"in", where, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: checking entry %d (%s) failed; the server logged the cause", ErrInternal, x.Index, x.Type)
+		}
+	}()
+	return f()
+}
+
+// testHook, if set (by tests), is called where entries are checked, so
+// that tests can make that code panic.
+var testHook func(where string, x *bulletin.Entry)
+
+func hook(where string, x *bulletin.Entry) {
+	if testHook != nil {
+		testHook(where, x)
+	}
 }
 
 // tentative is the entry sub would be if appended next at board time now
@@ -481,9 +520,15 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 		e.mu.Lock()
 		x = tentative(e.st, sub, s.now().UnixMilli())
-		err = e.st.Check(x, pre)
+		err = s.recovered(id, x, "precheck", func() error {
+			hook("precheck", x)
+			return e.st.Check(x, pre)
+		})
 		el = e.st.Ballots
 		e.mu.Unlock()
+		if errors.Is(err, ErrInternal) {
+			return nil, "", err
+		}
 		if err == nil || attempt > 0 || errors.Is(err, ErrMalformed) || errors.Is(err, ErrBadSignature) || errors.Is(err, ErrBadProof) {
 			break
 		}
@@ -568,11 +613,16 @@ func (s *Service) configuredOfficial(sub *Submission) error {
 // checkBallot decodes ballot entry x and verifies its signature and proofs
 // in the batch queue; the error is the rule book's violation.
 func (s *Service) checkBallot(el *ballot.Election, x *bulletin.Entry) (*ballot.Ballot, error) {
-	b, err := rules.DecodeBallot(el, x)
+	var b *ballot.Ballot
+	err := s.recovered(el.Manifest.ElectionID, x, "ballot decoding", func() (err error) {
+		hook("decode", x)
+		b, err = rules.DecodeBallot(el, x)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.verifyBallot(el, b); err != nil {
+	if err := s.verifyBallot(el, x, b); err != nil {
 		var v verdict
 		if !errors.As(err, &v) {
 			return nil, err // the queue refused it
@@ -590,8 +640,14 @@ func (s *Service) checkSpoiled(el *ballot.Election, x *bulletin.Entry) (*ballot.
 		return nil, rules.SpoiledViolation(x, err) // unreachable: the rules decoded it
 	}
 	t0 := time.Now()
-	_, err = ballot.VerifySpoiled(el, sp)
+	err = s.recovered(el.Manifest.ElectionID, x, "spoiled ballot verification", func() error {
+		_, err := ballot.VerifySpoiled(el, sp)
+		return err
+	})
 	s.addVerifyTime(time.Since(t0), 1)
+	if errors.Is(err, ErrInternal) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, rules.SpoiledViolation(x, err)
 	}
@@ -608,6 +664,7 @@ func (s *Service) addVerifyTime(d time.Duration, n int) {
 // A vjob is one ballot waiting for batch verification.
 type vjob struct {
 	el   *ballot.Election
+	x    *bulletin.Entry // the tentative entry, for logs
 	b    *ballot.Ballot
 	done chan error
 }
@@ -624,8 +681,8 @@ func (v verdict) Error() string { return v.err.Error() }
 // verifyBallot queues a ballot for batch verification and waits for the
 // verdict. A full queue is refused at once (ErrUnavailable): a flood costs
 // the flooder, not the ballots already queued.
-func (s *Service) verifyBallot(el *ballot.Election, b *ballot.Ballot) error {
-	j := &vjob{el: el, b: b, done: make(chan error, 1)}
+func (s *Service) verifyBallot(el *ballot.Election, x *bulletin.Entry, b *ballot.Ballot) error {
+	j := &vjob{el: el, x: x, b: b, done: make(chan error, 1)}
 	select {
 	case s.verify <- j:
 	default:
@@ -640,8 +697,8 @@ func (s *Service) verifyBallot(el *ballot.Election, b *ballot.Ballot) error {
 }
 
 // minVerifyBatch is the batch size below which the gatherer waits (up to
-// BatchWait) for more ballots: ballot.VerifyBatch checks batches of at most
-// a few ballots one by one.
+// BatchWait) for more ballots: a batch's cost per ballot falls with its
+// size.
 const minVerifyBatch = 16
 
 // verifyGatherer collects queued ballots into batches and hands each batch
@@ -708,9 +765,14 @@ func (s *Service) verifyBatch(batch []*vjob) {
 		}
 		errs := ballot.VerifyBatch(el, bs)
 		for i, j := range js {
-			if errs[i] != nil {
+			switch {
+			case errors.Is(errs[i], ballot.ErrInternal):
+				// VerifyBatch recovered a panic on this ballot.
+				s.log.Error("internal error: panic while verifying a ballot", "election", el.Manifest.ElectionID, "entry", j.x.Index, "err", errs[i])
+				j.done <- fmt.Errorf("%w: verifying ballot entry %d failed; the server logged the cause", ErrInternal, j.x.Index)
+			case errs[i] != nil:
 				j.done <- verdict{errs[i], i}
-			} else {
+			default:
 				j.done <- nil
 			}
 		}

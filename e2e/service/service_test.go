@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
 	"github.com/tabella-vote/tabella/ballot/group"
@@ -527,7 +528,7 @@ func TestRateLimitedCredential(t *testing.T) {
 func TestVerifyQueueFull(t *testing.T) {
 	s := &Service{verify: make(chan *vjob, 1), stop: make(chan struct{})}
 	s.verify <- &vjob{}
-	err := s.verifyBallot(nil, nil)
+	err := s.verifyBallot(nil, nil, nil)
 	if code, status := ErrorCode(err); code != CodeUnavailable || status != http.StatusServiceUnavailable {
 		t.Fatalf("full queue: %v (%s %d)", err, code, status)
 	}
@@ -947,4 +948,64 @@ func (h *harness) refuseShare(base func([32]byte) [32]byte, from, by int, code s
 	if h.size() != before {
 		t.Fatalf("a refused tally.share (%s) was appended", code)
 	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestPanicRecovered: a panic in the code that checks an entry (decoding,
+// the rules at precheck, the rules inside the append transaction) fails
+// that request only, with code internal and a log line naming the entry;
+// nothing is appended, and the server keeps admitting the next ballots,
+// with its state rebuilt from the board after a panic inside admission.
+func TestPanicRecovered(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 5, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	logs := &lockedBuffer{}
+	h.svc.log = slog.New(slog.NewTextHandler(logs, nil))
+	defer func() { testHook = nil }()
+	admitted := 0
+	for v, where := range []string{"decode", "precheck", "admission"} {
+		_, data, _ := h.ballot(v, 0)
+		testHook = func(w string, x *bulletin.Entry) {
+			if w == where && bytes.Equal(x.Payload, data) {
+				panic("injected fault in " + where)
+			}
+		}
+		before := h.size()
+		_, err := h.c.Submit(ctx, h.id, voterSub(h.creds[v].Public(), record.TypeBallot, data))
+		wantCode(t, err, CodeInternal)
+		require.Equal(t, before, h.size(), "%s: a ballot whose check panicked was appended", where)
+		require.Contains(t, logs.String(), fmt.Sprintf("entry=%d", before), "%s: the log does not name the entry", where)
+		require.Contains(t, logs.String(), "injected fault in "+where)
+		// Without the fault the same ballot is admitted, and so is the
+		// next voter's.
+		testHook = nil
+		r, err := h.c.Submit(ctx, h.id, voterSub(h.creds[v].Public(), record.TypeBallot, data))
+		require.NoError(t, err, "%s: the ballot after the fault", where)
+		require.Equal(t, before, r.Receipt.Index)
+		admitted++
+	}
+	_, data, _ := h.ballot(4, 1)
+	_, err := h.c.Submit(ctx, h.id, voterSub(h.creds[4].Public(), record.TypeBallot, data))
+	require.NoError(t, err)
+	in, err := h.c.Info(ctx, h.id)
+	require.NoError(t, err)
+	require.Equal(t, uint64(admitted+1), in.Ballots)
 }
