@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	queue := fs.Int("verify-queue", 0, "ballots `N` waiting for verification before refusing (0: 4096)")
 	ipRate := fs.Float64("ip-rate", 0, "submissions per second `R` per client address (0: 500)")
 	credRate := fs.Float64("cred-rate", 0, "submissions per second `R` per voter credential (0: 1, burst 10)")
+	ipHeader := fs.String("client-ip-header", "", "behind a reverse proxy: the `HEADER` holding the client's address (X-Forwarded-For or X-Real-IP), read only from --trusted-proxy addresses")
+	var proxies multiFlag
+	fs.Var(&proxies, "trusted-proxy", "a reverse proxy's address or `CIDR` whose --client-ip-header is believed (repeatable)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
 	runCoord := fs.Bool("coordinator", true, "run the trustee coordinator, which posts ceremony.result and tally.result (false when the board's entries come from elsewhere, as when replaying a record)")
 	clockFile := fs.String("clock-file", "", "testing only: the board's clock reads unix milliseconds from `FILE` at each append (to replay a record at its entries' times); never for a real election")
@@ -97,6 +101,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	trusted, err := parsePrefixes(proxies)
+	if err != nil {
+		return err
+	}
+	if *ipHeader != "" && len(trusted) == 0 {
+		return fmt.Errorf("%w: --client-ip-header needs --trusted-proxy (the header is believed only from the proxy)", errUsage)
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
@@ -149,8 +160,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv, err := startServer(ctx, serverConfig{
 		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*runCoord,
-		svc:     service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: bo},
-		http:    service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0}},
+		svc: service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: bo},
+		http: service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0},
+			ClientIPHeader: *ipHeader, TrustedProxies: trusted},
 		tlsCert: *tlsCert, tlsKey: *tlsKey,
 	})
 	if err != nil {
@@ -374,4 +386,22 @@ func (s *server) shutdown() error {
 		err = serr
 	}
 	return err
+}
+
+// parsePrefixes parses addresses ("10.0.0.1", "::1") and CIDR prefixes
+// ("10.0.0.0/8").
+func parsePrefixes(vs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vs {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --trusted-proxy %q is neither an address nor a CIDR prefix", errUsage, v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

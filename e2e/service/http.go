@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,6 +187,53 @@ type HTTPOptions struct {
 	Web http.Handler
 	// Board configures the board's read API and feed.
 	Board board.HandlerOptions
+	// ClientIPHeader, if set ("X-Forwarded-For" or "X-Real-IP"), names
+	// the header a reverse proxy puts the client's address in. It is
+	// read only on requests from TrustedProxies; in X-Forwarded-For the
+	// client is the rightmost address that is not a trusted proxy.
+	ClientIPHeader string
+	TrustedProxies []netip.Prefix
+}
+
+// ClientKey returns the key the per-address rate limit counts r under:
+// the client's address (from o.ClientIPHeader when r comes from a trusted
+// proxy, else the connection's), and for IPv6 its /64, which one
+// subscriber typically holds whole.
+func (o *HTTPOptions) ClientKey(r *http.Request) string {
+	addr, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	ip := addr.Addr().Unmap()
+	if o.ClientIPHeader != "" && o.trusted(ip) {
+		if v := r.Header.Values(o.ClientIPHeader); len(v) > 0 {
+			hops := strings.Split(strings.Join(v, ","), ",")
+			for i := len(hops) - 1; i >= 0; i-- {
+				h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+				if err != nil {
+					break // a malformed hop: keep the last good address
+				}
+				ip = h.Unmap()
+				if !o.trusted(ip) {
+					break
+				}
+			}
+		}
+	}
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+func (o *HTTPOptions) trusted(ip netip.Addr) bool {
+	for _, p := range o.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Handler returns the whole HTTP API: the board's read API and feed
@@ -230,6 +278,29 @@ type httpAPI struct {
 	s        *Service
 	o        HTTPOptions
 	ip, cred *limiter
+	limited  sampler
+}
+
+// A sampler counts events and lets one through a second, reporting how
+// many it stands for.
+type sampler struct {
+	mu   sync.Mutex
+	n    int
+	last time.Time
+}
+
+// tick counts an event and returns the number of events since the last
+// one let through if this one goes through (0 otherwise).
+func (s *sampler) tick(now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if now.Sub(s.last) < time.Second {
+		return 0
+	}
+	n := s.n
+	s.n, s.last = 0, now
+	return n
 }
 
 func (h *httpAPI) timed(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
@@ -253,9 +324,15 @@ func (h *httpAPI) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			msg = "internal error"
 		}
 	}
-	h.s.log.Log(r.Context(), lvl, "request rejected", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	if status == http.StatusTooManyRequests {
+		// A flood must not flood the logs: one Warn line a second, with
+		// the number of refusals it stands for.
 		w.Header().Set("Retry-After", "1")
+		if n := h.limited.tick(time.Now()); n > 0 {
+			h.s.log.Warn("requests rate limited", "refused", n, "last_client", h.o.ClientKey(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	} else {
+		h.s.log.Log(r.Context(), lvl, "request rejected", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	var rule string
 	if v := (*rules.Violation)(nil); errors.As(err, &v) {
@@ -275,16 +352,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) error {
-	if !h.ip.allow(clientIP(r)) {
+	if !h.ip.allow(h.o.ClientKey(r)) {
 		return fmt.Errorf("%w: too many requests from this address", ErrRateLimited)
 	}
 	id := r.PathValue("id")
