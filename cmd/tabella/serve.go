@@ -93,6 +93,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ipHeader := fs.String("client-ip-header", "", "behind a reverse proxy: the `HEADER` holding the client's address (X-Forwarded-For or X-Real-IP), read only from --trusted-proxy addresses")
 	var proxies multiFlag
 	fs.Var(&proxies, "trusted-proxy", "a reverse proxy's address or `CIDR` whose --client-ip-header is believed (repeatable)")
+	maxStreams := fs.Int("max-streams", 0, "open websockets `N` (board feeds and trustee sockets) in all (0: 10000)")
+	maxStreamsClient := fs.Int("max-streams-per-client", 0, "open websockets `N` per client address (an IPv6 /64) (0: 64)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
 	runCoord := fs.Bool("coordinator", true, "run the trustee coordinator, which posts ceremony.result and tally.result (false when the board's entries come from elsewhere, as when replaying a record)")
 	clockFile := fs.String("clock-file", "", "testing only: the board's clock reads unix milliseconds from `FILE` at each append (to replay a record at its entries' times); never for a real election")
@@ -162,7 +164,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*runCoord,
 		svc: service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: bo},
 		http: service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0},
-			ClientIPHeader: *ipHeader, TrustedProxies: trusted},
+			ClientIPHeader: *ipHeader, TrustedProxies: trusted, MaxStreams: *maxStreams, MaxStreamsPerClient: *maxStreamsClient},
 		tlsCert: *tlsCert, tlsKey: *tlsKey,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,4 +75,51 @@ func TestRateLimitRefusalsSampled(t *testing.T) {
 	require.Less(t, lines, 5, "one line per refusal:\n%s", out)
 	require.Contains(t, out, "level=WARN")
 	require.NotContains(t, out, "request rejected method=POST path=/v1/elections/e1/entries code=rate_limited")
+}
+
+// TestStreamLimits: websockets (the board feed here) beyond the limit per
+// address are refused before the upgrade with rate_limited and a message
+// saying so, beyond the total with unavailable; a closed stream frees its
+// slot.
+func TestStreamLimits(t *testing.T) {
+	h := newHarness(t, 1, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	srv := httptest.NewServer(h.svc.Handler(HTTPOptions{MaxStreams: 5, MaxStreamsPerClient: 3}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/elections/" + h.id + "/feed?from=0"
+	dial := func() (*websocket.Conn, *http.Response, error) { return websocket.DefaultDialer.Dial(url, nil) }
+	var open []*websocket.Conn
+	for range 3 {
+		c, _, err := dial()
+		require.NoError(t, err)
+		open = append(open, c)
+	}
+	_, resp, err := dial()
+	require.Error(t, err)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	var ej ErrorJSON
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ej))
+	assert.Equal(t, CodeRateLimited, ej.Code)
+	assert.Contains(t, ej.Message, "open streams, the limit per address")
+	open[0].Close()
+	require.Eventually(t, func() bool {
+		c, _, err := dial()
+		if err != nil {
+			return false
+		}
+		open[0] = c
+		return true
+	}, 5*time.Second, 20*time.Millisecond, "a closed stream's slot is not freed")
+
+	// The total: two more clients (other addresses) reach it.
+	s := &streams{max: 5, perClient: 3, by: map[string]int{}}
+	for _, k := range []string{"a", "a", "a", "b", "b"} {
+		require.NoError(t, s.acquire(k))
+	}
+	require.ErrorIs(t, s.acquire("c"), ErrUnavailable)
+	s.release("b")
+	require.NoError(t, s.acquire("c"))
+	require.ErrorIs(t, s.acquire("a"), ErrUnavailable)
+	for _, c := range open {
+		c.Close()
+	}
 }

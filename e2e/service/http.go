@@ -193,6 +193,61 @@ type HTTPOptions struct {
 	// client is the rightmost address that is not a trusted proxy.
 	ClientIPHeader string
 	TrustedProxies []netip.Prefix
+	// MaxStreams and MaxStreamsPerClient bound the open websockets (the
+	// board feed and the trustee socket) in all and per client address
+	// (ClientKey); default 10 000 and 64. A connection over a limit is
+	// refused before the upgrade with 503 and a JSON error saying which.
+	MaxStreams, MaxStreamsPerClient int
+}
+
+// streams counts open websockets, in all and per client.
+type streams struct {
+	max, perClient int
+	mu             sync.Mutex
+	total          int
+	by             map[string]int
+}
+
+// acquire takes a slot for client key k, or says why not.
+func (s *streams) acquire(k string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.total >= s.max:
+		return fmt.Errorf("%w: the server has %d open streams, its limit; retry later", ErrUnavailable, s.total)
+	case s.by[k] >= s.perClient:
+		return fmt.Errorf("%w: this address has %d open streams, the limit per address", ErrRateLimited, s.by[k])
+	}
+	s.total++
+	s.by[k]++
+	return nil
+}
+
+func (s *streams) release(k string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total--
+	if s.by[k]--; s.by[k] == 0 {
+		delete(s.by, k)
+	}
+}
+
+// limitStreams wraps next: a websocket upgrade request holds a slot for
+// as long as next serves it (the connection's life).
+func (h *httpAPI) limitStreams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		k := h.o.ClientKey(r)
+		if err := h.streams.acquire(k); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		defer h.streams.release(k)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ClientKey returns the key the per-address rate limit counts r under:
@@ -252,7 +307,14 @@ func (s *Service) Handler(o HTTPOptions) http.Handler {
 	if o.Board.Logger == nil {
 		o.Board.Logger = s.log
 	}
-	h := &httpAPI{s: s, o: o, ip: newLimiter(o.IPRate, o.IPBurst), cred: newLimiter(o.CredRate, o.CredBurst)}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = 10_000
+	}
+	if o.MaxStreamsPerClient <= 0 {
+		o.MaxStreamsPerClient = 64
+	}
+	h := &httpAPI{s: s, o: o, ip: newLimiter(o.IPRate, o.IPBurst), cred: newLimiter(o.CredRate, o.CredBurst),
+		streams: &streams{max: o.MaxStreams, perClient: o.MaxStreamsPerClient, by: map[string]int{}}}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+PathSubmit, http.MaxBytesHandler(h.timed(h.submit), MaxSubmissionJSON))
 	mux.Handle("GET "+PathElection, h.timed(h.info))
@@ -264,9 +326,9 @@ func (s *Service) Handler(o HTTPOptions) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/v1/", board.NewHandler(s.b, o.Board))
+	mux.Handle("/v1/", h.limitStreams(board.NewHandler(s.b, o.Board)))
 	if o.Trustee != nil {
-		mux.Handle(coord.Path, o.Trustee)
+		mux.Handle(coord.Path, h.limitStreams(o.Trustee))
 	}
 	if o.Web != nil {
 		mux.Handle("/", o.Web)
@@ -279,6 +341,7 @@ type httpAPI struct {
 	o        HTTPOptions
 	ip, cred *limiter
 	limited  sampler
+	streams  *streams
 }
 
 // A sampler counts events and lets one through a second, reporting how
