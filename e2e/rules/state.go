@@ -158,10 +158,10 @@ type State struct {
 	ShareBy               map[int]uint64 // trustee index ↦ index of its tally.share
 	// CeremonyBy holds the index of each trustee's message of each
 	// ceremony type: at most one is admitted (§9.8).
-	CeremonyBy map[CeremonyKey]uint64
-	Result                *tally.Result
-	ResultJSON            []byte
-	ResultIndex           int64 // −1 before tally.result
+	CeremonyBy  map[CeremonyKey]uint64
+	Result      *tally.Result
+	ResultJSON  []byte
+	ResultIndex int64 // −1 before tally.result
 
 	// Notes are observations that are not violations (a ceremony message
 	// the replay ignored, a decryption share the result did not use).
