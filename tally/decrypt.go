@@ -160,6 +160,7 @@ func DecodeShareMessage(data []byte) (*ShareMessage, error) {
 // A Decryption is what [Combine] checks shares against: the election, the
 // aggregate recomputed from the board, and the ceremony's outcome.
 type Decryption struct {
+	Election  string               // the election's id (trustees sign for it, e2e/SPEC.md §9.1)
 	Base      [32]byte             // the election's base hash
 	Aggregate []elgamal.Ciphertext // recomputed by the caller from the board
 	Count     uint64               // ballots in the aggregate (turnout)
@@ -264,7 +265,7 @@ func Combine(d *Decryption, posted []ceremony.Posted) (*Plaintext, error) {
 			pt.Rejected = append(pt.Rejected, Rejection{Entry: p.Index, Err: err})
 			continue
 		}
-		if m.Trustee > len(d.Trustees) || d.Trustees[m.Trustee-1].Verify(p.Type, p.Payload, p.Signature) != nil {
+		if m.Trustee > len(d.Trustees) || d.Trustees[m.Trustee-1].Verify(d.Election, p.Type, p.Payload, p.Signature) != nil {
 			pt.Rejected = append(pt.Rejected, Rejection{Entry: p.Index, Err: fmt.Errorf("%w: not signed by trustee %d", ErrBadShare, m.Trustee)})
 			continue
 		}

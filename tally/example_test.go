@@ -27,7 +27,7 @@ func Example() {
 		id, _ := trustee.Generate(name)
 		ids, pubs = append(ids, id), append(pubs, *id.Public())
 	}
-	params, _ := ceremony.NewParams([32]byte{1}, 2, time.Minute, pubs)
+	params, _ := ceremony.NewParams("example-2026", [32]byte{1}, 2, time.Minute, pubs)
 
 	// The ceremony: every trustee steps its state machine over the board.
 	board := ceremony.NewMemBoard(ceremony.NewFakeClock(start))
@@ -69,9 +69,9 @@ func Example() {
 		m, _ := tally.DecryptShares(base, trustees[i-1].KeyShare(), agg, n)
 		payload := m.Marshal()
 		posted = append(posted, ceremony.Posted{Index: uint64(10 + k), Type: tally.TypeDecryptionShare, Payload: payload,
-			Signature: ids[i-1].Sign(tally.TypeDecryptionShare, payload)})
+			Signature: ids[i-1].Sign("example-2026", tally.TypeDecryptionShare, payload)})
 	}
-	d := &tally.Decryption{Base: base, Aggregate: agg, Count: n, Limits: []uint64{1, 1}, Threshold: 2,
+	d := &tally.Decryption{Election: "example-2026", Base: base, Aggregate: agg, Count: n, Limits: []uint64{1, 1}, Threshold: 2,
 		Trustees: params.Trustees, Keys: st.VerificationKeys}
 	pt, err := tally.Combine(d, posted)
 	if err != nil {

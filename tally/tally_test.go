@@ -49,7 +49,7 @@ func runCeremony(tb testing.TB, t, n int) *keyed {
 		}
 		ids[i], pubs[i] = id, *id.Public()
 	}
-	p, err := ceremony.NewParams([32]byte{byte(t), byte(n)}, t, time.Minute, pubs)
+	p, err := ceremony.NewParams("e-test", [32]byte{byte(t), byte(n)}, t, time.Minute, pubs)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -136,13 +136,13 @@ func (e *election) decryption() *Decryption {
 	for i, V := range e.k.st.VerificationKeys {
 		keys[i] = V
 	}
-	return &Decryption{Base: e.base, Aggregate: e.agg, Count: e.count, Limits: e.limits, Threshold: e.k.p.Threshold, Trustees: e.k.p.Trustees, Keys: keys}
+	return &Decryption{Election: e.k.p.ElectionID, Base: e.base, Aggregate: e.agg, Count: e.count, Limits: e.limits, Threshold: e.k.p.Threshold, Trustees: e.k.p.Trustees, Keys: keys}
 }
 
 // post returns trustee i's signed share message as a board entry.
 func (e *election) post(tb testing.TB, entry uint64, i int, m *ShareMessage) ceremony.Posted {
 	payload := m.Marshal()
-	return ceremony.Posted{Index: entry, Type: TypeDecryptionShare, Payload: payload, Signature: e.k.ids[i-1].Sign(TypeDecryptionShare, payload)}
+	return ceremony.Posted{Index: entry, Type: TypeDecryptionShare, Payload: payload, Signature: e.k.ids[i-1].Sign(e.k.p.ElectionID, TypeDecryptionShare, payload)}
 }
 
 func (e *election) shares(tb testing.TB, trustees ...int) []ceremony.Posted {
@@ -287,7 +287,7 @@ func TestUnsignedAndDuplicateShares(t *testing.T) {
 
 func TestEmptyElection(t *testing.T) {
 	k := runCeremony(t, 2, 3)
-	d := &Decryption{Base: [32]byte{1}, Aggregate: []elgamal.Ciphertext{elgamal.Zero(), elgamal.Zero()}, Count: 0, Limits: []uint64{1, 1}, Threshold: 2, Trustees: k.p.Trustees}
+	d := &Decryption{Election: k.p.ElectionID, Base: [32]byte{1}, Aggregate: []elgamal.Ciphertext{elgamal.Zero(), elgamal.Zero()}, Count: 0, Limits: []uint64{1, 1}, Threshold: 2, Trustees: k.p.Trustees}
 	pt, err := Combine(d, nil)
 	if err != nil || !slices.Equal(pt.Counts, []uint64{0, 0}) {
 		t.Fatalf("%v %v", err, pt)

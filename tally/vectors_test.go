@@ -102,7 +102,7 @@ func (v *decryptionVector) check(t *testing.T) {
 		}
 		agg = append(agg, c)
 	}
-	d := &Decryption{Aggregate: agg, Count: v.Count, Limits: v.Limits, Threshold: p.Threshold, Trustees: p.Trustees, Keys: st.VerificationKeys}
+	d := &Decryption{Election: p.ElectionID, Aggregate: agg, Count: v.Count, Limits: v.Limits, Threshold: p.Threshold, Trustees: p.Trustees, Keys: st.VerificationKeys}
 	copy(d.Base[:], base)
 	sm, err := fromEntries(v.ShareEntries)
 	if err != nil {

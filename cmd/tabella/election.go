@@ -117,7 +117,7 @@ func createElection(ctx context.Context, e *env, c *service.Client, off service.
 	if err != nil {
 		return err
 	}
-	params, err := ceremony.NewParams(mh, t, round, pubs)
+	params, err := ceremony.NewParams(id, mh, t, round, pubs)
 	if err != nil {
 		return err
 	}

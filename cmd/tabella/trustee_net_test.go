@@ -154,7 +154,7 @@ func TestTrusteeCommands(t *testing.T) {
 	post(record.TypeRollVoters, &record.RollVoters{Chunk: 0, Credentials: cpubs}, nil)
 	post(record.TypeRollSeal, &record.RollSeal{Count: 4, Hash: record.RollHash(election, cpubs)}, nil)
 	mh, _ := m.Hash()
-	params, err := ceremony.NewParams(mh, 2, time.Minute, pubs)
+	params, err := ceremony.NewParams(election, mh, 2, time.Minute, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,7 +230,7 @@ func TestCeremonyAndTally3of5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
+	d := &tally.Decryption{Election: e.id, Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
 		Threshold: 3, Trustees: e.params.Trustees, Keys: st.VerificationKeys}
 	if err := tally.CheckResult(d, rc.Layout, v.State.Shares, re[0].Payload); err != nil {
 		t.Fatalf("posted result does not check: %v", err)
@@ -342,7 +342,7 @@ func TestBadDecryptionShareNamed(t *testing.T) {
 	}
 	m.Shares[0].D = m.Shares[0].D.Add(group.Generator())
 	payload := m.Marshal()
-	sig := e.ids[0].Sign(tally.TypeDecryptionShare, payload)
+	sig := e.ids[0].Sign(e.id, tally.TypeDecryptionShare, payload)
 	c1 := e.dial(ctx, 1, ClientOptions{})
 	signer := record.Signer{Kind: record.Trustee, Key: e.ids[0].Public().SigningKey}
 	if _, err := c1.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]}); err != nil {
@@ -403,11 +403,11 @@ func TestHandlerRefuses(t *testing.T) {
 	e := newTestElection(t, 1, 1, 0)
 	c := e.dial(ctx, 1, ClientOptions{})
 	signer := record.Signer{Kind: record.Trustee, Key: e.ids[0].Public().SigningKey}
-	sig := e.ids[0].Sign(tally.TypeResult, []byte("{}"))
+	sig := e.ids[0].Sign(e.id, tally.TypeResult, []byte("{}"))
 	if _, err := c.Submit(ctx, Submission{Type: tally.TypeResult, Payload: []byte("{}"), Signer: signer.Bytes(), Signature: sig[:]}); !errors.Is(err, ErrRejected) {
 		t.Fatalf("trustee posting tally.result: %v", err)
 	}
-	sig = e.ids[0].Sign(record.TypeCommitments, []byte("{}"))
+	sig = e.ids[0].Sign(e.id, record.TypeCommitments, []byte("{}"))
 	bad := sig
 	bad[0] ^= 1
 	if _, err := c.Submit(ctx, Submission{Type: record.TypeCommitments, Payload: []byte("{}"), Signer: signer.Bytes(), Signature: bad[:]}); !errors.Is(err, ErrRejected) {
@@ -476,7 +476,7 @@ func TestCopiedProofDisqualified(t *testing.T) {
 	// Trustee 2 claims trustee 1's commitments and proofs as its own.
 	c1.Trustee = 2
 	payload := mustJSON(t, c1)
-	sig := e.ids[1].Sign(record.TypeCommitments, payload)
+	sig := e.ids[1].Sign(e.id, record.TypeCommitments, payload)
 	c2 := e.dial(ctx, 2, ClientOptions{})
 	if err := c2.Post(ctx, record.TypeCommitments, payload, sig); err != nil {
 		t.Fatal(err)
@@ -512,7 +512,7 @@ func TestFalseComplaintDismissed(t *testing.T) {
 			}
 			// Trustee 3 accuses trustee 1, whose share was fine.
 			s.Payload = mustJSON(t, &ceremony.Complaints{Ceremony: e.params.Hash(), Trustee: 3, Accused: []int{1}})
-			sig := e.ids[2].Sign(s.Type, s.Payload)
+			sig := e.ids[2].Sign(e.id, s.Type, s.Payload)
 			s.Signature = sig[:]
 		}
 	}
@@ -580,7 +580,7 @@ func TestInconsistentShareDisqualified(t *testing.T) {
 				}
 				m.Shares[0] = ceremony.EncryptedShare{Recipient: 2, Enc: enc, CT: ct}
 				s.Payload = mustJSON(t, m)
-				sig := e.ids[0].Sign(s.Type, s.Payload)
+				sig := e.ids[0].Sign(e.id, s.Type, s.Payload)
 				s.Signature = sig[:]
 			case record.TypeAnswer:
 				s.Type = "ceremony.silence" // the server refuses it: no answer

@@ -372,7 +372,7 @@ func (c *Coordinator) prepareTally(ctx context.Context, tr *tracker, st *ceremon
 	if err != nil {
 		return nil, err
 	}
-	d := &tally.Decryption{Base: el.BaseHash, Aggregate: agg, Count: n, Limits: layout.Limits(),
+	d := &tally.Decryption{Election: tr.election, Base: el.BaseHash, Aggregate: agg, Count: n, Limits: layout.Limits(),
 		Threshold: st.Params.Threshold, Trustees: st.Params.Trustees, Keys: st.VerificationKeys}
 	return &tallyState{layout: layout, d: d}, nil
 }

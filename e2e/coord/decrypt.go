@@ -303,11 +303,11 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 		return out, nil
 	}
 	params := v.State.Params
-	d := &tally.Decryption{Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
+	d := &tally.Decryption{Election: election, Base: rc.Election.BaseHash, Aggregate: rc.Aggregate, Count: rc.Count, Limits: rc.Layout.Limits(),
 		Threshold: params.Threshold, Trustees: params.Trustees, Keys: st.VerificationKeys}
 	for _, sp := range v.State.Shares {
 		m, err := tally.DecodeShareMessage(sp.Payload)
-		if err != nil || m.Trustee != ks.Trustee || params.Trustees[m.Trustee-1].Verify(sp.Type, sp.Payload, sp.Signature) != nil {
+		if err != nil || m.Trustee != ks.Trustee || params.Trustees[m.Trustee-1].Verify(election, sp.Type, sp.Payload, sp.Signature) != nil {
 			continue
 		}
 		if d.Check(m) == nil {
@@ -324,7 +324,7 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 		return nil, fmt.Errorf("coord: internal error: own decryption share does not verify: %w", err)
 	}
 	payload := share.Marshal()
-	sig := id.Sign(tally.TypeDecryptionShare, payload)
+	sig := id.Sign(election, tally.TypeDecryptionShare, payload)
 	signer := record.Signer{Kind: record.Trustee, Key: id.Public().SigningKey}
 	r, err := p.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
 	if err != nil {

@@ -321,7 +321,7 @@ func newTestElection(tb testing.TB, t, n, voters int) *testElection {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.params, err = ceremony.NewParams(mh, t, time.Minute, pubs)
+	e.params, err = ceremony.NewParams(e.id, mh, t, time.Minute, pubs)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func boardKeys(t *testing.T) map[string]string {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		parts := strings.Split(line, "+")
+		parts := strings.SplitN(line, "+", 5)
 		require.Len(t, parts, 5, "board-keys.txt: not a note signer key")
 		raw, err := base64.StdEncoding.DecodeString(parts[4])
 		require.NoError(t, err)

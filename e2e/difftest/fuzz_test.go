@@ -270,7 +270,7 @@ func FuzzMutatedRecord(f *testing.F) {
 
 // signerPrivate returns the Ed25519 private key of a note signer key.
 func signerPrivate(t *testing.T, skey string) ed25519.PrivateKey {
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	require.Len(t, parts, 5)
 	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	require.NoError(t, err)

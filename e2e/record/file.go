@@ -12,7 +12,12 @@ import (
 )
 
 // FileVersion labels the record file format (e2e/SPEC.md §11.7).
-const FileVersion = "tabella-record/v1"
+const FileVersion = "tabella-record/v2"
+
+// fileVersionV1 is the format before trustee signatures named the
+// election (e2e/SPEC.md §9.1, §11.7): its records cannot be checked by
+// the rules of v2.
+const fileVersionV1 = "tabella-record/v1"
 
 // maxLine bounds one line of a record file: an entry's JSON and its
 // wrapper.
@@ -113,6 +118,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	if err := canon.Unmarshal(b, &rd.header, 4096); err != nil {
 		return nil, fmt.Errorf("%w: line 1 (header): %w", ErrFormat, err)
+	}
+	if rd.header.Version == fileVersionV1 {
+		return nil, fmt.Errorf("%w: line 1: version %q: a record made before trustee signatures named their election (SPEC v2, §9.1); this verifier checks %q records only — verify it with a tabella release before the change", ErrFormat, rd.header.Version, FileVersion)
 	}
 	if rd.header.Version != FileVersion {
 		return nil, fmt.Errorf("%w: line 1: version %q, want %q", ErrFormat, rd.header.Version, FileVersion)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/bulletin"
 )
 
@@ -100,4 +102,12 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readAll(data)
 	})
+}
+
+// TestFileRefusesVersion1: a record of the format before trustee
+// signatures named their election is refused with a message that says so.
+func TestFileRefusesVersion1(t *testing.T) {
+	_, err := NewReader(strings.NewReader(`{"version":"tabella-record/v1","election":"e","board_key":"x"}` + "\n"))
+	require.ErrorIs(t, err, ErrFormat)
+	require.ErrorContains(t, err, "made before trustee signatures named their election")
 }

@@ -166,7 +166,7 @@ func VerifySignature(s Signer, election, typ string, payload, sig []byte) error 
 	case Board:
 		msg = SigningMessage(PurposeBoard, election, typ, payload)
 	case Trustee:
-		msg = trustee.SignedBytes(typ, payload)
+		msg = trustee.SignedBytes(election, typ, payload)
 	case Voter:
 		if len(sig) != 0 {
 			return fmt.Errorf("%w: a voter entry carries no entry signature", ErrSignature)

@@ -562,6 +562,8 @@ func (s *State) doParams(e *bulletin.Entry) (commit, error) {
 		return nil, fatal(violation(e, CheckCeremonyParams, ErrMalformed, err, "%v", err))
 	}
 	switch {
+	case p.ElectionID != s.Election:
+		return bad("ceremony is for election %q, this board's is %q", p.ElectionID, s.Election)
 	case p.Election != ceremony.Hash(s.ManifestHash):
 		return bad("ceremony is for manifest hash %x…, the manifest's is %x…", p.Election[:8], s.ManifestHash[:8])
 	case p.Threshold != s.Setup.Threshold:
@@ -886,7 +888,7 @@ func (s *State) ComputeResult(t *Tally) (*tally.Result, []tally.Rejection, error
 	if s.Ballots == nil || s.CeremonyState == nil {
 		return nil, nil, fmt.Errorf("rules: no ceremony result")
 	}
-	d := &tally.Decryption{Base: s.Ballots.BaseHash, Aggregate: t.Aggregate, Count: t.Turnout, Limits: s.Layout.Limits(),
+	d := &tally.Decryption{Election: s.Election, Base: s.Ballots.BaseHash, Aggregate: t.Aggregate, Count: t.Turnout, Limits: s.Layout.Limits(),
 		Threshold: s.Params.Threshold, Trustees: s.Params.Trustees, Keys: s.CeremonyState.VerificationKeys}
 	pt, err := tally.Combine(d, s.Shares)
 	var rejected []tally.Rejection

@@ -223,7 +223,7 @@ func PostShare(ctx context.Context, b BoardAccess, id string, ident *trustee.Ide
 		return err
 	}
 	payload := m.Marshal()
-	sig := ident.Sign(tally.TypeDecryptionShare, payload)
+	sig := ident.Sign(id, tally.TypeDecryptionShare, payload)
 	pub := ident.Public()
 	signer := record.Signer{Kind: record.Trustee, Key: pub.SigningKey}
 	_, err = b.Submit(ctx, id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})

@@ -132,7 +132,7 @@ func newHarnessDSN(t testing.TB, dsn string, voters int, opens, closes time.Time
 	h.post(record.TypeRollSeal, seal)
 	m, _ := ballot.DecodeManifest(man)
 	mh, _ := m.Hash()
-	p, err := ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	p, err := ceremony.NewParams(h.id, mh, 2, 5*time.Second, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,7 +594,7 @@ func TestCeremonyParamsTrusteeRecords(t *testing.T) {
 	mh, _ := m.Hash()
 	renamed := slicesClone(pubs)
 	renamed[1].Name = "Mallory"
-	p, err := ceremony.NewParams(mh, 2, 5*time.Second, renamed)
+	p, err := ceremony.NewParams(h.id, mh, 2, 5*time.Second, renamed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +604,7 @@ func TestCeremonyParamsTrusteeRecords(t *testing.T) {
 	if h.size() != before {
 		t.Fatal("ceremony.params renaming a trustee was appended")
 	}
-	p, err = ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	p, err = ceremony.NewParams(h.id, mh, 2, 5*time.Second, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -788,7 +788,7 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 	h.post(record.TypeManifest, man)
 	m, _ := ballot.DecodeManifest(man)
 	mh, _ := m.Hash()
-	p, err := ceremony.NewParams(mh, 2, 5*time.Second, pubs)
+	p, err := ceremony.NewParams(h.id, mh, 2, 5*time.Second, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -796,7 +796,7 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 	signer := record.Signer{Kind: record.Trustee, Key: pubs[0].SigningKey}
 	for _, junk := range [][]byte{[]byte("junk"), []byte(`{"x":"` + strings.Repeat("a", 1<<20) + `"}`)} {
 		for _, typ := range []string{record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer} {
-			sig := h.ids[0].Sign(typ, junk)
+			sig := h.ids[0].Sign(h.id, typ, junk)
 			before := h.size()
 			_, err := h.c.Submit(ctx, h.id, Submission{Type: typ, Payload: junk, Signer: signer.Bytes(), Signature: sig[:]})
 			wantCode(t, err, CodeMalformed)
@@ -822,7 +822,7 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig := h.ids[0].Sign(record.TypeComplaints, payload)
+		sig := h.ids[0].Sign(h.id, record.TypeComplaints, payload)
 		before := h.size()
 		_, err = h.c.Submit(ctx, h.id, Submission{Type: record.TypeComplaints, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
 		if err == nil || h.size() != before {
@@ -940,7 +940,7 @@ func (h *harness) refuseShare(base func([32]byte) [32]byte, from, by int, code s
 		t.Fatal(err)
 	}
 	payload := m.Marshal()
-	sig := h.ids[by].Sign(tally.TypeDecryptionShare, payload)
+	sig := h.ids[by].Sign(h.id, tally.TypeDecryptionShare, payload)
 	signer := record.Signer{Kind: record.Trustee, Key: h.ids[by].Public().SigningKey}
 	before := h.size()
 	_, err = h.c.Submit(ctx, h.id, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})

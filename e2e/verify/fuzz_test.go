@@ -52,7 +52,7 @@ func FuzzRecord(f *testing.F) {
 		f.Add(bytes.Join(lines[:6], nil))
 		f.Add(bytes.Join(lines[:3], nil))
 	}
-	f.Add([]byte(`{"version":"tabella-record/v1","election":"e","board_key":"x+00000000+AQ=="}` + "\n"))
+	f.Add([]byte(`{"version":"tabella-record/v2","election":"e","board_key":"x+00000000+AQ=="}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep, err := Record(context.Background(), bytes.NewReader(data), Options{All: true, MaxFailures: 50})
 		if rep == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tabella-vote/tabella/e2e/verify/internal/electiontest"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
+	"github.com/tabella-vote/tabella/tally/trustee"
 )
 
 // A tamperCase alters a valid record so that it fails exactly one check.
@@ -242,6 +243,23 @@ var tamperCases = []tamperCase{
 			c.ResignTrustee(i+1, 2)
 			data, err := rebuilt(c)
 			return data, int64(i + 1), err
+		},
+	},
+	{
+		name: "ceremony-params-election-id", check: CheckCeremonyParams, contains: `ceremony is for election "elsewhere-2026"`,
+		what: "ceremony.params naming another election id (the one the trustees would sign for), re-signed by the official",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			c := e.Clone()
+			i := slices.IndexFunc(c.Subs, func(s electiontest.Submission) bool { return s.Type == record.TypeCeremony })
+			p, err := ceremony.ParseParams(c.Subs[i].Payload)
+			if err != nil {
+				return nil, 0, err
+			}
+			p.ElectionID = "elsewhere-2026"
+			c.Subs[i].Payload = p.Marshal()
+			c.ResignOfficial(i)
+			data, err := rebuilt(c)
+			return data, int64(i), err
 		},
 	},
 	{
@@ -578,7 +596,7 @@ var tamperCases = []tamperCase{
 				copy(p.Signature[:], c.Subs[i].Signature)
 				posted = append(posted, p)
 			}
-			d := &tally.Decryption{Base: e.Election.BaseHash, Aggregate: agg, Count: e.Turnout, Limits: l.Limits(),
+			d := &tally.Decryption{Election: e.ID, Base: e.Election.BaseHash, Aggregate: agg, Count: e.Turnout, Limits: l.Limits(),
 				Threshold: e.Params.Threshold, Trustees: e.Params.Trustees, Keys: keysOf(e)}
 			pt, err := tally.Combine(d, posted)
 			if err != nil {
@@ -633,3 +651,53 @@ func flipNoteSignature(note []byte) ([]byte, error) {
 	sig[len(sig)-1] ^= 1
 	return []byte(text[:i+1] + base64.StdEncoding.EncodeToString(sig) + "\n"), nil
 }
+
+// otherElectionCases: for every signed entry type of the corpus election,
+// its entry with the signature its signer would make for another election
+// (e2e/SPEC.md §9.1, §11.1: every signature names its election), so that a
+// message signed for one election cannot be replayed on another's board.
+// Ballots carry their own election binding (the base hash; case
+// other-election).
+func otherElectionCases() []tamperCase {
+	const elsewhere = "elsewhere-2026"
+	var out []tamperCase
+	for _, typ := range []string{
+		record.TypeSetup, record.TypeManifest, record.TypeRollVoters, record.TypeRollSeal, record.TypeCeremony,
+		record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeCeremonyEnd,
+		record.TypeOpen, record.TypeClose, record.TypeShare, record.TypeResult,
+	} {
+		out = append(out, tamperCase{
+			name: "signed-elsewhere-" + strings.ReplaceAll(typ, ".", "-"), check: CheckSignature, contains: "does not verify",
+			what: "the first " + typ + " entry signed by its signer for election " + elsewhere + " instead of this one (a replay from another election)",
+			mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+				c := e.Clone()
+				i := slices.IndexFunc(c.Subs, func(s electiontest.Submission) bool { return s.Type == typ })
+				if i < 0 {
+					return nil, 0, fmt.Errorf("no %s entry", typ)
+				}
+				s := &c.Subs[i]
+				sg, err := record.ParseSigner(s.Signer)
+				if err != nil {
+					return nil, 0, err
+				}
+				switch sg.Kind {
+				case record.Official:
+					_, s.Signature = record.Sign(record.Official, e.Official, elsewhere, s.Type, s.Payload)
+				case record.Board:
+					_, s.Signature = record.Sign(record.Board, e.BoardPriv, elsewhere, s.Type, s.Payload)
+				case record.Trustee:
+					k := slices.IndexFunc(e.Trustees, func(id *trustee.Identity) bool { return id.Public().SigningKey == sg.Key })
+					sig := e.Trustees[k].Sign(elsewhere, s.Type, s.Payload)
+					s.Signature = sig[:]
+				default:
+					return nil, 0, fmt.Errorf("%s: signer kind %s", typ, sg.Kind)
+				}
+				data, err := rebuilt(c)
+				return data, int64(i), err
+			},
+		})
+	}
+	return out
+}
+
+func init() { tamperCases = append(tamperCases, otherElectionCases()...) }

@@ -122,7 +122,7 @@ func TestComplaintAgainstHonestDismissed(t *testing.T) {
 
 // repost signs payload as trustee i and posts it.
 func (h *harness) repost(i int, typ string, payload []byte) {
-	if err := h.board.Post(context.Background(), typ, payload, h.ids[i-1].Sign(typ, payload)); err != nil {
+	if err := h.board.Post(context.Background(), typ, payload, h.ids[i-1].Sign(h.p.ElectionID, typ, payload)); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -329,7 +329,7 @@ func TestLateAndForgedMessagesIgnored(t *testing.T) {
 	tr := h.ts[0]
 	tr.poly = randomPolynomial(2)
 	m := tr.commitments()
-	h.board.Post(ctx, TypeCommitments, marshal(m), h.ids[1].Sign(TypeCommitments, marshal(m)))
+	h.board.Post(ctx, TypeCommitments, marshal(m), h.ids[1].Sign(h.p.ElectionID, TypeCommitments, marshal(m)))
 	// Trustee 3 is offline; its commitments arrive late.
 	h.run(func(i, r int) bool { return i != 3 })
 	tr3 := h.newTrustee(3)
@@ -405,7 +405,7 @@ func TestResultVerification(t *testing.T) {
 func TestParams(t *testing.T) {
 	ids := testIdentities(t, 3)
 	pubs := []trustee.Public{*ids[0].Public(), *ids[1].Public(), *ids[2].Public()}
-	p, err := NewParams([32]byte{1}, 2, time.Minute, pubs)
+	p, err := NewParams("e-test", [32]byte{1}, 2, time.Minute, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}

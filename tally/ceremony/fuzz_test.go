@@ -46,7 +46,7 @@ func fuzzDecoder[M any](f *testing.F, typ string, decode func([]byte, *Params) (
 		msgs := []Posted{{Index: 0, Time: t0, Type: typ, Payload: data}}
 		Replay(h.p, t0, msgs, t0.Add(time.Hour))
 		for i := range h.ids {
-			msgs[0].Signature = h.ids[i].Sign(typ, data)
+			msgs[0].Signature = h.ids[i].Sign(h.p.ElectionID, typ, data)
 			Replay(h.p, t0, msgs, t0.Add(time.Hour))
 		}
 	})

@@ -57,7 +57,7 @@ func newHarness(tb tester, t, n int) *harness {
 	var election [32]byte
 	election[0] = byte(t)
 	election[1] = byte(n)
-	p, err := NewParams(election, t, testRound, pubs)
+	p, err := NewParams("e-test", election, t, testRound, pubs)
 	if err != nil {
 		tb.Fatal(err)
 	}

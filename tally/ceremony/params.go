@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
 
 // Version is the version label of the ceremony parameters.
-const Version = "tabella-ceremony/v1"
+const Version = "tabella-ceremony/v2"
 
 // Limits on ceremony parameters and messages.
 const (
@@ -46,10 +47,11 @@ type Hash = trustee.Key32
 // official to open it (e2e/SPEC.md §9.2). Trustee i (1-based) is
 // Trustees[i−1]. JSON:
 //
-//	{"version":"tabella-ceremony/v1","election":"<hex32>","threshold":t,
+//	{"version":"tabella-ceremony/v2","election_id":"<id>","election":"<hex32>","threshold":t,
 //	 "round_seconds":d,"trustees":[<trustee public record>,…]}
 type Params struct {
 	Version      string           `json:"version"`
+	ElectionID   string           `json:"election_id"`   // the election's id: trustees sign for it (§9.1)
 	Election     Hash             `json:"election"`      // the election's manifest hash
 	Threshold    int              `json:"threshold"`     // t: trustees needed to decrypt
 	RoundSeconds int              `json:"round_seconds"` // deadline of each round, seconds
@@ -58,12 +60,12 @@ type Params struct {
 
 // NewParams returns parameters for a t-of-len(trustees) ceremony with the
 // given round duration (rounded down to whole seconds; 0 means 10 minutes).
-func NewParams(election [32]byte, t int, round time.Duration, trustees []trustee.Public) (*Params, error) {
+func NewParams(electionID string, election [32]byte, t int, round time.Duration, trustees []trustee.Public) (*Params, error) {
 	secs := int(round / time.Second)
 	if round == 0 {
 		secs = defaultRoundSecs
 	}
-	p := &Params{Version: Version, Election: election, Threshold: t, RoundSeconds: secs, Trustees: append([]trustee.Public(nil), trustees...)}
+	p := &Params{Version: Version, ElectionID: electionID, Election: election, Threshold: t, RoundSeconds: secs, Trustees: append([]trustee.Public(nil), trustees...)}
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
@@ -87,6 +89,9 @@ func ParseParams(data []byte) (*Params, error) {
 func (p *Params) Check() error {
 	if p.Version != Version {
 		return fmt.Errorf("%w: version %q, want %q", ErrBadParams, p.Version, Version)
+	}
+	if !bulletin.ValidElectionID(p.ElectionID) {
+		return fmt.Errorf("%w: malformed election_id", ErrBadParams)
 	}
 	n := len(p.Trustees)
 	if n < 1 || n > MaxTrustees {
@@ -141,6 +146,7 @@ func (p *Params) Hash() [32]byte {
 	var b []byte
 	b = field(b, "tabella", []byte("v1"))
 	b = field(b, "purpose", []byte("ceremony"))
+	b = field(b, "election_id", []byte(p.ElectionID))
 	b = field(b, "election", p.Election[:])
 	b = field(b, "threshold", u64(uint64(p.Threshold)))
 	b = field(b, "trustees", u64(uint64(len(p.Trustees))))

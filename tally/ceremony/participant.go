@@ -103,7 +103,7 @@ func (t *Trustee) read(ctx context.Context, b Board) (*State, error) {
 
 func (t *Trustee) post(ctx context.Context, b Board, typ string, v any) error {
 	payload := marshal(v)
-	if err := b.Post(ctx, typ, payload, t.id.Sign(typ, payload)); err != nil {
+	if err := b.Post(ctx, typ, payload, t.id.Sign(t.p.ElectionID, typ, payload)); err != nil {
 		return fmt.Errorf("%w: post %s: %w", ErrBoard, typ, err)
 	}
 	return nil

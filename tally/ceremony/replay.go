@@ -208,7 +208,7 @@ func (s *State) entry(m *Posted) *memoEntry {
 		case *Answer:
 			trustee, ceremony = c.Trustee, c.Ceremony
 		}
-		e.sigOK = ceremony == s.Hash && s.Params.Trustees[trustee-1].Verify(m.Type, m.Payload, m.Signature) == nil
+		e.sigOK = ceremony == s.Hash && s.Params.Trustees[trustee-1].Verify(s.Params.ElectionID, m.Type, m.Payload, m.Signature) == nil
 	}
 	if s.memo != nil {
 		s.memo.m[m.Index] = e

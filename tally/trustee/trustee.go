@@ -314,15 +314,20 @@ func parseKeyFile(plain []byte) (*Identity, error) {
 }
 
 // SignedBytes returns the bytes a trustee signs for a message of type typ
-// with the given payload (e2e/SPEC.md §9.1):
+// with the given payload in the election with id election (e2e/SPEC.md
+// §9.1):
 //
-//	field("tabella","v1") || field("purpose","trustee-message") || field("type",typ) || field("payload",payload)
+//	field("tabella","v1") || field("purpose","trustee-message") || field("election",election) ||
+//	field("type",typ) || field("payload",payload)
 //
-// with field(l, v) = u32be(len(l)) || l || u64be(len(v)) || v.
-func SignedBytes(typ string, payload []byte) []byte {
-	b := make([]byte, 0, 64+len(typ)+len(payload))
+// with field(l, v) = u32be(len(l)) || l || u64be(len(v)) || v. Naming the
+// election makes a trustee's signed message worthless on any other
+// election's board, whatever its payload says.
+func SignedBytes(election, typ string, payload []byte) []byte {
+	b := make([]byte, 0, 96+len(election)+len(typ)+len(payload))
 	b = field(b, "tabella", []byte("v1"))
 	b = field(b, "purpose", []byte("trustee-message"))
+	b = field(b, "election", []byte(election))
 	b = field(b, "type", []byte(typ))
 	b = field(b, "payload", payload)
 	return b
@@ -335,16 +340,16 @@ func field(b []byte, label string, v []byte) []byte {
 	return append(b, v...)
 }
 
-// Sign signs a message of type typ with the trustee's signing key.
-func (id *Identity) Sign(typ string, payload []byte) [ed25519.SignatureSize]byte {
+// Sign signs a message of type typ in election with the trustee's signing key.
+func (id *Identity) Sign(election, typ string, payload []byte) [ed25519.SignatureSize]byte {
 	var s [ed25519.SignatureSize]byte
-	copy(s[:], ed25519.Sign(id.signing, SignedBytes(typ, payload)))
+	copy(s[:], ed25519.Sign(id.signing, SignedBytes(election, typ, payload)))
 	return s
 }
 
-// Verify checks sig on a message of type typ from p.
-func (p *Public) Verify(typ string, payload []byte, sig [ed25519.SignatureSize]byte) error {
-	if !ed25519.Verify(ed25519.PublicKey(p.SigningKey[:]), SignedBytes(typ, payload), sig[:]) {
+// Verify checks sig on a message of type typ from p in election.
+func (p *Public) Verify(election, typ string, payload []byte, sig [ed25519.SignatureSize]byte) error {
+	if !ed25519.Verify(ed25519.PublicKey(p.SigningKey[:]), SignedBytes(election, typ, payload), sig[:]) {
 		return ErrBadSignature
 	}
 	return nil

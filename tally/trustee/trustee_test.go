@@ -29,8 +29,8 @@ func TestKeyFileRoundTrip(t *testing.T) {
 	if !bytes.Equal(got.Public().Marshal(), id.Public().Marshal()) {
 		t.Fatal("public key changed through the key file")
 	}
-	sig := got.Sign("x", []byte("payload"))
-	if err := id.Public().Verify("x", []byte("payload"), sig); err != nil {
+	sig := got.Sign("e1", "x", []byte("payload"))
+	if err := id.Public().Verify("e1", "x", []byte("payload"), sig); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,26 +87,32 @@ func TestPublicStrict(t *testing.T) {
 
 func hexOf(k Key32) string { b, _ := k.MarshalText(); return string(b) }
 
-func TestSignatureBindsTypeAndPayload(t *testing.T) {
+func TestSignatureBindsElectionTypeAndPayload(t *testing.T) {
 	id, _ := Generate("")
 	pub := id.Public()
-	sig := id.Sign("ceremony.commitments", []byte(`{"a":1}`))
-	if err := pub.Verify("ceremony.commitments", []byte(`{"a":1}`), sig); err != nil {
+	sig := id.Sign("e1", "ceremony.commitments", []byte(`{"a":1}`))
+	if err := pub.Verify("e1", "ceremony.commitments", []byte(`{"a":1}`), sig); err != nil {
 		t.Fatal(err)
 	}
-	if pub.Verify("ceremony.shares", []byte(`{"a":1}`), sig) == nil {
+	if pub.Verify("e2", "ceremony.commitments", []byte(`{"a":1}`), sig) == nil {
+		t.Error("signature transplanted to another election")
+	}
+	if bytes.Equal(SignedBytes("e1", "x", nil), SignedBytes("e", "1x", nil)) {
+		t.Error("election and type not separated in the signed bytes")
+	}
+	if pub.Verify("e1", "ceremony.shares", []byte(`{"a":1}`), sig) == nil {
 		t.Error("signature transplanted to another type")
 	}
-	if pub.Verify("ceremony.commitments", []byte(`{"a":2}`), sig) == nil {
+	if pub.Verify("e1", "ceremony.commitments", []byte(`{"a":2}`), sig) == nil {
 		t.Error("signature transplanted to another payload")
 	}
 	other, _ := Generate("")
-	if other.Public().Verify("ceremony.commitments", []byte(`{"a":1}`), sig) == nil {
+	if other.Public().Verify("e1", "ceremony.commitments", []byte(`{"a":1}`), sig) == nil {
 		t.Error("signature verified under another trustee's key")
 	}
 	// Field encoding is unambiguous: moving bytes between type and payload
 	// changes the signed bytes.
-	if bytes.Equal(SignedBytes("ab", []byte("c")), SignedBytes("a", []byte("bc"))) {
+	if bytes.Equal(SignedBytes("e", "ab", []byte("c")), SignedBytes("e", "a", []byte("bc"))) {
 		t.Error("signed bytes ambiguous")
 	}
 }

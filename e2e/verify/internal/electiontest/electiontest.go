@@ -360,7 +360,7 @@ func Build(cfg Config) (*Election, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Params, err = ceremony.NewParams(mh, cfg.Threshold, time.Minute, pubs)
+	e.Params, err = ceremony.NewParams(e.ID, mh, cfg.Threshold, time.Minute, pubs)
 	if err != nil {
 		return nil, err
 	}
@@ -484,14 +484,14 @@ func Build(cfg Config) (*Election, error) {
 				return nil, err
 			}
 			payload := msg.Marshal()
-			sig := e.Trustees[i].Sign(tally.TypeDecryptionShare, payload)
+			sig := e.Trustees[i].Sign(e.ID, tally.TypeDecryptionShare, payload)
 			idx := b.post(tally.TypeDecryptionShare, payload, TrusteeSigner(e.Trustees[i]), sig[:])
 			e.ShareIndexes = append(e.ShareIndexes, idx)
 			posted = append(posted, ceremony.Posted{Index: uint64(idx), Type: tally.TypeDecryptionShare, Payload: payload, Signature: sig})
 			b.tick(time.Second)
 		}
 	}
-	d := &tally.Decryption{Base: e.Election.BaseHash, Aggregate: agg, Count: uint64(counted), Limits: layout.Limits(),
+	d := &tally.Decryption{Election: e.ID, Base: e.Election.BaseHash, Aggregate: agg, Count: uint64(counted), Limits: layout.Limits(),
 		Threshold: cfg.Threshold, Trustees: pubs, Keys: st.VerificationKeys}
 	pt, err := tally.Combine(d, posted)
 	if err != nil {
@@ -699,7 +699,7 @@ func (e *Election) ResignBoard(i int) {
 // ResignTrustee re-signs submission i as trustee k (1-based).
 func (e *Election) ResignTrustee(i, k int) {
 	s := &e.Subs[i]
-	sig := e.Trustees[k-1].Sign(s.Type, s.Payload)
+	sig := e.Trustees[k-1].Sign(e.ID, s.Type, s.Payload)
 	s.Signer, s.Signature = TrusteeSigner(e.Trustees[k-1]), sig[:]
 }
 

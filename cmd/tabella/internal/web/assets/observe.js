@@ -168,7 +168,7 @@
       showMsg($("page-msg"), "warn", "The record is too large to assemble in the browser", `Download it with: tabella export --server ${location.origin} --election ${id}`);
       return;
     }
-    const header = JSON.stringify({ version: "tabella-record/v1", election: id, board_key: info.board_key });
+    const header = JSON.stringify({ version: "tabella-record/v2", election: id, board_key: info.board_key });
     const text = [header, ...recordLines.slice(0, recordCut)].join("\n") + "\n";
     T.download(`${id}.record.jsonl`, text, "application/jsonl");
   }
