@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,12 +28,56 @@ import (
 // officials and trustees do it: the official's and the election commands
 // of the binary, trustees over the trustee websocket (e2e/coord).
 type realElection struct {
-	t        *testing.T
-	bin, dir string
-	url, id  string
-	creds    []string
-	trustees []*trustee.Identity
-	clients  []*coord.Client
+	t         *testing.T
+	bin, dir  string
+	url, id   string
+	addr      string
+	serveArgs []string
+	srv       *exec.Cmd
+	logf      *os.File
+	creds     []string
+	trustees  []*trustee.Identity
+	clients   []*coord.Client
+}
+
+// startServer starts tabella serve and waits until it answers.
+func (r *realElection) startServer() {
+	r.t.Helper()
+	r.srv = exec.Command(r.bin, r.serveArgs...)
+	r.srv.Stdout, r.srv.Stderr = r.logf, r.logf
+	if err := r.srv.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if resp, err := http.Get(r.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if i > 600 {
+			r.t.Fatal("tabella serve did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stopServer signals the server (os.Interrupt: graceful; os.Kill: a
+// crash) and waits for it to exit.
+func (r *realElection) stopServer(sig os.Signal) {
+	if r.srv == nil {
+		return
+	}
+	r.srv.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { r.srv.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		r.srv.Process.Kill()
+		<-done
+	}
+	r.srv = nil
 }
 
 // tabella runs the binary and returns its stdout.
@@ -68,39 +113,27 @@ func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realE
 	offPub := strings.TrimSpace(r.tabella("official init", "--out", filepath.Join(dir, "official.key"), "--passphrase-file", pass))
 	_ = offPub
 
-	addrFile := filepath.Join(dir, "addr")
-	srv := exec.Command(r.bin, "serve", "--store", "sqlite:"+filepath.Join(dir, "board.db"), "--addr", "127.0.0.1:0",
-		"--addr-file", addrFile, "--board-key", filepath.Join(dir, "board.key"), "--board-name", "board.test", "--official", offPub)
-	logf, _ := os.Create(filepath.Join(dir, "server.log"))
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
+	// A fixed port, so that the server can be killed and restarted at the
+	// same address (the fault tests).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
+	r.addr = ln.Addr().String()
+	ln.Close()
+	r.url = "http://" + r.addr
+	r.serveArgs = []string{"serve", "--store", "sqlite:" + filepath.Join(dir, "board.db"), "--addr", r.addr,
+		"--board-key", filepath.Join(dir, "board.key"), "--board-name", "board.test", "--official", offPub}
+	r.logf, _ = os.Create(filepath.Join(dir, "server.log"))
+	r.startServer()
 	t.Cleanup(func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-		}
-		logf.Close()
+		r.stopServer(os.Interrupt)
+		r.logf.Close()
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 			t.Logf("server log:\n%s", log)
 		}
 	})
-	for i := 0; ; i++ {
-		if b, err := os.ReadFile(addrFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
-			r.url = "http://" + strings.TrimSpace(string(b))
-			break
-		}
-		if i > 300 {
-			t.Fatal("tabella serve did not start")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 
 	var pubs []string
 	for i, name := range []string{"Ada (city clerk)", "Ben (league of voters)", "Chidi (university)"} {
@@ -289,4 +322,19 @@ func TestBrowser(t *testing.T) {
 	out = r.tabella("receipt", "check", "--server", r.url, res.receiptFile)
 	t.Logf("tabella receipt check on the downloaded receipt:\n%s", out)
 	closedPage(t, ctx, r.url, r.id, dir)
+}
+
+// reconnectTrustees replaces the trustees' sockets with new ones (after
+// the server was restarted).
+func (r *realElection) reconnectTrustees() {
+	r.t.Helper()
+	for i, c := range r.clients {
+		c.Close()
+		nc, err := coord.Dial(context.Background(), r.url, r.id, r.trustees[i], coord.ClientOptions{})
+		if err != nil {
+			r.t.Fatalf("trustee %d: %v", i, err)
+		}
+		r.clients[i] = nc
+		r.t.Cleanup(func() { nc.Close() })
+	}
 }
