@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,65 @@ import (
 	"github.com/tabella-vote/tabella/e2e/service"
 )
 
+// A loadRun is `tabella loadtest` running as its own process against r,
+// one ballot per voter, waiting for the result at the end.
+type loadRun struct {
+	r         *realElection
+	voters    int
+	receipts  string
+	cmd       *exec.Cmd
+	out, errb bytes.Buffer
+	done      chan error
+}
+
+func startLoad(r *realElection, voters, concurrency int) *loadRun {
+	r.t.Helper()
+	l := &loadRun{r: r, voters: voters, receipts: filepath.Join(r.dir, "receipts.jsonl"), done: make(chan error, 1)}
+	l.cmd = exec.Command(r.bin, "loadtest", "--server", r.url, "--election", r.id, "--credentials", filepath.Join(r.dir, "credentials"),
+		"--concurrency", fmt.Sprint(concurrency), "--duration", "4m", "--receipts", l.receipts, "--wait-result", "4m")
+	l.cmd.Stdout, l.cmd.Stderr = &l.out, &l.errb
+	require.NoError(r.t, l.cmd.Start())
+	go func() { l.done <- l.cmd.Wait() }()
+	return l
+}
+
+// ballots is the election's ballot count as the server reports it (0 if
+// it does not answer).
+func (l *loadRun) ballots() uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	in, err := service.NewClient(l.r.url).Info(ctx, l.r.id)
+	if err != nil {
+		return 0
+	}
+	return in.Ballots
+}
+
+// finish waits for every ballot, has the officials close and the trustees
+// decrypt, and checks what the load test reported and wrote.
+func (l *loadRun) finish() {
+	t := l.r.t
+	t.Helper()
+	require.Eventually(t, func() bool { return l.ballots() == uint64(l.voters) }, 3*time.Minute, 50*time.Millisecond,
+		"the load test's ballots did not all arrive:\n%s%s", &l.out, &l.errb)
+	l.r.closeAndTally()
+	select {
+	case err := <-l.done:
+		require.NoError(t, err, "tabella loadtest:\n%s%s", l.out.String(), l.errb.String())
+	case <-time.After(4 * time.Minute):
+		_ = l.cmd.Process.Kill()
+		t.Fatalf("tabella loadtest did not end:\n%s%s", l.out.String(), l.errb.String())
+	}
+	t.Logf("tabella loadtest:\n%s", l.out.String())
+	for _, want := range []string{fmt.Sprintf("%d ballots accepted", l.voters), "every receipt is on the board",
+		fmt.Sprintf("published counts equal the %d ballots cast", l.voters), "the record verifies"} {
+		require.Contains(t, l.out.String(), want)
+	}
+	data, err := os.ReadFile(l.receipts)
+	require.NoError(t, err)
+	require.Equal(t, l.voters, strings.Count(string(data), "\n"))
+}
+
 // TestLoadtest runs `tabella loadtest` as its own process against a real
 // `tabella serve`: it casts one ballot per credential with random choices,
 // waits for the result (the officials close, two trustees decrypt), and
@@ -24,36 +84,5 @@ func TestLoadtest(t *testing.T) {
 		t.Skip("-short: builds tabella and runs a whole election")
 	}
 	const voters = 40
-	r := startReal(t, voters, nil)
-	receipts := filepath.Join(r.dir, "receipts.jsonl")
-	cmd := exec.Command(r.bin, "loadtest", "--server", r.url, "--election", r.id, "--credentials", filepath.Join(r.dir, "credentials"),
-		"--concurrency", "8", "--duration", "2m", "--receipts", receipts, "--wait-result", "3m")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-
-	// Once every ballot is on the board, the officials close and the
-	// trustees decrypt, as in a real election.
-	c := service.NewClient(r.url)
-	require.Eventually(t, func() bool {
-		in, err := c.Info(context.Background(), r.id)
-		return err == nil && in.Ballots == voters
-	}, 2*time.Minute, 100*time.Millisecond, "the load test's ballots did not all arrive:\n%s%s", &out, &errb)
-	r.closeAndTally()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "tabella loadtest:\n%s%s", out.String(), errb.String())
-	case <-time.After(3 * time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatalf("tabella loadtest did not end:\n%s%s", out.String(), errb.String())
-	}
-	t.Logf("tabella loadtest:\n%s", out.String())
-	for _, want := range []string{"40 ballots accepted", "every receipt is on the board", "published counts equal the 40 ballots cast", "the record verifies"} {
-		require.Contains(t, out.String(), want)
-	}
-	data, err := os.ReadFile(receipts)
-	require.NoError(t, err)
-	require.Equal(t, voters, strings.Count(string(data), "\n"))
+	startLoad(startReal(t, voters, nil), voters, 8).finish()
 }
