@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tabella-vote/tabella/e2e/internal/cli"
+	"github.com/tabella-vote/tabella/e2e/service"
 )
 
 // TestKillServerDuringLoad: `tabella serve` is killed with SIGKILL five
@@ -43,4 +49,95 @@ func TestKillServerDuringLoad(t *testing.T) {
 	// The trustees' sockets were cut by the kills: decrypt over new ones.
 	r.reconnectTrustees()
 	l.finish()
+}
+
+// TestTrusteeKilled: in a 3-of-5 election run with the CLI, trustee 5's
+// `tabella trustee ceremony` is killed (SIGKILL) during the ceremony and
+// trustee 1's `tabella trustee decrypt` during decryption; the ceremony
+// completes without trustee 5 at its round deadlines, trustees 2, 3 and 4
+// decrypt, and the published counts are what the voters cast.
+func TestTrusteeKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds tabella and runs a whole election")
+	}
+	se := cli.NewSession(t, 5*time.Minute)
+	ctx, bin, pass, path, run := se.Ctx, se.Bin, se.Pass, se.Path, se.Run
+	srv, official := se.ServeElection()
+	key := func(i int) string { return path(fmt.Sprintf("t%d.key", i)) }
+
+	var pubs []string
+	for i := 1; i <= 5; i++ {
+		out := run("trustee", "init", "--name", fmt.Sprintf("Trustee %d", i), "--out", key(i), "--passphrase-file", pass)
+		pubs = append(pubs, path(fmt.Sprintf("t%d.pub.json", i)))
+		require.NoError(t, os.WriteFile(pubs[i-1], []byte(out), 0o644))
+	}
+	const id = "faults-2026"
+	now := time.Now().UTC()
+	manifest := fmt.Sprintf(`{"version":"tabella/v1","election_id":%q,"title":"Fault election","schedule":{"opens":%q,"closes":%q},`+
+		`"contests":[{"id":"q","title":"Q","kind":"one_of_n","options":[{"id":"yes","title":"Yes"},{"id":"no","title":"No"}],"min_selections":1,"max_selections":1}]}`,
+		id, now.Add(-time.Hour).Format("2006-01-02T15:04:05Z"), now.Add(24*time.Hour).Format("2006-01-02T15:04:05Z"))
+	require.NoError(t, os.WriteFile(path("manifest.json"), []byte(manifest), 0o644))
+	run(append([]string{"election", "create", "--manifest", path("manifest.json"), "--trustees", strings.Join(pubs, ","),
+		"--threshold", "3", "--round-seconds", "3"}, official...)...)
+	const voters = 20
+	run(append([]string{"election", "roll", "--election", id, "--voters", fmt.Sprint(voters), "--out", path("credentials")}, official...)...)
+
+	// The ceremony; trustee 5 is killed a moment after it starts.
+	procs := make([]*exec.Cmd, 6)
+	outs := make([]*bytes.Buffer, 6)
+	for i := 1; i <= 5; i++ {
+		procs[i] = exec.Command(bin, "trustee", "ceremony", "--server", srv.URL, "--election", id, "--key", key(i), "--passphrase-file", pass)
+		outs[i] = &bytes.Buffer{}
+		procs[i].Stdout, procs[i].Stderr = outs[i], outs[i]
+		require.NoError(t, procs[i].Start())
+	}
+	time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+	require.NoError(t, procs[5].Process.Kill(), "trustee 5 ended before it was killed:\n%s", outs[5])
+	_ = procs[5].Wait()
+	for i := 1; i <= 4; i++ {
+		require.NoError(t, procs[i].Wait(), "trustee %d's ceremony:\n%s", i, outs[i])
+	}
+	c := service.NewClient(srv.URL)
+	require.Eventually(t, func() bool {
+		in, err := c.Info(ctx, id)
+		return err == nil && in.JointKey != ""
+	}, time.Minute, 100*time.Millisecond, "no joint key after the ceremony")
+	run(append([]string{"election", "open", "--election", id}, official...)...)
+
+	// Voters cast with the load tester, which then waits for the result.
+	lt := exec.Command(bin, "loadtest", "--server", srv.URL, "--election", id, "--credentials", path("credentials"),
+		"--concurrency", "4", "--duration", "2m", "--receipts", path("receipts.jsonl"), "--wait-result", "3m")
+	var ltOut bytes.Buffer
+	lt.Stdout, lt.Stderr = &ltOut, &ltOut
+	require.NoError(t, lt.Start())
+	require.Eventually(t, func() bool {
+		in, err := c.Info(ctx, id)
+		return err == nil && in.Ballots == voters
+	}, 2*time.Minute, 100*time.Millisecond)
+	run(append([]string{"election", "close", "--election", id}, official...)...)
+
+	// Decryption; trustee 1 is killed while it recounts.
+	for i := 1; i <= 4; i++ {
+		procs[i] = exec.Command(bin, "trustee", "decrypt", "--server", srv.URL, "--election", id, "--key", key(i), "--passphrase-file", pass)
+		outs[i] = &bytes.Buffer{}
+		procs[i].Stdout, procs[i].Stderr = outs[i], outs[i]
+	}
+	require.NoError(t, procs[1].Start())
+	time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+	require.NoError(t, procs[1].Process.Kill())
+	_ = procs[1].Wait()
+	for i := 2; i <= 4; i++ {
+		require.NoError(t, procs[i].Run(), "trustee %d's decryption:\n%s", i, outs[i])
+	}
+	require.NoError(t, lt.Wait(), "tabella loadtest:\n%s", &ltOut)
+	t.Logf("tabella loadtest:\n%s", &ltOut)
+	require.Contains(t, ltOut.String(), fmt.Sprintf("published counts equal the %d ballots cast", voters))
+	require.Contains(t, ltOut.String(), "the record verifies")
+	log, err := os.ReadFile(srv.Log)
+	require.NoError(t, err)
+	for _, l := range strings.Split(string(log), "\n") {
+		if strings.Contains(l, "ceremony complete") {
+			t.Logf("the ceremony without trustee 5: %s", l)
+		}
+	}
 }

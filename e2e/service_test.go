@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,21 +26,9 @@ func TestServiceElection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds tabella and runs a whole election")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin := cli.Build(t)
-	dir := t.TempDir()
-	path := func(name string) string { return filepath.Join(dir, name) }
-	pass := path("pass")
-	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) string { t.Helper(); return cli.Must(t, ctx, bin, args...) }
-
-	offPub := strings.TrimSpace(run("official", "init", "--out", path("official.key"), "--passphrase-file", pass))
-	srv := cli.Serve(t, bin, dir, "--store", "sqlite:"+path("board.db"), "--board-key", path("board.key"),
-		"--board-name", "e2e.test", "--official", offPub, "--cred-rate", "100")
-	official := []string{"--server", srv.URL, "--key", path("official.key"), "--passphrase-file", pass}
+	se := cli.NewSession(t, 5*time.Minute)
+	ctx, bin, pass, path, run := se.Ctx, se.Bin, se.Pass, se.Path, se.Run
+	srv, official := se.ServeElection("--cred-rate", "100")
 
 	// Five trustees make their keys (in parallel: the key files use scrypt).
 	var wg sync.WaitGroup

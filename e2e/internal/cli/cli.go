@@ -120,3 +120,48 @@ func (s *Server) Stop() int {
 	}
 	return 0
 }
+
+// A Session is a built tabella, a temporary directory holding a
+// passphrase file, and a deadline for the commands it runs: the prologue
+// of the whole-election tests.
+type Session struct {
+	Ctx            context.Context
+	Bin, Dir, Pass string
+	t              testing.TB
+}
+
+// NewSession builds tabella and prepares the directory; the deadline is
+// timeout from now.
+func NewSession(t testing.TB, timeout time.Duration) *Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	s := &Session{Ctx: ctx, Bin: Build(t), Dir: t.TempDir(), t: t}
+	s.Pass = s.Path("pass")
+	if err := os.WriteFile(s.Pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Path returns the path of name in the session's directory.
+func (s *Session) Path(name string) string { return filepath.Join(s.Dir, name) }
+
+// Run runs tabella with args, failing the test unless it exits 0, and
+// returns its stdout.
+func (s *Session) Run(args ...string) string {
+	s.t.Helper()
+	return Must(s.t, s.Ctx, s.Bin, args...)
+}
+
+// ServeElection makes an official key and starts `tabella serve` on an
+// SQLite board in the session's directory with that official (and the
+// extra flags); it returns the server and the flags that official
+// commands need (--server, --key, --passphrase-file).
+func (s *Session) ServeElection(flags ...string) (*Server, []string) {
+	s.t.Helper()
+	pub := strings.TrimSpace(s.Run("official", "init", "--out", s.Path("official.key"), "--passphrase-file", s.Pass))
+	srv := Serve(s.t, s.Bin, s.Dir, append([]string{"--store", "sqlite:" + s.Path("board.db"), "--board-key", s.Path("board.key"),
+		"--board-name", "e2e.test", "--official", pub}, flags...)...)
+	return srv, []string{"--server", srv.URL, "--key", s.Path("official.key"), "--passphrase-file", s.Pass}
+}
