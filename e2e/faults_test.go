@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,4 +143,54 @@ func TestTrusteeKilled(t *testing.T) {
 			t.Logf("the ceremony without trustee 5: %s", l)
 		}
 	}
+}
+
+// TestFollowerCatchesUp: a `tabella board follow` mirroring a board under
+// load is frozen (SIGSTOP) for three seconds while ballots keep arriving,
+// then let go: it catches up with the busy board to its final checkpoint,
+// with no fork reported, and exits cleanly on SIGINT.
+func TestFollowerCatchesUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds tabella and runs a whole election")
+	}
+	const voters = 300
+	r := startReal(t, voters, nil)
+	in, err := service.NewClient(r.url).Info(context.Background(), r.id)
+	require.NoError(t, err)
+	state := filepath.Join(r.dir, "mirror")
+	f := exec.Command(r.bin, "board", "follow", "--server", r.url, "--election", r.id, "--board-key", in.BoardKey, "--state", state)
+	var fout bytes.Buffer
+	f.Stdout, f.Stderr = &fout, &fout
+	require.NoError(t, f.Start())
+	l := startLoad(r, voters, 16)
+	require.Eventually(t, func() bool { return l.ballots() >= 30 }, time.Minute, 10*time.Millisecond)
+	require.NoError(t, f.Process.Signal(syscall.SIGSTOP))
+	stopped := l.ballots()
+	time.Sleep(3 * time.Second)
+	behind := l.ballots()
+	require.NoError(t, f.Process.Signal(syscall.SIGCONT))
+	t.Logf("the follower was frozen from about %d to %d ballots", stopped, behind)
+	l.finish()
+
+	final, err := service.NewClient(r.url).Info(context.Background(), r.id)
+	require.NoError(t, err)
+	mirrored := func() uint64 {
+		b, err := os.ReadFile(filepath.Join(state, "checkpoint"))
+		if err != nil {
+			return 0
+		}
+		lines := strings.Split(string(b), "\n")
+		if len(lines) < 2 {
+			return 0
+		}
+		var n uint64
+		fmt.Sscan(lines[1], &n)
+		return n
+	}
+	require.Eventually(t, func() bool { return mirrored() == final.Size }, time.Minute, 50*time.Millisecond,
+		"the follower stays at %d of %d entries:\n%s", mirrored(), final.Size, &fout)
+	require.NoError(t, f.Process.Signal(os.Interrupt))
+	require.NoError(t, f.Wait(), "tabella board follow:\n%s", &fout)
+	require.Contains(t, fout.String(), fmt.Sprintf("%s %d ", r.id, final.Size))
+	require.NoFileExists(t, filepath.Join(state, "evidence.json"))
 }
