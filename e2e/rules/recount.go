@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -19,6 +22,9 @@ type Tally struct {
 	Superseded uint64 // ballots replaced by a later ballot of their credential
 	// Time spent in each stage, summed over batches.
 	Decode, Proofs, Sum time.Duration
+	// Err is set if the replaced ballots could not be read again (see
+	// [Recount.Reread]); the aggregate is then not the tally.
+	Err error
 }
 
 // A Recount verifies ballot entries in batches while they are read and
@@ -47,6 +53,11 @@ type Recount struct {
 	sum []*group.Point      // A_0, B_0, A_1, B_1, …
 	vec map[[32]byte][]byte // credential ↦ encoded vector of its counted ballot; nil for a latest-only Recount
 	n   uint64              // ballots summed (latest-only)
+	// With Reread: credential ↦ index of its counted ballot, and the
+	// indexes of the ballots replaced since, subtracted at Close.
+	reread     func(indexes []uint64) ([]*bulletin.Entry, error)
+	idx        map[[32]byte]countedEntry
+	superseded []countedEntry
 	// progress, if set, is called from the goroutine after each batch.
 	progress func(done uint64)
 	// panicked is the goroutine's panic, raised again by Close.
@@ -98,6 +109,23 @@ func newRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag 
 	return r
 }
 
+// Reread switches r, before the first Add, to a mode whose memory does
+// not grow with the size of the ballots: instead of the vector of every
+// credential's counted ballot it keeps the ballot's entry index, and at
+// Close it reads the (few) replaced ballots again with read, which returns
+// the entries with the given indexes (increasing), and subtracts them.
+// The verifier uses it when the record can be read twice (a file).
+func (r *Recount) Reread(read func(indexes []uint64) ([]*bulletin.Entry, error)) {
+	r.reread, r.idx, r.vec = read, map[[32]byte]countedEntry{}, nil
+}
+
+// countedEntry names a counted ballot's entry: read again, it must be the
+// same entry (the file may have changed between the two reads).
+type countedEntry struct {
+	index uint64
+	hash  bulletin.Hash
+}
+
 // Add queues a ballot entry for verification and counting.
 func (r *Recount) Add(e *bulletin.Entry, tag int) {
 	r.cur = append(r.cur, job{e: e, tag: tag})
@@ -123,13 +151,20 @@ func (r *Recount) Close() *Tally {
 	if r.panicked != nil {
 		panic(r.panicked.v)
 	}
+	if r.reread != nil {
+		r.subtractReplaced()
+	}
 	r.t.Aggregate = make([]elgamal.Ciphertext, r.width)
 	for k := range r.t.Aggregate {
 		r.t.Aggregate[k] = elgamal.Ciphertext{A: r.sum[2*k], B: r.sum[2*k+1]}
 	}
-	r.t.Turnout = uint64(len(r.vec))
-	if r.vec == nil {
+	switch {
+	case r.reread != nil:
+		r.t.Turnout = uint64(len(r.idx))
+	case r.vec == nil:
 		r.t.Turnout = r.n
+	default:
+		r.t.Turnout = uint64(len(r.vec))
 	}
 	return &r.t
 }
@@ -176,6 +211,19 @@ func (r *Recount) batch(batch []job) {
 			r.fail(violation(es[i], CheckBallotElection, ErrMalformed, err, "%v", err), batch[i].tag)
 			continue
 		}
+		if r.reread != nil {
+			cred := b.Credential.Bytes()
+			if old, ok := r.idx[cred]; ok {
+				r.superseded = append(r.superseded, old)
+				r.t.Superseded++
+			}
+			r.idx[cred] = countedEntry{es[i].Index, es[i].Hash}
+			for k, c := range vec {
+				r.sum[2*k] = r.sum[2*k].Add(c.A)
+				r.sum[2*k+1] = r.sum[2*k+1].Add(c.B)
+			}
+			continue
+		}
 		if r.vec == nil {
 			for k, c := range vec {
 				r.sum[2*k] = r.sum[2*k].Add(c.A)
@@ -207,5 +255,43 @@ func (r *Recount) batch(batch []job) {
 	}
 	if r.progress != nil {
 		r.progress(r.n)
+	}
+}
+
+// subtractReplaced reads the replaced ballots again and subtracts their
+// vectors (each was verified and added when first read).
+func (r *Recount) subtractReplaced() {
+	if len(r.superseded) == 0 {
+		return
+	}
+	t := time.Now()
+	defer func() { r.t.Sum += time.Since(t) }()
+	slices.SortFunc(r.superseded, func(a, b countedEntry) int { return cmp.Compare(a.index, b.index) })
+	indexes := make([]uint64, len(r.superseded))
+	for i, c := range r.superseded {
+		indexes[i] = c.index
+	}
+	es, err := r.reread(indexes)
+	if err == nil && len(es) != len(r.superseded) {
+		err = fmt.Errorf("rules: read %d of the %d replaced ballots again", len(es), len(r.superseded))
+	}
+	for i := 0; err == nil && i < len(es); i++ {
+		var b *ballot.Ballot
+		var vec []elgamal.Ciphertext
+		if w := r.superseded[i]; es[i].Index != w.index || es[i].Hash != w.hash {
+			err = fmt.Errorf("rules: entry %d, a replaced ballot, read again is not the entry first read (index %d)", w.index, es[i].Index)
+		} else if b, err = ballot.DecodeBallot(es[i].Payload); err == nil {
+			vec, err = r.layout.Vector(b)
+		}
+		if err != nil {
+			break
+		}
+		for k, c := range vec {
+			r.sum[2*k] = r.sum[2*k].Sub(c.A)
+			r.sum[2*k+1] = r.sum[2*k+1].Sub(c.B)
+		}
+	}
+	if err != nil {
+		r.t.Err = fmt.Errorf("rules: the replaced ballots could not be read again: %w", err)
 	}
 }

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"io"
+	"math"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -81,6 +83,9 @@ func (v *Verifier) entry(e *bulletin.Entry) {
 			v.failAt(line, viol.Check, int64(viol.Index), viol.Type, viol.Cause(), "%s", viol.Msg)
 		}
 		v.pipe = rules.NewRecount(st.Ballots, v.opts.BatchSize, line, v.isFatal)
+		if v.opts.Source != nil {
+			v.pipe.Reread(v.reread)
+		}
 	case record.TypeBallot:
 		if _, ok := v.entryHash[e.Index]; ok {
 			v.ballotTypes[e.Index] = string(ballot.NewTrackingCode(rules.BallotHash(e.Payload)))
@@ -110,10 +115,34 @@ func (v *Verifier) closePipe() {
 	}
 	t := v.pipe.Close()
 	v.pipe = nil
+	if t.Err != nil {
+		v.fail(CheckFormat, -1, "", t.Err, "%v", t.Err)
+		v.setFatal()
+	}
 	v.tally = t
 	v.rep.Counts.Counted = t.Turnout
 	v.rep.Counts.Superseded = t.Superseded
 	v.rep.Timings.Decode += t.Decode
 	v.rep.Timings.Proofs += t.Proofs
 	v.rep.Timings.Tally += t.Sum
+}
+
+// reread reads the entries with the given (increasing) indexes from the
+// record again (Options.Source).
+func (v *Verifier) reread(indexes []uint64) ([]*bulletin.Entry, error) {
+	rd, err := record.NewReader(io.NewSectionReader(v.opts.Source, 0, math.MaxInt64))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*bulletin.Entry, 0, len(indexes))
+	for len(out) < len(indexes) {
+		it, err := rd.Next()
+		if err != nil {
+			return out, err
+		}
+		if it.Entry != nil && it.Entry.Index == indexes[len(out)] {
+			out = append(out, it.Entry)
+		}
+	}
+	return out, nil
 }

@@ -38,6 +38,12 @@ type Options struct {
 	BatchSize int
 	// Receipts are voters' receipts to check against the record.
 	Receipts []*bulletin.Receipt
+	// Source, if set, holds the record's bytes for a second read of the
+	// few ballots that a later ballot replaced: the verifier then keeps
+	// one entry index and hash per voter instead of the vector of its
+	// counted ballot, and its memory does not grow with the ballots'
+	// size. [Record] sets it when its reader is an io.ReaderAt (a file).
+	Source io.ReaderAt
 }
 
 // Record verifies an election record file (e2e/SPEC.md §11.7) read from r,
@@ -46,6 +52,9 @@ type Options struct {
 // read or context error.
 func Record(ctx context.Context, r io.Reader, opts Options) (*Report, error) {
 	start := time.Now()
+	if ra, ok := r.(io.ReaderAt); ok && opts.Source == nil {
+		opts.Source = ra
+	}
 	rd, err := record.NewReader(r)
 	if err != nil {
 		rep := &Report{Failures: []*Failure{{Check: CheckFormat, Entry: -1, Line: 1, Message: err.Error(), err: err}}}

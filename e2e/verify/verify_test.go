@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/tally"
 
@@ -155,4 +158,31 @@ func TestAllFailures(t *testing.T) {
 	if err := rep.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "INVALID") {
 		t.Fatalf("text report: %v\n%s", err, buf.String())
 	}
+}
+
+// TestRereadReplacedBallots: with a second read of the record (a file),
+// the verifier keeps an entry per voter instead of its ballot's vector
+// and reads the replaced ballots again at the end; without one (a stream)
+// it keeps the vectors. Both give the same verdict on the valid record; a
+// second read that differs from the first (the file changed) fails.
+func TestRereadReplacedBallots(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(corpusDir, "valid.record"))
+	require.NoError(t, err)
+	stream := struct{ io.Reader }{bytes.NewReader(data)}
+	for name, r := range map[string]io.Reader{"file": bytes.NewReader(data), "stream": stream} {
+		rep, err := Record(context.Background(), r, Options{})
+		require.NoError(t, err, name)
+		require.True(t, rep.Valid && rep.Complete, name)
+		require.Positive(t, rep.Counts.Superseded, "%s: the corpus election replaces ballots", name)
+	}
+	// The second read shows another file: entries shifted by one.
+	other, err := os.ReadFile(filepath.Join(corpusDir, "tampered", "second-ceremony-message.record"))
+	require.NoError(t, err)
+	rep, err := Record(context.Background(), struct{ io.Reader }{bytes.NewReader(data)}, Options{Source: bytes.NewReader(other)})
+	require.Error(t, err)
+	require.False(t, rep.Valid)
+	require.ErrorContains(t, err, "read again is not the entry first read")
+	// A second read that ends early.
+	_, err = Record(context.Background(), struct{ io.Reader }{bytes.NewReader(data)}, Options{Source: bytes.NewReader(data[:200])})
+	require.ErrorContains(t, err, "could not be read again")
 }
