@@ -942,3 +942,20 @@ func diffResult(got, want *tally.Result) string {
 // BallotHash is the ballot hash of e2e/SPEC.md §7.6 of a ballot entry's
 // payload (ballot.HashEncoded).
 func BallotHash(payload []byte) [32]byte { return ballot.HashEncoded(payload) }
+
+// Known reports whether the state holds an entry that e repeats byte for
+// byte (same type, payload, signer and signature; for a ballot, the same
+// ballot), and its index. A board answers such a submission with the
+// first entry's receipt and appends nothing (§8.1), whatever the phase: a
+// client retrying a ballot it sent before the close gets its receipt.
+func (s *State) Known(e *bulletin.Entry) (uint64, bool) {
+	if e.Type == record.TypeBallot {
+		// The same ballot from another signer is another submission: the
+		// board then runs admission, which refuses it.
+		i, ok := s.Cast[BallotHash(e.Payload)]
+		return i, ok
+	}
+	i, ok := s.subKeys[bulletin.SubmissionKey(e.Type, e.Payload, e.Signer, e.Signature)]
+	return i, ok
+}
+

@@ -520,6 +520,11 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 		e.mu.Lock()
 		x = tentative(e.st, sub, s.now().UnixMilli())
+		if _, known := e.st.Known(x); known {
+			// A retry of a submission on the board, in whatever phase.
+			e.mu.Unlock()
+			return passThrough(sub)
+		}
 		err = s.recovered(id, x, "precheck", func() error {
 			hook("precheck", x)
 			return e.st.Check(x, pre)
@@ -534,14 +539,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 	}
 	if v := (*rules.Violation)(nil); errors.As(err, &v) && v.Check == rules.CheckDuplicate {
-		// A retry of a submission on the board: the board answers it
-		// with the receipt of its entry, without admission (or, if it is
-		// not the same submission byte for byte, admission refuses it).
-		var tc ballot.TrackingCode
-		if sub.Type == record.TypeBallot {
-			tc = ballot.NewTrackingCode(rules.BallotHash(sub.Payload))
-		}
-		return &rules.Pre{}, tc, nil
+		return passThrough(sub)
 	}
 	if err != nil {
 		return nil, "", err
@@ -562,6 +560,18 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		return nil, "", err
 	}
 	return done, tc, nil
+}
+
+// passThrough lets a retry of a submission on the board go to the board,
+// which answers it with the receipt of its entry without admission (or,
+// if it is not the same submission byte for byte, runs admission, which
+// refuses it).
+func passThrough(sub *Submission) (*rules.Pre, ballot.TrackingCode, error) {
+	var tc ballot.TrackingCode
+	if sub.Type == record.TypeBallot {
+		tc = ballot.NewTrackingCode(rules.BallotHash(sub.Payload))
+	}
+	return &rules.Pre{}, tc, nil
 }
 
 // tallyOf returns the aggregate of the counted ballots of a closed

@@ -363,9 +363,14 @@ func TestBadInput(t *testing.T) {
 	_, err = h.c.Submit(ctx, h.id, h.off.Sign(h.id, record.TypeSetup, []byte("{}")))
 	check("second setup", err, CodeConflict)
 
-	h.post(record.TypeOpen, PhasePayload(h.id))
-	_, err = h.c.Submit(ctx, h.id, open)
-	check("second open", err, CodeConflict)
+	first := h.post(record.TypeOpen, PhasePayload(h.id))
+	// The same open again (a retry) is answered with the first's receipt;
+	// nothing is appended.
+	before := h.size()
+	again, err := h.c.Submit(ctx, h.id, open)
+	require.NoError(t, err, "a retried open")
+	require.Equal(t, first.Receipt.Index, again.Receipt.Index)
+	require.Equal(t, before, h.size())
 
 	// Malformed requests.
 	for _, c := range []struct {
@@ -1008,4 +1013,29 @@ func TestPanicRecovered(t *testing.T) {
 	in, err := h.c.Info(ctx, h.id)
 	require.NoError(t, err)
 	require.Equal(t, uint64(admitted+1), in.Ballots)
+}
+
+// TestRetryAfterCloseGetsReceipt: a ballot sent before the close whose
+// answer was lost is sent again after the close: the service answers with
+// the receipt of its entry (nothing appended), not with closed.
+func TestRetryAfterCloseGetsReceipt(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 2, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	_, data, _ := h.ballot(0, 1)
+	sub := voterSub(h.creds[0].Public(), record.TypeBallot, data)
+	first, err := h.c.Submit(ctx, h.id, sub)
+	require.NoError(t, err)
+	h.post(record.TypeClose, PhasePayload(h.id))
+	size := h.size()
+	again, err := h.c.Submit(ctx, h.id, sub)
+	require.NoError(t, err)
+	require.Equal(t, first.Receipt.Index, again.Receipt.Index)
+	require.Equal(t, first.Receipt.EntryHash, again.Receipt.EntryHash)
+	require.Equal(t, first.TrackingCode, again.TrackingCode)
+	require.Equal(t, size, h.size(), "the retry was appended")
+	// A new ballot is still refused.
+	_, data, _ = h.ballot(1, 0)
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[1].Public(), record.TypeBallot, data))
+	wantCode(t, err, CodeClosed)
 }
