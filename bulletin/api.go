@@ -22,8 +22,14 @@ const (
 // MaxPage is the most entries one range request returns.
 const MaxPage = 1000
 
+// MaxPageBytes bounds the JSON of a range request's answer: a page holds
+// as many entries as fit (at least one, which [MaxEntryJSON] bounds), so a
+// board of large entries cannot make one answer huge.
+const MaxPageBytes = 8 << 20
+
 // EntryPage is the JSON response to a range request: consecutive entries
-// from the requested start, at most [MaxPage] of them.
+// from the requested start, at most [MaxPage] of them and at most
+// [MaxPageBytes] bytes (but always the first one).
 type EntryPage struct {
 	Entries []*Entry `json:"entries"`
 }

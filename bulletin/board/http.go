@@ -145,7 +145,7 @@ func (h *handler) entries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, &bulletin.EntryPage{Entries: es})
+	return writeJSON(w, &bulletin.EntryPage{Entries: capPage(es, bulletin.MaxPageBytes)})
 }
 
 func (h *handler) entry(w http.ResponseWriter, r *http.Request) error {
@@ -234,3 +234,23 @@ func (h *handler) cosign(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write(n)
 	return nil
 }
+
+// capPage keeps the entries whose JSON fits in max bytes (at least one):
+// a page's answer is bounded in bytes, not only in entries. The size of
+// an entry's JSON is computed exactly from its fields (hex doubles the
+// byte strings; the rest is at most entryJSONOverhead).
+func capPage(es []*bulletin.Entry, max int) []*bulletin.Entry {
+	n := len(`{"entries":[]}`)
+	for i, e := range es {
+		n += entryJSONOverhead + len(e.Type) + 2*(len(e.Payload)+len(e.Signer)+len(e.Signature))
+		if i > 0 && n > max {
+			return es[:i]
+		}
+		n++ // the comma
+	}
+	return es
+}
+
+// entryJSONOverhead bounds the JSON of an entry besides its type and byte
+// strings: field names, quotes, two hashes in hex, two 20-digit numbers.
+const entryJSONOverhead = 256

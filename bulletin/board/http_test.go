@@ -1,17 +1,21 @@
 package board
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/bulletin"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -330,4 +334,39 @@ func TestFeedUnknownElectionsNotRemembered(t *testing.T) {
 	if err != nil || m.Entry == nil || m.Entry.Index != 0 {
 		t.Fatalf("feed of a new election: %+v, %v", m, err)
 	}
+}
+
+// TestEntriesPageCappedInBytes: a range of large entries is answered with
+// as many as fit in MaxPageBytes (at least one), whose JSON is within the
+// cap; the client reads the rest from where the page ended.
+func TestEntriesPageCappedInBytes(t *testing.T) {
+	ctx := context.Background()
+	k := newKeys(t, testBoardName)
+	b := openBoard(t, "sqlite:"+filepath.Join(t.TempDir(), "board.db"), k)
+	big := make([]byte, 1<<20) // 1 MiB payloads: 2 MiB of hex each
+	for i := range 9 {
+		big[0] = byte(i)
+		_, err := b.Append(ctx, "e", Submission{Type: "big", Payload: bytes.Clone(big)})
+		require.NoError(t, err)
+	}
+	srv, c := serve(t, b, HandlerOptions{})
+	resp, err := http.Get(srv.URL + "/v1/elections/e/entries?start=0")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(body), bulletin.MaxPageBytes)
+	var page bulletin.EntryPage
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.Equal(t, 3, len(page.Entries), "8 MiB hold three entries of 2 MiB of hex")
+	var got []*bulletin.Entry
+	for next := uint64(0); next < 9; {
+		es, err := c.Entries(ctx, next, 9)
+		require.NoError(t, err)
+		require.NotEmpty(t, es)
+		got = append(got, es...)
+		next += uint64(len(es))
+	}
+	require.Len(t, got, 9)
+	require.Len(t, capPage(got[:1], 10), 1, "a page holds at least one entry")
 }
