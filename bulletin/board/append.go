@@ -172,6 +172,8 @@ func (b *Board) runAppender(a *appender) {
 		receipts, rej, err := b.commit(ctx, a.election, batch)
 		cancel()
 		if err == nil {
+			b.commits.Add(1)
+			b.committed.Add(int64(n))
 			b.broadcast(a.election)
 		}
 		// Acknowledge only now: commit has returned, so the batch is durable.

@@ -27,6 +27,7 @@ func benchAppends(b *testing.B, bd *Board, election string, writers, payloadSize
 	rand.Read(seq[:])
 	prefix := binary.BigEndian.Uint64(seq[:])
 	b.SetBytes(int64(payloadSize))
+	c0, n0 := bd.commits.Load(), bd.committed.Load()
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -59,6 +60,9 @@ func benchAppends(b *testing.B, bd *Board, election string, writers, payloadSize
 	}
 	rate := float64(b.N) / el.Seconds()
 	b.ReportMetric(rate, "appends/s")
+	if c := bd.commits.Load() - c0; c > 0 {
+		b.ReportMetric(float64(bd.committed.Load()-n0)/float64(c), "batch")
+	}
 	if floor := appendFloor(b, b.N, writers, payloadSize); floor > 0 {
 		b.ReportMetric(floor, "floor/s")
 		b.ReportMetric(rate/floor, "x-floor")
