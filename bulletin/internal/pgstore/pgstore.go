@@ -149,15 +149,23 @@ func (s *Store) Update(ctx context.Context, log string, fn func(store.Tx) error)
 
 func update(ctx context.Context, c *pgx.Conn, log string, ki *store.KeyIndex, written *[]store.Row, fn func(store.Tx) error) error {
 	return pgx.BeginFunc(ctx, c, func(t pgx.Tx) error {
-		// Serialise appends to this log across processes: create the head
-		// row if needed, then lock it until commit.
-		if _, err := t.Exec(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES ($1, 0, $2, 0) ON CONFLICT (log) DO NOTHING", log, make([]byte, 32)); err != nil {
-			return fmt.Errorf("pgstore: create head of %s: %w", log, err)
-		}
+		// Serialise appends to this log across processes: lock the head
+		// row until commit, creating it first on the log's first append
+		// (one round trip in the common case).
 		var h store.Head
 		var size int64
 		var last []byte
-		if err := t.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1 FOR UPDATE", log).Scan(&size, &last, &h.Time); err != nil {
+		lock := func() error {
+			return t.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1 FOR UPDATE", log).Scan(&size, &last, &h.Time)
+		}
+		err := lock()
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := t.Exec(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES ($1, 0, $2, 0) ON CONFLICT (log) DO NOTHING", log, make([]byte, 32)); err != nil {
+				return fmt.Errorf("pgstore: create head of %s: %w", log, err)
+			}
+			err = lock()
+		}
+		if err != nil {
 			return fmt.Errorf("pgstore: lock head of %s: %w", log, err)
 		}
 		if size < 0 || len(last) != bulletin.HashSize {
@@ -170,10 +178,10 @@ func update(ctx context.Context, c *pgx.Conn, log string, ki *store.KeyIndex, wr
 			return err
 		}
 		*written = w.rows
-		return nil
 		// BeginFunc commits after fn; with synchronous_commit=on (the
 		// default) the commit returns after the WAL is flushed, and only
 		// then does the board acknowledge the appends.
+		return nil
 	})
 }
 
@@ -306,33 +314,28 @@ func checkpoint(ctx context.Context, q querier, log string, size uint64) ([]byte
 }
 
 func (t *tx) Write(ctx context.Context, b *store.Batch) error {
+	// One round trip for the whole write: the statements go in one pgx
+	// batch (pipelined), in this order, and the first error stops it.
+	var q pgx.Batch
+	var what []string
 	if n := len(b.Rows); n > 0 {
 		idx, tm := make([]int64, n), make([]int64, n)
 		typ := make([]string, n)
 		prev, payload, signer, sig, hash, key := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		hp, kp := make([][]byte, n), make([][]byte, n)
 		for i := range b.Rows {
 			e := &b.Rows[i].Entry
 			idx[i], tm[i], typ[i] = int64(e.Index), e.Time, e.Type
 			prev[i], payload[i], signer[i], sig[i] = e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature)
 			hash[i], key[i] = e.Hash[:], b.Rows[i].Key[:]
+			hp[i], kp[i] = e.Hash[:8], b.Rows[i].Key[:8]
 		}
-		_, err := t.tx.Exec(ctx, `INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey)
+		q.Queue(`INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey)
 			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])`,
 			t.log, idx, typ, tm, prev, payload, signer, sig, hash, key)
-		if err != nil {
-			return fmt.Errorf("pgstore: insert entries %d..%d of %s: %w", idx[0], idx[n-1], t.log, err)
-		}
-	}
-	if n := len(b.Rows); n > 0 {
-		idx := make([]int64, n)
-		hp, kp := make([][]byte, n), make([][]byte, n)
-		for i := range b.Rows {
-			idx[i], hp[i], kp[i] = int64(b.Rows[i].Entry.Index), b.Rows[i].Entry.Hash[:8], b.Rows[i].Key[:8]
-		}
-		if _, err := t.tx.Exec(ctx, "INSERT INTO board_keys (log, idx, hp, kp) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[])", t.log, idx, hp, kp); err != nil {
-			return fmt.Errorf("pgstore: insert keys of %s: %w", t.log, err)
-		}
-		t.rows = append(t.rows, b.Rows...)
+		what = append(what, fmt.Sprintf("insert entries %d..%d", idx[0], idx[n-1]))
+		q.Queue("INSERT INTO board_keys (log, idx, hp, kp) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[])", t.log, idx, hp, kp)
+		what = append(what, "insert keys")
 	}
 	if n := len(b.Hashes); n > 0 {
 		sidx := make([]int64, n)
@@ -340,16 +343,24 @@ func (t *tx) Write(ctx context.Context, b *store.Batch) error {
 		for i := range b.Hashes {
 			sidx[i], hs[i] = b.Hashes[i].Index, b.Hashes[i].Hash[:]
 		}
-		if _, err := t.tx.Exec(ctx, "INSERT INTO board_hashes (log, sidx, hash) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])", t.log, sidx, hs); err != nil {
-			return fmt.Errorf("pgstore: insert tree hashes of %s: %w", t.log, err)
+		q.Queue("INSERT INTO board_hashes (log, sidx, hash) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])", t.log, sidx, hs)
+		what = append(what, "insert tree hashes")
+	}
+	q.Queue("UPDATE board_heads SET size = $2, last = $3, time = $4 WHERE log = $1", t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time)
+	what = append(what, "update head")
+	q.Queue("INSERT INTO board_checkpoints (log, size, note) VALUES ($1, $2, $3)", t.log, int64(b.Head.Size), b.Checkpoint)
+	what = append(what, fmt.Sprintf("insert checkpoint %d", b.Head.Size))
+	br := t.tx.SendBatch(ctx, &q)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("pgstore: %s of %s: %w", w, t.log, err)
 		}
 	}
-	if _, err := t.tx.Exec(ctx, "UPDATE board_heads SET size = $2, last = $3, time = $4 WHERE log = $1", t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time); err != nil {
-		return fmt.Errorf("pgstore: update head of %s: %w", t.log, err)
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("pgstore: write %s: %w", t.log, err)
 	}
-	if _, err := t.tx.Exec(ctx, "INSERT INTO board_checkpoints (log, size, note) VALUES ($1, $2, $3)", t.log, int64(b.Head.Size), b.Checkpoint); err != nil {
-		return fmt.Errorf("pgstore: insert checkpoint %d of %s: %w", b.Head.Size, t.log, err)
-	}
+	t.rows = append(t.rows, b.Rows...)
 	return nil
 }
 
