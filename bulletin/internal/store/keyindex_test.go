@@ -1,7 +1,10 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,4 +58,32 @@ func TestKeyIndexCandidates(t *testing.T) {
 	// A key table short of the head is an error, not a silent miss.
 	_, err = ki.Get("f").Candidates(11, tb.read, nil)
 	require.True(t, errors.Is(err, ErrMissingKeys))
+}
+
+// BenchmarkKeyIndexLoad: loading the key index of a log of 10^6 entries
+// from an in-memory key table, and the heap it holds.
+func BenchmarkKeyIndexLoad(b *testing.B) {
+	const n = 1_000_000
+	tb := &table{rows: make([]KeyRow, n)}
+	var seed [16]byte
+	for i := range tb.rows {
+		d := sha256.Sum256(seed[:])
+		copy(seed[:], d[:16])
+		tb.rows[i] = KeyRow{Index: uint64(i), HashPrefix: binary.BigEndian.Uint64(seed[:8]), KeyPrefix: binary.BigEndian.Uint64(seed[8:])}
+	}
+	var held float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		var ki KeyIndexes
+		if _, err := ki.Get("e").Candidates(n, tb.read, nil); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc-before.HeapAlloc) / 1e6
+		runtime.KeepAlive(&ki)
+	}
+	b.ReportMetric(held, "MB-held")
 }
