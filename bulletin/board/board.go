@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tabella-vote/tabella/bulletin"
@@ -107,6 +108,10 @@ type Board struct {
 	closed    bool
 	done      chan struct{}
 	wg        sync.WaitGroup
+
+	// commits and committed count group commits and the submissions they
+	// carried, for the benchmarks' mean batch size.
+	commits, committed atomic.Int64
 }
 
 // Open opens the store named by dsn ("sqlite:PATH" or "postgres://…"),

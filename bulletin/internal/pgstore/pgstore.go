@@ -10,6 +10,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -39,8 +40,13 @@ CREATE TABLE IF NOT EXISTS board_entries (
 	subkey BYTEA NOT NULL,
 	PRIMARY KEY (log, idx)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS board_entries_hash ON board_entries(log, hash);
-CREATE UNIQUE INDEX IF NOT EXISTS board_entries_subkey ON board_entries(log, subkey);
+CREATE TABLE IF NOT EXISTS board_keys (
+	log TEXT NOT NULL,
+	idx BIGINT NOT NULL,
+	hp BYTEA NOT NULL,
+	kp BYTEA NOT NULL,
+	PRIMARY KEY (log, idx)
+);
 CREATE TABLE IF NOT EXISTS board_hashes (
 	log TEXT NOT NULL,
 	sidx BIGINT NOT NULL,
@@ -55,6 +61,18 @@ CREATE TABLE IF NOT EXISTS board_checkpoints (
 );
 `
 
+// migrate turns a database made by the first schema, whose entries had
+// unique indexes on (log, hash) and (log, subkey), into the current one:
+// it fills the key table from the entries (rows already there are kept)
+// and drops the two indexes, in the transaction that creates the schema.
+const migrate = `
+INSERT INTO board_keys (log, idx, hp, kp)
+	SELECT log, idx, substring(hash from 1 for 8), substring(subkey from 1 for 8) FROM board_entries
+	ON CONFLICT DO NOTHING;
+DROP INDEX IF EXISTS board_entries_hash;
+DROP INDEX IF EXISTS board_entries_subkey;
+`
+
 // schemaLock is the advisory lock key that serialises schema creation
 // between processes starting at the same time.
 const schemaLock = 0x7461_6265_6c6c_61
@@ -62,6 +80,7 @@ const schemaLock = 0x7461_6265_6c6c_61
 // Store is a PostgreSQL board store.
 type Store struct {
 	pool *pool
+	keys store.KeyIndexes
 }
 
 // Open connects to the database at the postgres:// URL dsn and creates the
@@ -77,8 +96,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 			if _, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(schemaLock)); err != nil {
 				return err
 			}
-			_, err := t.Exec(ctx, schema)
-			return err
+			if _, err := t.Exec(ctx, schema); err != nil {
+				return err
+			}
+			var old bool
+			if err := t.QueryRow(ctx, "SELECT to_regclass('board_entries_subkey') IS NOT NULL OR to_regclass('board_entries_hash') IS NOT NULL").Scan(&old); err != nil {
+				return err
+			}
+			if old {
+				if _, err := t.Exec(ctx, migrate); err != nil {
+					return fmt.Errorf("migrate: %w", err)
+				}
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -100,24 +130,42 @@ type tx struct {
 	tx   pgx.Tx
 	log  string
 	head store.Head
+	keys *store.KeyIndex
+	rows []store.Row // written by Write, for the key index after commit
 }
 
 // Update implements store.Store.
 func (s *Store) Update(ctx context.Context, log string, fn func(store.Tx) error) error {
-	return s.pool.with(ctx, func(c *pgx.Conn) error { return update(ctx, c, log, fn) })
+	ki := s.keys.Get(log)
+	var rows []store.Row
+	err := s.pool.with(ctx, func(c *pgx.Conn) error { return update(ctx, c, log, ki, &rows, fn) })
+	if err == nil {
+		// Only committed rows enter the key index; after a failed commit
+		// (which may have persisted) the next sync reads them back.
+		ki.Committed(rows)
+	}
+	return err
 }
 
-func update(ctx context.Context, c *pgx.Conn, log string, fn func(store.Tx) error) error {
+func update(ctx context.Context, c *pgx.Conn, log string, ki *store.KeyIndex, written *[]store.Row, fn func(store.Tx) error) error {
 	return pgx.BeginFunc(ctx, c, func(t pgx.Tx) error {
-		// Serialise appends to this log across processes: create the head
-		// row if needed, then lock it until commit.
-		if _, err := t.Exec(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES ($1, 0, $2, 0) ON CONFLICT (log) DO NOTHING", log, make([]byte, 32)); err != nil {
-			return fmt.Errorf("pgstore: create head of %s: %w", log, err)
-		}
+		// Serialise appends to this log across processes: lock the head
+		// row until commit, creating it first on the log's first append
+		// (one round trip in the common case).
 		var h store.Head
 		var size int64
 		var last []byte
-		if err := t.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1 FOR UPDATE", log).Scan(&size, &last, &h.Time); err != nil {
+		lock := func() error {
+			return t.QueryRow(ctx, "SELECT size, last, time FROM board_heads WHERE log = $1 FOR UPDATE", log).Scan(&size, &last, &h.Time)
+		}
+		err := lock()
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := t.Exec(ctx, "INSERT INTO board_heads (log, size, last, time) VALUES ($1, 0, $2, 0) ON CONFLICT (log) DO NOTHING", log, make([]byte, 32)); err != nil {
+				return fmt.Errorf("pgstore: create head of %s: %w", log, err)
+			}
+			err = lock()
+		}
+		if err != nil {
 			return fmt.Errorf("pgstore: lock head of %s: %w", log, err)
 		}
 		if size < 0 || len(last) != bulletin.HashSize {
@@ -125,10 +173,15 @@ func update(ctx context.Context, c *pgx.Conn, log string, fn func(store.Tx) erro
 		}
 		h.Size = uint64(size)
 		copy(h.Last[:], last)
-		return fn(&tx{tx: t, log: log, head: h})
+		w := &tx{tx: t, log: log, head: h, keys: ki}
+		if err := fn(w); err != nil {
+			return err
+		}
+		*written = w.rows
 		// BeginFunc commits after fn; with synchronous_commit=on (the
 		// default) the commit returns after the WAL is flushed, and only
 		// then does the board acknowledge the appends.
+		return nil
 	})
 }
 
@@ -139,27 +192,100 @@ func (t *tx) FindKeys(ctx context.Context, keys []bulletin.Hash) (map[bulletin.H
 	if len(keys) == 0 {
 		return out, nil
 	}
-	ks := make([][]byte, len(keys))
-	for i := range keys {
-		ks[i] = keys[i][:]
-	}
-	rows, err := t.tx.Query(ctx, "SELECT subkey, idx, hash FROM board_entries WHERE log = $1 AND subkey = ANY($2)", t.log, ks)
+	rows, err := lookup(ctx, t.tx, t.keys, t.log, t.head.Size, keys)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: find submissions: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, h []byte
-		var idx int64
-		if err := rows.Scan(&k, &idx, &h); err != nil {
-			return nil, fmt.Errorf("pgstore: find submissions: %w", err)
+	for i, k := range keys {
+		for _, r := range rows[i] {
+			if r.key == k {
+				out[k] = store.Found{Index: r.idx, Hash: r.hash}
+				break
+			}
 		}
-		if len(k) != 32 || len(h) != 32 || idx < 0 {
-			return nil, fmt.Errorf("pgstore: malformed submission key row")
-		}
-		out[bulletin.Hash(k)] = store.Found{Index: uint64(idx), Hash: bulletin.Hash(h)}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// keyed is an entry's index, stored hash and submission key.
+type keyed struct {
+	idx       uint64
+	hash, key bulletin.Hash
+}
+
+// lookup returns, for each of hs, the entries below size whose stored hash
+// or submission key has the same 8-byte prefix, in index order, read from
+// the entry rows (the caller compares the full 32 bytes).
+func lookup(ctx context.Context, q querier, ki *store.KeyIndex, log string, size uint64, hs []bulletin.Hash) ([][]keyed, error) {
+	pre := make([]uint64, len(hs))
+	for i := range hs {
+		pre[i] = store.Prefix(hs[i])
+	}
+	cands, err := ki.Candidates(size, func(from, to uint64) ([]store.KeyRow, error) { return keyRows(ctx, q, log, from, to) }, pre)
+	if err != nil {
+		return nil, err
+	}
+	var idx []int64
+	for _, c := range cands {
+		for _, x := range c {
+			idx = append(idx, int64(x))
+		}
+	}
+	rows := make(map[uint64]keyed, len(idx))
+	if len(idx) > 0 {
+		rs, err := q.Query(ctx, "SELECT idx, hash, subkey FROM board_entries WHERE log = $1 AND idx = ANY($2)", log, idx)
+		if err != nil {
+			return nil, err
+		}
+		for rs.Next() {
+			var x int64
+			var h, k []byte
+			if err := rs.Scan(&x, &h, &k); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			if x < 0 || len(h) != bulletin.HashSize || len(k) != bulletin.HashSize {
+				rs.Close()
+				return nil, fmt.Errorf("malformed entry row %d", x)
+			}
+			rows[uint64(x)] = keyed{idx: uint64(x), hash: bulletin.Hash(h), key: bulletin.Hash(k)}
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]keyed, len(hs))
+	for i, c := range cands {
+		for _, x := range c {
+			if r, ok := rows[x]; ok {
+				out[i] = append(out[i], r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// keyRows reads the key table's rows of entries from <= idx < to.
+func keyRows(ctx context.Context, q querier, log string, from, to uint64) ([]store.KeyRow, error) {
+	rs, err := q.Query(ctx, "SELECT idx, hp, kp FROM board_keys WHERE log = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", log, int64(from), int64(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := make([]store.KeyRow, 0, to-from)
+	for rs.Next() {
+		var x int64
+		var hp, kp []byte
+		if err := rs.Scan(&x, &hp, &kp); err != nil {
+			return nil, err
+		}
+		if x < 0 || len(hp) != 8 || len(kp) != 8 {
+			return nil, fmt.Errorf("malformed key row %d", x)
+		}
+		out = append(out, store.KeyRow{Index: uint64(x), HashPrefix: binary.BigEndian.Uint64(hp), KeyPrefix: binary.BigEndian.Uint64(kp)})
+	}
+	return out, rs.Err()
 }
 
 func (t *tx) ReadHashes(ctx context.Context, idx []int64) ([]tlog.Hash, error) {
@@ -188,22 +314,28 @@ func checkpoint(ctx context.Context, q querier, log string, size uint64) ([]byte
 }
 
 func (t *tx) Write(ctx context.Context, b *store.Batch) error {
+	// One round trip for the whole write: the statements go in one pgx
+	// batch (pipelined), in this order, and the first error stops it.
+	var q pgx.Batch
+	var what []string
 	if n := len(b.Rows); n > 0 {
 		idx, tm := make([]int64, n), make([]int64, n)
 		typ := make([]string, n)
 		prev, payload, signer, sig, hash, key := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		hp, kp := make([][]byte, n), make([][]byte, n)
 		for i := range b.Rows {
 			e := &b.Rows[i].Entry
 			idx[i], tm[i], typ[i] = int64(e.Index), e.Time, e.Type
 			prev[i], payload[i], signer[i], sig[i] = e.Prev[:], nz(e.Payload), nz(e.Signer), nz(e.Signature)
 			hash[i], key[i] = e.Hash[:], b.Rows[i].Key[:]
+			hp[i], kp[i] = e.Hash[:8], b.Rows[i].Key[:8]
 		}
-		_, err := t.tx.Exec(ctx, `INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey)
+		q.Queue(`INSERT INTO board_entries (log, idx, type, time, prev, payload, signer, signature, hash, subkey)
 			SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])`,
 			t.log, idx, typ, tm, prev, payload, signer, sig, hash, key)
-		if err != nil {
-			return fmt.Errorf("pgstore: insert entries %d..%d of %s: %w", idx[0], idx[n-1], t.log, err)
-		}
+		what = append(what, fmt.Sprintf("insert entries %d..%d", idx[0], idx[n-1]))
+		q.Queue("INSERT INTO board_keys (log, idx, hp, kp) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[])", t.log, idx, hp, kp)
+		what = append(what, "insert keys")
 	}
 	if n := len(b.Hashes); n > 0 {
 		sidx := make([]int64, n)
@@ -211,16 +343,24 @@ func (t *tx) Write(ctx context.Context, b *store.Batch) error {
 		for i := range b.Hashes {
 			sidx[i], hs[i] = b.Hashes[i].Index, b.Hashes[i].Hash[:]
 		}
-		if _, err := t.tx.Exec(ctx, "INSERT INTO board_hashes (log, sidx, hash) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])", t.log, sidx, hs); err != nil {
-			return fmt.Errorf("pgstore: insert tree hashes of %s: %w", t.log, err)
+		q.Queue("INSERT INTO board_hashes (log, sidx, hash) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])", t.log, sidx, hs)
+		what = append(what, "insert tree hashes")
+	}
+	q.Queue("UPDATE board_heads SET size = $2, last = $3, time = $4 WHERE log = $1", t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time)
+	what = append(what, "update head")
+	q.Queue("INSERT INTO board_checkpoints (log, size, note) VALUES ($1, $2, $3)", t.log, int64(b.Head.Size), b.Checkpoint)
+	what = append(what, fmt.Sprintf("insert checkpoint %d", b.Head.Size))
+	br := t.tx.SendBatch(ctx, &q)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("pgstore: %s of %s: %w", w, t.log, err)
 		}
 	}
-	if _, err := t.tx.Exec(ctx, "UPDATE board_heads SET size = $2, last = $3, time = $4 WHERE log = $1", t.log, int64(b.Head.Size), b.Head.Last[:], b.Head.Time); err != nil {
-		return fmt.Errorf("pgstore: update head of %s: %w", t.log, err)
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("pgstore: write %s: %w", t.log, err)
 	}
-	if _, err := t.tx.Exec(ctx, "INSERT INTO board_checkpoints (log, size, note) VALUES ($1, $2, $3)", t.log, int64(b.Head.Size), b.Checkpoint); err != nil {
-		return fmt.Errorf("pgstore: insert checkpoint %d of %s: %w", b.Head.Size, t.log, err)
-	}
+	t.rows = append(t.rows, b.Rows...)
 	return nil
 }
 
@@ -328,16 +468,21 @@ func (s *Store) Entries(ctx context.Context, log string, start, end uint64) ([]b
 
 // IndexByHash implements store.Store.
 func (s *Store) IndexByHash(ctx context.Context, log string, h bulletin.Hash) (uint64, error) {
+	head, err := s.Head(ctx, log)
+	if err != nil {
+		return 0, err
+	}
 	return withConn(ctx, s, func(c *pgx.Conn) (uint64, error) {
-		var idx int64
-		err := c.QueryRow(ctx, "SELECT idx FROM board_entries WHERE log = $1 AND hash = $2", log, h[:]).Scan(&idx)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, fmt.Errorf("pgstore: entry %s of %s: %w", h, log, store.ErrNotFound)
+		rows, err := lookup(ctx, c, s.keys.Get(log), log, head.Size, []bulletin.Hash{h})
+		if err != nil {
+			return 0, fmt.Errorf("pgstore: entry %s of %s: %w", h, log, err)
 		}
-		if err != nil || idx < 0 {
-			return 0, fmt.Errorf("pgstore: entry %s of %s: %v", h, log, err)
+		for _, r := range rows[0] {
+			if r.hash == h {
+				return r.idx, nil
+			}
 		}
-		return uint64(idx), nil
+		return 0, fmt.Errorf("pgstore: entry %s of %s: %w", h, log, store.ErrNotFound)
 	})
 }
 
