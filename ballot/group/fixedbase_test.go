@@ -4,90 +4,77 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // freshEncoding encodes p without the cache.
 func freshEncoding(p *Point) [PointSize]byte {
 	var b [PointSize]byte
-	p.el().Encode(b[:0])
+	r255Encode(&b, p.el())
 	return b
 }
 
-// eagerMul computes s·P with gtank only, as a reference.
-func eagerMul(P *Point, s *Scalar) *Point {
-	r := new(Point)
-	r.e.ScalarMult(&s.s, P.el())
-	return r
-}
-
-// Points computed by a FixedBase are lazy: every operation on them must give
-// the same result as on the eager point.
-func TestLazyPoints(t *testing.T) {
+// FixedBase results must behave like any other point in every operation.
+func TestFixedBaseResults(t *testing.T) {
 	P := BaseMul(RandomScalar())
 	fb := NewFixedBase(P)
 	s, a, b := RandomScalar(), RandomScalar(), RandomScalar()
 	X := BaseMul(RandomScalar())
-	E := eagerMul(P, s)
-	fresh := func() *Point {
-		L := fb.Mul(s)
-		if L.lazy == nil || !L.hasEnc {
-			t.Fatal("FixedBase result is not lazy")
-		}
-		return L
-	}
+	E := P.Mul(s) // no table: P was not returned by a FixedBase
+	L := fb.Mul(s)
 	check := func(name string, got, want *Point) {
 		t.Helper()
-		if got.el().Equal(want.el()) != 1 || freshEncoding(got) != freshEncoding(want) {
-			t.Errorf("%s differs on a lazy point", name)
-		}
+		assert.True(t, got.Equal(want), name)
+		assert.Equal(t, freshEncoding(want), got.Bytes(), name)
 	}
-	check("value", fresh(), E)
-	check("Add", fresh().Add(X), E.Add(X))
-	check("Add (right)", X.Add(fresh()), X.Add(E))
-	check("Sub", fresh().Sub(X), E.Sub(X))
-	check("Sub (right)", X.Sub(fresh()), X.Sub(E))
-	check("Neg", fresh().Neg(), E.Neg())
-	check("Mul", fresh().Mul(a), E.Mul(a))
-	check("VarTimeDoubleBaseMul", VarTimeDoubleBaseMul(a, fresh(), b), VarTimeDoubleBaseMul(a, E, b))
-	check("NewFixedBase", NewFixedBase(fresh()).Mul(a), E.Mul(a))
-	check("MulAddBase", MulAddBase(fresh(), a, b), E.Mul(a).Add(BaseMul(b)))
-	for _, n := range []int{2, 300} {
-		ss, lazyPts, eagerPts := make([]*Scalar, n), make([]*Point, n), make([]*Point, n)
-		for i := range ss {
-			ss[i] = RandomScalar()
-			lazyPts[i], eagerPts[i] = fb.Mul(ss[i]), eagerMul(P, ss[i])
-		}
-		check("VarTimeMSM", VarTimeMSM(ss, lazyPts), VarTimeMSM(ss, eagerPts))
-		check("MSM", MSM(ss[:2], lazyPts[:2]), MSM(ss[:2], eagerPts[:2]))
-	}
-	if !fresh().Equal(E) || !E.Equal(fresh()) || !fresh().Equal(fresh()) || fresh().Equal(X) || X.Equal(fresh()) {
-		t.Error("Equal wrong on lazy points")
-	}
-	if fresh().IsIdentity() || !fb.Mul(NewScalar(0)).IsIdentity() || !NewFixedBase(Identity()).Mul(a).IsIdentity() {
-		t.Error("IsIdentity wrong on lazy points")
-	}
-	txt, _ := fresh().MarshalText()
-	var q Point
-	if err := q.UnmarshalText(txt); err != nil || !q.Equal(E) {
-		t.Error("text round trip of a lazy point")
-	}
-	// Concurrent first use of one lazy point (run with -race).
-	L := fresh()
-	want := E.Add(X)
+	check("value", L, E)
+	check("Add", L.Add(X), E.Add(X))
+	check("Sub", X.Sub(L), X.Sub(E))
+	check("Neg", L.Neg(), E.Neg())
+	check("Mul", L.Mul(a), E.Mul(a))
+	check("VarTimeDoubleBaseMul", VarTimeDoubleBaseMul(a, L, b), VarTimeDoubleBaseMul(a, E, b))
+	check("NewFixedBase", NewFixedBase(L).Mul(a), E.Mul(a))
+	check("MulAddBase", MulAddBase(L, a, b), E.Mul(a).Add(BaseMul(b)))
+	assert.False(t, L.IsIdentity())
+	assert.True(t, fb.Mul(NewScalar(0)).IsIdentity())
+	assert.True(t, NewFixedBase(Identity()).Mul(a).IsIdentity())
+	var zero Point
+	assert.True(t, NewFixedBase(&zero).Mul(a).IsIdentity())
+	// Concurrent use of one table (run with -race).
 	var wg sync.WaitGroup
-	for range 8 {
+	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !L.Add(X).Equal(want) {
-				t.Error("concurrent use of a lazy point")
-			}
+			assert.True(t, fb.Mul(s).Equal(E))
 		}()
 	}
 	wg.Wait()
 }
 
+// ctSignedDigits must agree with the branching signedDigits on every width.
+func TestCTSignedDigits(t *testing.T) {
+	for c := 2; c <= 8; c++ {
+		n := (256+c-1)/c + 1
+		for _, s := range []*Scalar{NewScalar(0), NewScalar(1), NewScalarInt(-1), RandomScalar(), RandomScalar()} {
+			b := s.Bytes()
+			want, got := make([]int32, n), make([]int32, n)
+			signedDigits(&b, c, want)
+			ctSignedDigits(&b, c, got)
+			require.Equal(t, want, got, "width %d", c)
+		}
+	}
+}
+
 func TestFixedBaseMatchesGtank(t *testing.T) {
+	for _, w := range []int{2, 3, 4, 5, 6, 7, 8} {
+		testFixedBaseWindow(t, w)
+	}
+}
+
+func testFixedBaseWindow(t *testing.T, w int) {
 	bases := []*Point{Generator(), Identity(), BaseMul(NewScalar(2))}
 	for range 5 {
 		bases = append(bases, BaseMul(RandomScalar()))
@@ -97,16 +84,15 @@ func TestFixedBaseMatchesGtank(t *testing.T) {
 		scalars = append(scalars, RandomScalar())
 	}
 	for i, P := range bases {
-		fb := NewFixedBase(P)
+		fb := newFixedBaseWindow(P, w)
 		if !fb.Point().Equal(P) || fb.Point().Bytes() != freshEncoding(P) {
 			t.Fatalf("base %d: Point() differs from P", i)
 		}
 		for j, s := range scalars {
-			want := new(Point)
-			want.e.ScalarMult(&s.s, &P.e) // gtank, bypassing any table
+			want := gtankMul(t, P, s) // gtank, bypassing any table
 			got := fb.Mul(s)
 			if !got.Equal(want) {
-				t.Errorf("base %d scalar %d: FixedBase.Mul ≠ gtank ScalarMult", i, j)
+				t.Errorf("w=%d base %d scalar %d: FixedBase.Mul ≠ gtank ScalarMult", w, i, j)
 			}
 			if got.Bytes() != freshEncoding(want) {
 				t.Errorf("base %d scalar %d: cached encoding is wrong", i, j)
