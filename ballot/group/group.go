@@ -63,6 +63,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/expander"
@@ -95,13 +96,40 @@ type Scalar struct{ s edwards25519.Scalar }
 // A Point may carry its canonical encoding (set when it was decoded) so
 // that [Point.Bytes] costs nothing for points read from the wire, and a
 // precomputed table (see [NewFixedBase]) that makes [Point.Mul] faster.
-// Both are set once when the Point is created and never modified.
+// Both are set once when the Point is created and never modified. A
+// computed Point encodes itself on the first call to [Point.Bytes] and keeps
+// the result (encoding costs a field exponentiation, and a proof commitment
+// is encoded for its transcript, for the ballot hash and for the JSON).
 type Point struct {
 	e      edwards25519.Point // a representative of the element, valid if set
 	set    bool               // false for the zero Point (the identity)
 	enc    [PointSize]byte    // canonical encoding, valid if hasEnc
 	hasEnc bool
+	cache  *encCache  // the encoding of a computed Point, once computed
 	table  *FixedBase // precomputed multiples of this point, or nil
+}
+
+// An encCache holds the encoding of a computed Point, set at most once,
+// safely for concurrent first use. Copies of a Point share it, which is
+// right: they are the same element.
+type encCache struct {
+	once sync.Once
+	enc  [PointSize]byte
+}
+
+// computedPoint puts a Point and its cache in one allocation.
+type computedPoint struct {
+	p Point
+	c encCache
+}
+
+// newComputed returns a Point for an arithmetic result, to be set by the
+// caller before it is shared.
+func newComputed() *Point {
+	cp := new(computedPoint)
+	cp.p.set = true
+	cp.p.cache = &cp.c
+	return &cp.p
 }
 
 // el returns p's edwards25519 representative. It must not be modified.
@@ -114,7 +142,7 @@ func (p *Point) el() *edwards25519.Point {
 
 // newPoint returns a Point for an edwards25519 result.
 func newPoint(e *edwards25519.Point) *Point {
-	p := &Point{set: true}
+	p := newComputed()
 	p.e.Set(e)
 	return p
 }
@@ -274,6 +302,10 @@ func (p *Point) Bytes() [PointSize]byte {
 	if p.hasEnc {
 		return p.enc
 	}
+	if c := p.cache; c != nil {
+		c.once.Do(func() { r255Encode(&c.enc, &p.e) })
+		return c.enc
+	}
 	var b [PointSize]byte
 	r255Encode(&b, p.el())
 	return b
@@ -281,21 +313,21 @@ func (p *Point) Bytes() [PointSize]byte {
 
 // Add returns p + q.
 func (p *Point) Add(q *Point) *Point {
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.Add(p.el(), q.el())
 	return r
 }
 
 // Sub returns p − q.
 func (p *Point) Sub(q *Point) *Point {
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.Subtract(p.el(), q.el())
 	return r
 }
 
 // Neg returns −p.
 func (p *Point) Neg() *Point {
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.Negate(p.el())
 	return r
 }
@@ -306,7 +338,7 @@ func (p *Point) Mul(s *Scalar) *Point {
 	if p.table != nil {
 		return p.table.Mul(s)
 	}
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.ScalarMult(&s.s, p.el())
 	return r
 }
@@ -332,7 +364,7 @@ func (p *Point) IsIdentity() bool {
 // BaseMul returns s·G in constant time, using filippo.io/edwards25519's
 // precomputed table for the generator.
 func BaseMul(s *Scalar) *Point {
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.ScalarBaseMult(&s.s)
 	return r
 }
@@ -340,7 +372,7 @@ func BaseMul(s *Scalar) *Point {
 // VarTimeDoubleBaseMul returns a·A + b·G. Its running time depends on its
 // inputs: use it for verification only.
 func VarTimeDoubleBaseMul(a *Scalar, A *Point, b *Scalar) *Point {
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.VarTimeDoubleScalarBaseMult(&a.s, A.el(), &b.s)
 	return r
 }
@@ -367,7 +399,7 @@ func VarTimeMSM(scalars []*Scalar, points []*Point) *Point {
 // multi-scalar multiplication.
 func varTimeMSMStraus(scalars []*Scalar, points []*Point) *Point {
 	ss, ps := edTerms(scalars, points)
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.VarTimeMultiScalarMult(ss, ps)
 	return r
 }
@@ -404,7 +436,7 @@ func MSM(scalars []*Scalar, points []*Point) *Point {
 		return Identity()
 	}
 	ss, ps := edTerms(scalars, points)
-	r := &Point{set: true}
+	r := newComputed()
 	r.e.MultiScalarMult(ss, ps)
 	return r
 }

@@ -21,10 +21,11 @@ func pippengerWindow(n int) int {
 
 // signedDigits writes the signed base-2^c digits of the 32-byte little-endian
 // scalar b into d (length ⌈256/c⌉ + 1): b = Σ d[w]·2^(c·w) with
-// −2^(c−1) ≤ d[w] < 2^(c−1).
+// −2^(c−1) ≤ d[w] < 2^(c−1). It has no branches on b (the carry is computed
+// arithmetically), so [FixedBase] uses it on secret scalars; c and len(d)
+// are public.
 func signedDigits(b *[32]byte, c int, d []int32) {
 	carry := int32(0)
-	half := int32(1) << (c - 1)
 	for w := range d {
 		pos := w * c
 		var bits int32
@@ -35,14 +36,9 @@ func signedDigits(b *[32]byte, c int, d []int32) {
 			}
 			bits |= int32(b[bit/8]>>(bit%8)&1) << k
 		}
-		v := bits + carry
-		if v >= half {
-			v -= half << 1
-			carry = 1
-		} else {
-			carry = 0
-		}
-		d[w] = v
+		v := bits + carry           // 0 ≤ v ≤ 2^c
+		carry = (v + 1<<(c-1)) >> c // 1 iff v ≥ 2^(c−1)
+		d[w] = v - carry<<c         // −2^(c−1) ≤ d < 2^(c−1)
 	}
 }
 
