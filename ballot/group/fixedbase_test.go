@@ -2,86 +2,56 @@ package group
 
 import (
 	"bytes"
+	"crypto/subtle"
+	"fmt"
 	"sync"
 	"testing"
+
+	"filippo.io/edwards25519"
+	r255 "github.com/bwesterb/go-ristretto"
+	"github.com/stretchr/testify/assert"
 )
 
 // freshEncoding encodes p without the cache.
 func freshEncoding(p *Point) [PointSize]byte {
 	var b [PointSize]byte
-	p.el().Encode(b[:0])
+	r255Encode(&b, p.el())
 	return b
 }
 
-// eagerMul computes s·P with gtank only, as a reference.
-func eagerMul(P *Point, s *Scalar) *Point {
-	r := new(Point)
-	r.e.ScalarMult(&s.s, P.el())
-	return r
-}
-
-// Points computed by a FixedBase are lazy: every operation on them must give
-// the same result as on the eager point.
-func TestLazyPoints(t *testing.T) {
+// FixedBase results must behave like any other point in every operation.
+func TestFixedBaseResults(t *testing.T) {
 	P := BaseMul(RandomScalar())
 	fb := NewFixedBase(P)
 	s, a, b := RandomScalar(), RandomScalar(), RandomScalar()
 	X := BaseMul(RandomScalar())
-	E := eagerMul(P, s)
-	fresh := func() *Point {
-		L := fb.Mul(s)
-		if L.lazy == nil || !L.hasEnc {
-			t.Fatal("FixedBase result is not lazy")
-		}
-		return L
-	}
+	E := P.Mul(s) // no table: P was not returned by a FixedBase
+	L := fb.Mul(s)
 	check := func(name string, got, want *Point) {
 		t.Helper()
-		if got.el().Equal(want.el()) != 1 || freshEncoding(got) != freshEncoding(want) {
-			t.Errorf("%s differs on a lazy point", name)
-		}
+		assert.True(t, got.Equal(want), name)
+		assert.Equal(t, freshEncoding(want), got.Bytes(), name)
 	}
-	check("value", fresh(), E)
-	check("Add", fresh().Add(X), E.Add(X))
-	check("Add (right)", X.Add(fresh()), X.Add(E))
-	check("Sub", fresh().Sub(X), E.Sub(X))
-	check("Sub (right)", X.Sub(fresh()), X.Sub(E))
-	check("Neg", fresh().Neg(), E.Neg())
-	check("Mul", fresh().Mul(a), E.Mul(a))
-	check("VarTimeDoubleBaseMul", VarTimeDoubleBaseMul(a, fresh(), b), VarTimeDoubleBaseMul(a, E, b))
-	check("NewFixedBase", NewFixedBase(fresh()).Mul(a), E.Mul(a))
-	check("MulAddBase", MulAddBase(fresh(), a, b), E.Mul(a).Add(BaseMul(b)))
-	for _, n := range []int{2, 300} {
-		ss, lazyPts, eagerPts := make([]*Scalar, n), make([]*Point, n), make([]*Point, n)
-		for i := range ss {
-			ss[i] = RandomScalar()
-			lazyPts[i], eagerPts[i] = fb.Mul(ss[i]), eagerMul(P, ss[i])
-		}
-		check("VarTimeMSM", VarTimeMSM(ss, lazyPts), VarTimeMSM(ss, eagerPts))
-		check("MSM", MSM(ss[:2], lazyPts[:2]), MSM(ss[:2], eagerPts[:2]))
-	}
-	if !fresh().Equal(E) || !E.Equal(fresh()) || !fresh().Equal(fresh()) || fresh().Equal(X) || X.Equal(fresh()) {
-		t.Error("Equal wrong on lazy points")
-	}
-	if fresh().IsIdentity() || !fb.Mul(NewScalar(0)).IsIdentity() || !NewFixedBase(Identity()).Mul(a).IsIdentity() {
-		t.Error("IsIdentity wrong on lazy points")
-	}
-	txt, _ := fresh().MarshalText()
-	var q Point
-	if err := q.UnmarshalText(txt); err != nil || !q.Equal(E) {
-		t.Error("text round trip of a lazy point")
-	}
-	// Concurrent first use of one lazy point (run with -race).
-	L := fresh()
-	want := E.Add(X)
+	check("value", L, E)
+	check("Add", L.Add(X), E.Add(X))
+	check("Sub", X.Sub(L), X.Sub(E))
+	check("Neg", L.Neg(), E.Neg())
+	check("Mul", L.Mul(a), E.Mul(a))
+	check("VarTimeDoubleBaseMul", VarTimeDoubleBaseMul(a, L, b), VarTimeDoubleBaseMul(a, E, b))
+	check("NewFixedBase", NewFixedBase(L).Mul(a), E.Mul(a))
+	check("MulAddBase", MulAddBase(L, a, b), E.Mul(a).Add(BaseMul(b)))
+	assert.False(t, L.IsIdentity())
+	assert.True(t, fb.Mul(NewScalar(0)).IsIdentity())
+	assert.True(t, NewFixedBase(Identity()).Mul(a).IsIdentity())
+	var zero Point
+	assert.True(t, NewFixedBase(&zero).Mul(a).IsIdentity())
+	// Concurrent use of one table (run with -race).
 	var wg sync.WaitGroup
-	for range 8 {
+	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !L.Add(X).Equal(want) {
-				t.Error("concurrent use of a lazy point")
-			}
+			assert.True(t, fb.Mul(s).Equal(E))
 		}()
 	}
 	wg.Wait()
@@ -102,8 +72,7 @@ func TestFixedBaseMatchesGtank(t *testing.T) {
 			t.Fatalf("base %d: Point() differs from P", i)
 		}
 		for j, s := range scalars {
-			want := new(Point)
-			want.e.ScalarMult(&s.s, &P.e) // gtank, bypassing any table
+			want := gtankMul(t, P, s) // gtank, bypassing any table
 			got := fb.Mul(s)
 			if !got.Equal(want) {
 				t.Errorf("base %d scalar %d: FixedBase.Mul ≠ gtank ScalarMult", i, j)
@@ -202,6 +171,24 @@ func TestEncodingCache(t *testing.T) {
 	if p.Bytes() != enc {
 		t.Fatal("decoded point aliases the input slice")
 	}
+	// A computed point's cached encoding, first used concurrently (run
+	// with -race), and its copies.
+	for range 5 {
+		r := BaseMul(RandomScalar()).Add(Generator())
+		want := freshEncoding(r)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				assert.Equal(t, want, r.Bytes())
+			}()
+		}
+		wg.Wait()
+		c := *r
+		assert.Equal(t, want, c.Bytes())
+		assert.Equal(t, want, r.Bytes())
+	}
 	var zero Point // the zero value is the identity and has no cache
 	if zero.Bytes() != ([PointSize]byte{}) || !zero.IsIdentity() {
 		t.Fatal("zero Point is not the identity")
@@ -252,4 +239,108 @@ func BenchmarkFixedBaseVsMulAddBase(b *testing.B) {
 		P.Mul(s).Add(BaseMul(t))
 	}
 	reportCPU(b, start)
+}
+
+// windowTable is the alternative BenchmarkFixedBaseWindow measures against
+// FixedBase: signed base-2^w digits, row i holding j·2^(w·i)·P for
+// j = 1 … 2^(w−1) as projective edwards25519 points, no doublings, one
+// complete addition per digit, rows scanned with constant-time selects.
+type windowTable struct {
+	w    int
+	rows [][]edwards25519.Point
+}
+
+func newWindowTable(P *Point, w int) *windowTable {
+	n, m := (256+w-1)/w+1, 1<<(w-1)
+	wt := &windowTable{w: w, rows: make([][]edwards25519.Point, n)}
+	var base edwards25519.Point
+	base.Set(P.el())
+	for i := range wt.rows {
+		row := make([]edwards25519.Point, m)
+		row[0].Set(&base)
+		for j := 1; j < m; j++ {
+			row[j].Add(&row[j-1], &base)
+		}
+		base.Add(&row[m-1], &row[m-1])
+		wt.rows[i] = row
+	}
+	return wt
+}
+
+func (wt *windowTable) mul(s *Scalar) *Point {
+	b := s.Bytes()
+	d := make([]int32, len(wt.rows))
+	signedDigits(&b, wt.w, d)
+	r := &Point{set: true}
+	r.e.Set(edIdentity)
+	var sel, neg edwards25519.Point
+	for i, row := range wt.rows {
+		sign := int(uint32(d[i]) >> 31)
+		abs := (d[i] ^ -int32(sign)) + int32(sign)
+		sel.Set(edIdentity)
+		for j := range row {
+			sel.Select(&row[j], &sel, subtle.ConstantTimeEq(abs, int32(j+1)))
+		}
+		neg.Negate(&sel)
+		sel.Select(&neg, &sel, sign)
+		r.e.Add(&r.e, &sel)
+	}
+	return r
+}
+
+func TestWindowTable(t *testing.T) {
+	P := BaseMul(RandomScalar())
+	for w := 3; w <= 8; w++ {
+		s := RandomScalar()
+		assert.True(t, newWindowTable(P, w).mul(s).Equal(P.Mul(s)), "w=%d", w)
+	}
+}
+
+// BenchmarkFixedBaseWindow sizes the FixedBase table: FixedBase.Mul (radix
+// 16, affine entries, 24 KiB), the projective windowTable for w = 3 … 8
+// (⌈256/w⌉+1 rows of 2^(w−1) points of 160 bytes), the generator's
+// ScalarBaseMult, variable-base Mul, and go-ristretto's table (the previous
+// FixedBase, with the encoding it needed to hand results over).
+func BenchmarkFixedBaseWindow(b *testing.B) {
+	P, s := BaseMul(RandomScalar()), RandomScalar()
+	fb := NewFixedBase(P)
+	b.Run("fixedbase", func(b *testing.B) {
+		for b.Loop() {
+			fb.Mul(s)
+		}
+	})
+	for w := 3; w <= 8; w++ {
+		wt := newWindowTable(P, w)
+		b.Run(fmt.Sprintf("w=%d/table=%dKiB", w, len(wt.rows)*len(wt.rows[0])*160/1024), func(b *testing.B) {
+			for b.Loop() {
+				wt.mul(s)
+			}
+		})
+	}
+	b.Run("basemul", func(b *testing.B) {
+		for b.Loop() {
+			BaseMul(s)
+		}
+	})
+	b.Run("mul", func(b *testing.B) {
+		for b.Loop() {
+			P.Mul(s)
+		}
+	})
+	b.Run("goristretto-table", func(b *testing.B) {
+		enc := P.Bytes()
+		var q r255.Point
+		q.SetBytes(&enc)
+		var tab r255.ScalarMultTable
+		tab.Compute(&q)
+		sb := s.Bytes()
+		var rs r255.Scalar
+		rs.SetBytes(&sb)
+		var out [32]byte
+		for b.Loop() {
+			var r r255.Point
+			r.ScalarMultTable(&tab, &rs)
+			r.BytesInto(&out)
+		}
+	})
 }

@@ -65,8 +65,8 @@ import (
 	"io"
 	"sync"
 
+	"filippo.io/edwards25519"
 	"github.com/cloudflare/circl/expander"
-	"github.com/gtank/ristretto255"
 )
 
 // Sizes of encodings, in bytes.
@@ -87,50 +87,64 @@ var (
 // A Scalar is an element of the scalar field of ristretto255. The zero value
 // is the scalar 0 and is ready to use. Scalars are immutable through this
 // API: every operation returns a new Scalar.
-type Scalar struct{ s ristretto255.Scalar }
+type Scalar struct{ s edwards25519.Scalar }
 
 // A Point is an element of the ristretto255 group. The zero value is the
 // identity and is ready to use. Points are immutable through this API: every
 // operation returns a new Point.
 //
-// A Point may carry its canonical encoding (set when it was decoded or
-// converted from the fixed-base backend, see [FixedBase]) so that
-// [Point.Bytes] costs nothing for points read from the wire, and a
+// A Point may carry its canonical encoding (set when it was decoded) so
+// that [Point.Bytes] costs nothing for points read from the wire, and a
 // precomputed table (see [NewFixedBase]) that makes [Point.Mul] faster.
-// Both are set once when the Point is created and never modified.
+// Both are set once when the Point is created and never modified. A
+// computed Point encodes itself on the first call to [Point.Bytes] and keeps
+// the result (encoding costs a field exponentiation, and a proof commitment
+// is encoded for its transcript, for the ballot hash and for the JSON).
 type Point struct {
-	e      ristretto255.Element // unused if lazy is set: use el()
-	enc    [PointSize]byte      // canonical encoding, valid if hasEnc
+	e      edwards25519.Point // a representative of the element, valid if set
+	set    bool               // false for the zero Point (the identity)
+	enc    [PointSize]byte    // canonical encoding, valid if hasEnc
 	hasEnc bool
-	table  *FixedBase   // precomputed multiples of this point, or nil
-	lazy   *lazyElement // set for points computed by the FixedBase backend
+	cache  *encCache  // the encoding of a computed Point, once computed
+	table  *FixedBase // precomputed multiples of this point, or nil
 }
 
-// A lazyElement is a gtank element decoded from a trusted canonical
-// encoding on first use. Points computed with a [FixedBase] are known only
-// by their encoding; most of them (proof commitments) are only ever hashed
-// and serialised, so the conversion into gtank's representation is deferred
-// until arithmetic needs it, and done at most once even when the Point is
-// shared between goroutines.
-type lazyElement struct {
+// An encCache holds the encoding of a computed Point, set at most once,
+// safely for concurrent first use. Copies of a Point share it, which is
+// right: they are the same element.
+type encCache struct {
 	once sync.Once
 	enc  [PointSize]byte
-	e    ristretto255.Element
 }
 
-func (l *lazyElement) decode() {
-	if err := l.e.Decode(l.enc[:]); err != nil {
-		panic("group: internal error: gtank rejected a go-ristretto encoding")
-	}
+// computedPoint puts a Point and its cache in one allocation.
+type computedPoint struct {
+	p Point
+	c encCache
 }
 
-// el returns p's element, decoding a lazy point first.
-func (p *Point) el() *ristretto255.Element {
-	if l := p.lazy; l != nil {
-		l.once.Do(l.decode)
-		return &l.e
+// newComputed returns a Point for an arithmetic result, to be set by the
+// caller before it is shared.
+func newComputed() *Point {
+	cp := new(computedPoint)
+	cp.p.set = true
+	cp.p.cache = &cp.c
+	return &cp.p
+}
+
+// el returns p's edwards25519 representative. It must not be modified.
+func (p *Point) el() *edwards25519.Point {
+	if !p.set {
+		return edIdentity
 	}
 	return &p.e
+}
+
+// newPoint returns a Point for an edwards25519 result.
+func newPoint(e *edwards25519.Point) *Point {
+	p := newComputed()
+	p.e.Set(e)
+	return p
 }
 
 // NewScalar returns the scalar v.
@@ -140,7 +154,7 @@ func NewScalar(v uint64) *Scalar {
 		b[i] = byte(v >> (8 * i))
 	}
 	s := new(Scalar)
-	if err := s.s.Decode(b[:]); err != nil {
+	if _, err := s.s.SetCanonicalBytes(b[:]); err != nil {
 		panic("group: internal error: small scalar did not decode")
 	}
 	return s
@@ -185,7 +199,9 @@ func randomScalar(r io.Reader) (*Scalar, error) {
 // modulo ℓ; the result is statistically close to uniform.
 func ScalarFromUniform(b [64]byte) *Scalar {
 	s := new(Scalar)
-	s.s.FromUniformBytes(b[:])
+	if _, err := s.s.SetUniformBytes(b[:]); err != nil {
+		panic("group: internal error: 64 bytes rejected as uniform input")
+	}
 	return s
 }
 
@@ -210,7 +226,7 @@ func DecodeScalar(b []byte) (*Scalar, error) {
 		return nil, fmt.Errorf("%w: scalar is %d bytes, want %d", ErrLength, len(b), ScalarSize)
 	}
 	s := new(Scalar)
-	if err := s.s.Decode(b); err != nil {
+	if _, err := s.s.SetCanonicalBytes(b); err != nil {
 		return nil, fmt.Errorf("%w: scalar not reduced modulo the group order", ErrNonCanonical)
 	}
 	return s, nil
@@ -218,9 +234,7 @@ func DecodeScalar(b []byte) (*Scalar, error) {
 
 // Bytes returns the canonical 32-byte encoding of s.
 func (s *Scalar) Bytes() [ScalarSize]byte {
-	var b [ScalarSize]byte
-	s.s.Encode(b[:0])
-	return b
+	return [ScalarSize]byte(s.s.Bytes())
 }
 
 // Add returns s + t.
@@ -252,10 +266,10 @@ func (s *Scalar) Equal(t *Scalar) bool { return s.s.Equal(&t.s) == 1 }
 func (s *Scalar) IsZero() bool { var z Scalar; return s.s.Equal(&z.s) == 1 }
 
 // Generator returns the canonical ristretto255 generator G.
-func Generator() *Point { p := new(Point); p.e.Base(); return p }
+func Generator() *Point { return newPoint(edGenerator) }
 
 // Identity returns the identity element.
-func Identity() *Point { p := new(Point); p.e.Zero(); return p }
+func Identity() *Point { return newPoint(edIdentity) }
 
 // DecodePoint decodes a canonical 32-byte ristretto255 encoding. The identity
 // is accepted; use [DecodeElement] where it is degenerate.
@@ -263,12 +277,11 @@ func DecodePoint(b []byte) (*Point, error) {
 	if len(b) != PointSize {
 		return nil, fmt.Errorf("%w: point is %d bytes, want %d", ErrLength, len(b), PointSize)
 	}
-	p := new(Point)
-	if err := p.e.Decode(b); err != nil {
+	p := &Point{set: true, hasEnc: true}
+	copy(p.enc[:], b)
+	if err := r255Decode(&p.e, &p.enc); err != nil {
 		return nil, fmt.Errorf("%w: not a canonical ristretto255 encoding", ErrNonCanonical)
 	}
-	copy(p.enc[:], b)
-	p.hasEnc = true
 	return p, nil
 }
 
@@ -289,19 +302,35 @@ func (p *Point) Bytes() [PointSize]byte {
 	if p.hasEnc {
 		return p.enc
 	}
+	if c := p.cache; c != nil {
+		c.once.Do(func() { r255Encode(&c.enc, &p.e) })
+		return c.enc
+	}
 	var b [PointSize]byte
-	p.el().Encode(b[:0])
+	r255Encode(&b, p.el())
 	return b
 }
 
 // Add returns p + q.
-func (p *Point) Add(q *Point) *Point { r := new(Point); r.e.Add(p.el(), q.el()); return r }
+func (p *Point) Add(q *Point) *Point {
+	r := newComputed()
+	r.e.Add(p.el(), q.el())
+	return r
+}
 
 // Sub returns p − q.
-func (p *Point) Sub(q *Point) *Point { r := new(Point); r.e.Subtract(p.el(), q.el()); return r }
+func (p *Point) Sub(q *Point) *Point {
+	r := newComputed()
+	r.e.Subtract(p.el(), q.el())
+	return r
+}
 
 // Neg returns −p.
-func (p *Point) Neg() *Point { r := new(Point); r.e.Negate(p.el()); return r }
+func (p *Point) Neg() *Point {
+	r := newComputed()
+	r.e.Negate(p.el())
+	return r
+}
 
 // Mul returns s·p in constant time. If p carries a precomputed table (it
 // was returned by [FixedBase.Point]) the table is used.
@@ -309,7 +338,7 @@ func (p *Point) Mul(s *Scalar) *Point {
 	if p.table != nil {
 		return p.table.Mul(s)
 	}
-	r := new(Point)
+	r := newComputed()
 	r.e.ScalarMult(&s.s, p.el())
 	return r
 }
@@ -320,44 +349,45 @@ func (p *Point) Equal(q *Point) bool {
 		// Canonical encodings are equal exactly when the points are.
 		return subtle.ConstantTimeCompare(p.enc[:], q.enc[:]) == 1
 	}
-	return p.el().Equal(q.el()) == 1
+	return r255Equal(p.el(), q.el()) == 1
 }
 
 // IsIdentity reports whether p is the identity.
 func (p *Point) IsIdentity() bool {
 	if p.hasEnc {
-		var zero [PointSize]byte // the identity encodes as zeros
-		return subtle.ConstantTimeCompare(p.enc[:], zero[:]) == 1
+		// The identity encodes as zeros.
+		return subtle.ConstantTimeCompare(p.enc[:], zeroEncoding[:]) == 1
 	}
-	var z ristretto255.Element
-	z.Zero()
-	return p.el().Equal(&z) == 1
+	return r255Equal(p.el(), edIdentity) == 1
 }
 
-// BaseMul returns s·G in constant time, using a precomputed table.
-func BaseMul(s *Scalar) *Point { r := new(Point); r.e.ScalarBaseMult(&s.s); return r }
+// BaseMul returns s·G in constant time, using filippo.io/edwards25519's
+// precomputed table for the generator.
+func BaseMul(s *Scalar) *Point {
+	r := newComputed()
+	r.e.ScalarBaseMult(&s.s)
+	return r
+}
 
 // VarTimeDoubleBaseMul returns a·A + b·G. Its running time depends on its
 // inputs: use it for verification only.
 func VarTimeDoubleBaseMul(a *Scalar, A *Point, b *Scalar) *Point {
-	r := new(Point)
+	r := newComputed()
 	r.e.VarTimeDoubleScalarBaseMult(&a.s, A.el(), &b.s)
 	return r
 }
 
 // VarTimeMSM returns Σ scalars[i]·points[i]. Its running time depends on its
 // inputs: use it for verification only. Below a few hundred terms it uses
-// gtank's Straus multi-scalar multiplication; above, Pippenger's bucket
-// method (msm.go), which needs fewer additions per term. It panics if the slices differ in
-// length, which is a caller bug.
+// the Straus multi-scalar multiplication of filippo.io/edwards25519; above,
+// Pippenger's bucket method (msm.go), which needs fewer additions per term.
+// It panics if the slices differ in length, which is a caller bug.
 func VarTimeMSM(scalars []*Scalar, points []*Point) *Point {
 	if len(scalars) != len(points) {
 		panic("group: internal error: VarTimeMSM length mismatch")
 	}
-	r := new(Point)
 	if len(scalars) == 0 {
-		r.e.Zero()
-		return r
+		return Identity()
 	}
 	if len(scalars) >= pippengerThreshold {
 		return varTimeMSMPippenger(scalars, points)
@@ -365,18 +395,35 @@ func VarTimeMSM(scalars []*Scalar, points []*Point) *Point {
 	return varTimeMSMStraus(scalars, points)
 }
 
-// varTimeMSMStraus is gtank's interleaved width-5 NAF multi-scalar
-// multiplication.
+// varTimeMSMStraus is filippo.io/edwards25519's interleaved width-5 NAF
+// multi-scalar multiplication.
 func varTimeMSMStraus(scalars []*Scalar, points []*Point) *Point {
-	r := new(Point)
-	ss := make([]*ristretto255.Scalar, len(scalars))
-	ps := make([]*ristretto255.Element, len(points))
+	ss, ps := edTerms(scalars, points)
+	r := newComputed()
+	r.e.VarTimeMultiScalarMult(ss, ps)
+	return r
+}
+
+// varTimeMSMPippenger is Pippenger's bucket method (msm.go).
+func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
+	bs := make([][32]byte, len(scalars))
+	ps := make([]*edwards25519.Point, len(points))
+	for i := range scalars {
+		bs[i] = scalars[i].Bytes()
+		ps[i] = points[i].el()
+	}
+	r := pippenger(bs, ps, edIdentity)
+	return newPoint(&r)
+}
+
+func edTerms(scalars []*Scalar, points []*Point) ([]*edwards25519.Scalar, []*edwards25519.Point) {
+	ss := make([]*edwards25519.Scalar, len(scalars))
+	ps := make([]*edwards25519.Point, len(points))
 	for i := range scalars {
 		ss[i] = &scalars[i].s
 		ps[i] = points[i].el()
 	}
-	r.e.VarTimeMultiScalarMult(ss, ps)
-	return r
+	return ss, ps
 }
 
 // MSM returns Σ scalars[i]·points[i] in time that depends only on the number
@@ -385,17 +432,11 @@ func MSM(scalars []*Scalar, points []*Point) *Point {
 	if len(scalars) != len(points) {
 		panic("group: internal error: MSM length mismatch")
 	}
-	r := new(Point)
 	if len(scalars) == 0 {
-		r.e.Zero()
-		return r
+		return Identity()
 	}
-	ss := make([]*ristretto255.Scalar, len(scalars))
-	ps := make([]*ristretto255.Element, len(points))
-	for i := range scalars {
-		ss[i] = &scalars[i].s
-		ps[i] = points[i].el()
-	}
+	ss, ps := edTerms(scalars, points)
+	r := newComputed()
 	r.e.MultiScalarMult(ss, ps)
 	return r
 }

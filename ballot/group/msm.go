@@ -1,10 +1,9 @@
 package group
 
-import "github.com/gtank/ristretto255"
-
 // pippengerThreshold is the number of terms from which VarTimeMSM uses
-// Pippenger's bucket method instead of gtank's Straus (interleaved
-// width-5 NAF) multi-scalar multiplication; see BenchmarkVarTimeMSM.
+// Pippenger's bucket method instead of filippo.io/edwards25519's Straus
+// (interleaved width-5 NAF) multi-scalar multiplication; see
+// BenchmarkBackend and BenchmarkVarTimeMSM.
 const pippengerThreshold = 192
 
 // pippengerWindow returns the window width c for n terms: the c that
@@ -22,10 +21,11 @@ func pippengerWindow(n int) int {
 
 // signedDigits writes the signed base-2^c digits of the 32-byte little-endian
 // scalar b into d (length ⌈256/c⌉ + 1): b = Σ d[w]·2^(c·w) with
-// −2^(c−1) ≤ d[w] < 2^(c−1).
+// −2^(c−1) ≤ d[w] < 2^(c−1). It has no branches on b (the carry is computed
+// arithmetically), so [FixedBase] uses it on secret scalars; c and len(d)
+// are public.
 func signedDigits(b *[32]byte, c int, d []int32) {
 	carry := int32(0)
-	half := int32(1) << (c - 1)
 	for w := range d {
 		pos := w * c
 		var bits int32
@@ -36,40 +36,41 @@ func signedDigits(b *[32]byte, c int, d []int32) {
 			}
 			bits |= int32(b[bit/8]>>(bit%8)&1) << k
 		}
-		v := bits + carry
-		if v >= half {
-			v -= half << 1
-			carry = 1
-		} else {
-			carry = 0
-		}
-		d[w] = v
+		v := bits + carry           // 0 ≤ v ≤ 2^c
+		carry = (v + 1<<(c-1)) >> c // 1 iff v ≥ 2^(c−1)
+		d[w] = v - carry<<c         // −2^(c−1) ≤ d < 2^(c−1)
 	}
 }
 
-// varTimeMSMPippenger computes Σ scalars[i]·points[i] with Pippenger's
-// bucket method on signed digits. Variable time: public inputs only.
-func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
+// msmElement is the point arithmetic Pippenger's method needs. Both
+// filippo.io/edwards25519's Point (the backend) and gtank/ristretto255's
+// Element (the previous backend, kept in the tests and benchmarks as the
+// reference) have it.
+type msmElement[T any] interface {
+	*T
+	Add(p, q *T) *T
+	Subtract(p, q *T) *T
+	Negate(p *T) *T
+}
+
+// pippenger computes Σ scalars[i]·points[i] with Pippenger's bucket method
+// on signed digits; identity is the group's identity. Variable time: public
+// inputs only.
+func pippenger[T any, P msmElement[T]](scalars [][32]byte, points []*T, identity *T) T {
 	n := len(points)
 	c := pippengerWindow(n)
 	nw := (256+c-1)/c + 1
 	half := 1 << (c - 1)
 	digits := make([]int32, n*nw)
-	for i, s := range scalars {
-		b := s.Bytes()
-		signedDigits(&b, c, digits[i*nw:(i+1)*nw])
+	for i := range scalars {
+		signedDigits(&scalars[i], c, digits[i*nw:(i+1)*nw])
 	}
-	elems := make([]*ristretto255.Element, n)
-	for i, p := range points {
-		elems[i] = p.el()
-	}
-	buckets := make([]ristretto255.Element, half)
+	buckets := make([]T, half)
 	used := make([]bool, half)
-	var acc ristretto255.Element
-	acc.Zero()
+	acc := *identity
 	for w := nw - 1; w >= 0; w-- {
 		for range c {
-			acc.Add(&acc, &acc)
+			P(&acc).Add(&acc, &acc)
 		}
 		clear(used)
 		for i := range n {
@@ -78,45 +79,43 @@ func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
 			case d > 0:
 				j := d - 1
 				if used[j] {
-					buckets[j].Add(&buckets[j], elems[i])
+					P(&buckets[j]).Add(&buckets[j], points[i])
 				} else {
-					buckets[j] = *elems[i]
+					buckets[j] = *points[i]
 					used[j] = true
 				}
 			case d < 0:
 				j := -d - 1
 				if used[j] {
-					buckets[j].Subtract(&buckets[j], elems[i])
+					P(&buckets[j]).Subtract(&buckets[j], points[i])
 				} else {
-					buckets[j].Negate(elems[i])
+					P(&buckets[j]).Negate(points[i])
 					used[j] = true
 				}
 			}
 		}
 		// Σ_j (j+1)·bucket[j] by running sums, from the top bucket down.
-		var sum, tot ristretto255.Element
+		var sum, tot T
 		sumUsed, totUsed := false, false
 		for j := half - 1; j >= 0; j-- {
 			if used[j] {
 				if sumUsed {
-					sum.Add(&sum, &buckets[j])
+					P(&sum).Add(&sum, &buckets[j])
 				} else {
 					sum, sumUsed = buckets[j], true
 				}
 			}
 			if sumUsed {
 				if totUsed {
-					tot.Add(&tot, &sum)
+					P(&tot).Add(&tot, &sum)
 				} else {
 					tot, totUsed = sum, true
 				}
 			}
 		}
 		if totUsed {
-			acc.Add(&acc, &tot)
+			P(&acc).Add(&acc, &tot)
 		}
 	}
-	r := new(Point)
-	r.e = acc
-	return r
+	return acc
 }

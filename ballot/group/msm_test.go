@@ -6,7 +6,7 @@ import (
 )
 
 func TestSignedDigits(t *testing.T) {
-	for _, c := range []int{4, 5, 8, 11, 16} {
+	for _, c := range []int{2, 3, 4, 5, 6, 7, 8, 11, 16} {
 		for range 50 {
 			s := RandomScalar()
 			b := s.Bytes()
