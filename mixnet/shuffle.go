@@ -192,6 +192,18 @@ func randomPermutation(n int, r io.Reader) ([]int, error) {
 	return perm, nil
 }
 
+// isPermutation reports whether perm is a permutation of 0..len(perm)−1.
+func isPermutation(perm []int) bool {
+	seen := make([]bool, len(perm))
+	for _, j := range perm {
+		if j < 0 || j >= len(perm) || seen[j] {
+			return false
+		}
+		seen[j] = true
+	}
+	return true
+}
+
 // transcript is the Fiat-Shamir transcript up to the permutation
 // commitment.
 func transcript(st *Statement, in, out []Sequence, commitments []*group.Point) *zk.Transcript {
@@ -258,15 +270,27 @@ func prove(st *Statement, in, out []Sequence, perm []int, rho [][]*group.Scalar)
 		SPerm:       make([]*group.Scalar, n),
 	}
 
-	// Permutation commitment: c_{π(i)} = r_{π(i)}·G + h_i.
+	// Permutation commitment: c_{π(i)} = r_{π(i)}·G + h_i, in general
+	// c_j = r_j·G + Σ_{i: π(i) = j} h_i (the tests give maps that are not
+	// permutations).
 	r := make([]*group.Scalar, n)
-	parallel(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			j := perm[i]
+	if isPermutation(perm) {
+		parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				j := perm[i]
+				r[j] = group.RandomScalar()
+				p.Commitments[j] = group.BaseMul(r[j]).Add(hs[i])
+			}
+		})
+	} else {
+		for j := range n {
 			r[j] = group.RandomScalar()
-			p.Commitments[j] = group.BaseMul(r[j]).Add(hs[i])
+			p.Commitments[j] = group.BaseMul(r[j])
 		}
-	})
+		for i, j := range perm {
+			p.Commitments[j] = p.Commitments[j].Add(hs[i])
+		}
+	}
 	t := transcript(st, in, out, p.Commitments)
 	u := challenges(t, n)
 	up := make([]*group.Scalar, n) // u'_i = u_{π(i)}
