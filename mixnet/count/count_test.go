@@ -23,8 +23,16 @@ func (p *profile) add(k int, ranking ...int) *profile {
 	return p
 }
 
-func count(t *testing.T, m Method, n, seats int, raw [][]int) *Result {
-	t.Helper()
+// helper marks a test helper where the test type supports it (rapid.T
+// does not).
+func helper(t require.TestingT) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+}
+
+func count(t require.TestingT, m Method, n, seats int, raw [][]int) *Result {
+	helper(t)
 	r, err := Count(m, n, seats, raw)
 	require.NoError(t, err)
 	b, err := r.Encode()
@@ -39,8 +47,8 @@ func count(t *testing.T, m Method, n, seats int, raw [][]int) *Result {
 // checkRounds checks conservation in every round (tallies + exhausted +
 // lost = ballots) and that each round's tallies follow from the previous
 // round's and its transfers.
-func checkRounds(t *testing.T, r *Result) {
-	t.Helper()
+func checkRounds(t require.TestingT, r *Result) {
+	helper(t)
 	scale := int64(1)
 	if r.Method == STV {
 		scale = unit
