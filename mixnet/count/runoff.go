@@ -98,12 +98,16 @@ func (r *runoff) better(a, b int) bool {
 	return s > 0 || (s == 0 && a < b)
 }
 
+// maxTie returns the stronger of two tie-break levels: Precedence over
+// PreviousRounds over NoTie.
 func maxTie(a, b Tie) Tie {
-	rank := map[Tie]int{NoTie: 0, PreviousRounds: 1, Precedence: 2}
-	if rank[b] > rank[a] {
-		return b
+	if a == Precedence || b == Precedence {
+		return Precedence
 	}
-	return a
+	if a == PreviousRounds || b == PreviousRounds {
+		return PreviousRounds
+	}
+	return NoTie
 }
 
 // best returns the first of set in order of election and the rule that
