@@ -24,12 +24,14 @@ func newFixture(t testing.TB, n, w int) *fixture {
 	st, err := NewStatement(pk, [32]byte{1, 2, 3}, 2, "ranked")
 	require.NoError(t, err)
 	in := make([]Sequence, n)
-	for i := range in {
-		in[i] = make(Sequence, w)
-		for k := range w {
-			in[i][k] = elgamal.EncryptUint(st.Key(), uint64(i*w+k), group.RandomScalar())
+	parallel(n, func(lo, hi int) { // the benchmarks' lists are large
+		for i := lo; i < hi; i++ {
+			in[i] = make(Sequence, w)
+			for k := range w {
+				in[i][k] = elgamal.EncryptUint(st.Key(), uint64(i*w+k), group.RandomScalar())
+			}
 		}
-	}
+	})
 	return &fixture{sk: sk, st: st, in: in}
 }
 
