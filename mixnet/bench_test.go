@@ -50,10 +50,18 @@ func lazy[T any](f func() T) func() T {
 	}
 }
 
-// reportPerCiphertext reports the time per ciphertext (N·w of them) in
-// milliseconds, as "ms/ct".
-func reportPerCiphertext(b *testing.B, ct int) {
+// perCiphertext runs op in a b.Loop and reports the wall-clock time per
+// ciphertext (N·w of them) in milliseconds, "ms/ct", and the CPU time of
+// all cores per ciphertext, "cpu-ms/ct" (Linux only).
+func perCiphertext(b *testing.B, ct int, op func()) {
+	start, ok := cpuTime()
+	for b.Loop() {
+		op()
+	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N)/float64(ct), "ms/ct")
+	if end, _ := cpuTime(); ok {
+		b.ReportMetric((end-start).Seconds()*1e3/float64(b.N)/float64(ct), "cpu-ms/ct")
+	}
 }
 
 // BenchmarkShuffle measures, for N sequences of width 1 and 5:
@@ -69,9 +77,11 @@ func reportPerCiphertext(b *testing.B, ct int) {
 //     the baseline, on in-memory points. kyber's shuffle is sequential: it
 //     uses one core whatever GOMAXPROCS is.
 //
-// Each reports ms/ct, milliseconds per ciphertext. The default sizes keep a
-// run to a few minutes (kyber dominates); for large N run one iteration,
-// e.g.
+// Each reports ms/ct, wall-clock milliseconds per ciphertext, and cpu-ms/ct,
+// the CPU time of all cores per ciphertext (the fairer comparison on a
+// shared machine, and between a parallel and a sequential prover). The
+// default sizes keep a run to a few minutes (kyber dominates); for large N
+// run one iteration, e.g.
 //
 //	go test -run '^$' -bench Shuffle -benchtime 1x -count 3 ./mixnet/
 //	MIXNET_BENCH_N=100000 go test -run '^$' -bench Shuffle -benchtime 1x -count 3 -timeout 1h ./mixnet/
@@ -112,26 +122,24 @@ func benchTW(b *testing.B, n, w int) {
 	})
 	b.Run("tw/prove", func(b *testing.B) {
 		f := fix()
-		for b.Loop() {
+		perCiphertext(b, n*w, func() {
 			out, proof, err := Shuffle(f.st, f.in)
 			require.NoError(b, err)
 			_, err = EncodeList(out)
 			require.NoError(b, err)
 			_, err = proof.Bytes()
 			require.NoError(b, err)
-		}
-		reportPerCiphertext(b, n*w)
+		})
 	})
 	b.Run("tw/verify", func(b *testing.B) {
 		m := posted()
-		for b.Loop() {
+		perCiphertext(b, n*w, func() {
 			out, err := DecodeList(m.lb)
 			require.NoError(b, err)
 			p, err := DecodeProof(m.pb)
 			require.NoError(b, err)
 			require.NoError(b, Verify(m.f.st, m.f.in, out, p))
-		}
-		reportPerCiphertext(b, n*w)
+		})
 	})
 }
 
@@ -196,16 +204,10 @@ func benchKyber(b *testing.B, n, w int) {
 	})
 	b.Run("kyber/prove", func(b *testing.B) {
 		x := in()
-		for b.Loop() {
-			run(x)
-		}
-		reportPerCiphertext(b, n*w)
+		perCiphertext(b, n*w, func() { run(x) })
 	})
 	b.Run("kyber/verify", func(b *testing.B) {
 		x, m := in(), posted()
-		for b.Loop() {
-			require.NoError(b, verify(x, m))
-		}
-		reportPerCiphertext(b, n*w)
+		perCiphertext(b, n*w, func() { require.NoError(b, verify(x, m)) })
 	})
 }
