@@ -256,6 +256,18 @@ func TestSTVTies(t *testing.T) {
 		assert.Equal(t, []int{2, 1}, r.Winners)
 		assert.Equal(t, Action{Kind: Elect, Options: []int{2, 1}, Tie: NoTie}, r.Rounds[0].Action)
 	})
+	t.Run("elect order by previous rounds", func(t *testing.T) {
+		// 2 B, 1 B>A, 1 C, 1 C>B, 1 A>B, 1 A>C, 1 D>C, 1 D; 2 seats, quota
+		// 4. Round 1: A 2, B 3, C 2, D 2: D goes (precedence), C 3. Round 2:
+		// A goes, B 4 and C 4 reach the quota; equal in round 2, B had more
+		// in round 1 and is elected first.
+		p := (&profile{n: 4}).add(2, 2).add(1, 2, 1).add(1, 3).add(1, 3, 2).add(1, 1, 2).add(1, 1, 3).add(1, 4, 3).add(1, 4)
+		r := count(t, STV, 4, 2, p.raw)
+		assert.Equal(t, []Action{
+			{Kind: Eliminate, Options: []int{4}, Tie: Precedence},
+			{Kind: Eliminate, Options: []int{1}, Tie: NoTie},
+			{Kind: Elect, Options: []int{2, 3}, Tie: PreviousRounds}}, actions(r))
+	})
 	t.Run("surplus order by precedence, then elimination by previous rounds", func(t *testing.T) {
 		// 5 A>C, 5 B>D, 1 C, 1 D; 3 seats; quota 4. A and B are elected
 		// with equal surpluses of 1: A's goes first (precedence), so C
@@ -271,6 +283,20 @@ func TestSTVTies(t *testing.T) {
 			{Kind: Eliminate, Options: []int{4}, Tie: PreviousRounds},
 			{Kind: Elect, Options: []int{3}, Tie: NoTie}}, actions(r))
 		assert.Equal(t, []int{1, 2, 3}, r.Winners)
+	})
+	t.Run("surplus order by previous rounds", func(t *testing.T) {
+		// Options 1..6: 8 of 1, 6 of 2, 9 of 3, 7 of 4, 7 of 5, 4 of 6>2,
+		// 2 of 6>1; 4 seats, quota ⌊43/5⌋+1 = 9. 3 is elected with no
+		// surplus; 2 and 6 tie at 6 in every round, 6 goes; 1 and 2 reach
+		// 10 together, and their equal surpluses go in the order of round 2
+		// (8 against 6): 1 first.
+		p := (&profile{n: 6}).add(8, 1).add(6, 2).add(9, 3).add(7, 4).add(7, 5).add(4, 6, 2).add(2, 6, 1)
+		r := count(t, STV, 6, 4, p.raw)
+		assert.Equal(t, []Action{
+			{Kind: Elect, Options: []int{3}, Tie: NoTie},
+			{Kind: Eliminate, Options: []int{6}, Tie: Precedence},
+			{Kind: Elect, Options: []int{1, 2}, Tie: PreviousRounds},
+			{Kind: Surplus, Options: []int{1}, Tie: PreviousRounds, Surplus: "1"}}, actions(r)[:4])
 	})
 	t.Run("surplus order by size", func(t *testing.T) {
 		// A 5, B 6: B's larger surplus goes first.
