@@ -37,7 +37,9 @@ type Problem struct {
 // "no option at this rank". Reading stops at the first blank and at the
 // first repeated option; a ranking with a value outside 0..n, an empty one
 // or one longer than n is invalid as a whole. Trailing blanks are not a
-// problem. Normalize never fails: every cut is reported in the Problem.
+// problem. Normalize never fails: every cut is reported in the Problem. A
+// decrypted value that cannot be mapped into 0..n should be passed as -1: it
+// makes the ballot invalid, and the ballot is still counted and reported.
 func Normalize(raw []int, n int) (Ranking, Problem) {
 	var buf [MaxOptions]byte
 	r, p := normalize(buf[:0], raw, n)
