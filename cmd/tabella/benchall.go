@@ -25,6 +25,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -64,9 +65,11 @@ document instead).
   read      reading the election's record file (parsing every line,
             checking every entry hash). Floor: SHA-256 over the same bytes.
   verify    tabella verify of that record. Floor: as for recount.
-  append    durable board appends, 256 writers, 2 KiB payloads, SQLite.
-            Floor: one fsync'd SQLite transaction per batch of 256 rows of
-            the same payload into a table without indexes.
+  append    durable board appends, 256 writers, 2 KiB payloads, SQLite
+            (and, when --store is a postgres:// URL, PostgreSQL too, in a
+            fresh schema). Floor: one durable transaction of the same store
+            per batch of 256 rows of the same payload into a table without
+            other indexes.
 
 cast, recount, read and verify share one election: --only verify still
 casts its ballots (through the service in process, untimed, when cast is
@@ -204,8 +207,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if run["append"] {
-		if err := b.appends(ctx, *appends); err != nil {
+		if err := b.appends(ctx, "", *appends); err != nil {
 			return fmt.Errorf("append: %w", err)
+		}
+		if strings.HasPrefix(*dsn, "postgres") {
+			if err := b.appends(ctx, *dsn, *appends); err != nil {
+				return fmt.Errorf("append on PostgreSQL: %w", err)
+			}
 		}
 	}
 	b.say("done in %s", time.Since(t0).Round(time.Second))
@@ -799,9 +807,11 @@ func (l localPoster) Submit(ctx context.Context, s coord.Submission) (*bulletin.
 	return l.s.Backend().Submit(ctx, l.id, s)
 }
 
-// appends: durable board appends by 256 writers against one fsync'd
-// SQLite transaction per batch of 256 rows.
-func (b *benchRun) appends(ctx context.Context, n int) error {
+// appends: durable board appends by 256 writers, into SQLite (pg "") or
+// a fresh schema of the PostgreSQL server pg, against the same store's
+// floor: one durable transaction per batch of 256 rows of the same
+// payload into a table without other indexes.
+func (b *benchRun) appends(ctx context.Context, pg string, n int) error {
 	const writers, size = 256, 2048
 	skey, vkey, err := note.GenerateKey(rand.Reader, "bench.tabella")
 	if err != nil {
@@ -815,7 +825,16 @@ func (b *benchRun) appends(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	bd, err := board.Open(ctx, "sqlite:"+filepath.Join(b.dir, "appends.db"), board.Options{Signer: signer, Verifier: verifier})
+	dsn, name := "sqlite:"+filepath.Join(b.dir, "appends.db"), "SQLite"
+	if pg != "" {
+		scoped, drop, err := benchSchema(ctx, pg)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dsn, name = scoped, "PostgreSQL"
+	}
+	bd, err := board.Open(ctx, dsn, board.Options{Signer: signer, Verifier: verifier})
 	if err != nil {
 		return err
 	}
@@ -826,7 +845,7 @@ func (b *benchRun) appends(ctx context.Context, n int) error {
 		copy(p[32:], fmt.Sprint(i))
 		return p
 	}
-	b.say("append: %d entries of %d bytes by %d writers into SQLite…", n, size, writers)
+	b.say("append: %d entries of %d bytes by %d writers into %s…", n, size, writers, name)
 	// The first half fills the board; the rate is measured on the second
 	// half and its first and last quarters compared (flat or not).
 	var marks [3]time.Time
@@ -852,14 +871,54 @@ func (b *benchRun) appends(ctx context.Context, n int) error {
 	q3 := float64(3*n/4-n/2) / marks[1].Sub(marks[0]).Seconds()
 	q4 := float64(n-3*n/4) / marks[2].Sub(marks[1]).Seconds()
 
-	floor, err := fsyncFloor(filepath.Join(b.dir, "floor.db"), n/2, writers, size)
+	var floor float64
+	target := "≥ 20000/s, flat to 10^6"
+	if pg == "" {
+		floor, err = fsyncFloor(filepath.Join(b.dir, "floor.db"), n/2, writers, size)
+	} else {
+		floor, err = pgFloor(ctx, dsn, n/2, writers, size)
+		target = "≥ 10000/s"
+	}
 	if err != nil {
 		return err
 	}
-	b.add(benchRow{Workload: "append", What: fmt.Sprintf("%d writers, %d B, SQLite, entries %d–%d", writers, size, n/2, n), Figure: half, Unit: "appends/s", Floor: floor,
-		FloorIs: fmt.Sprintf("one fsync'd SQLite transaction per %d rows of the same payload, no indexes", writers), Ratio: floor / half, Target: "≥ 20000/s, flat to 10^6",
+	b.add(benchRow{Workload: "append", What: fmt.Sprintf("%d writers, %d B, %s, entries %d–%d", writers, size, name, n/2, n), Figure: half, Unit: "appends/s", Floor: floor,
+		FloorIs: fmt.Sprintf("one durable %s transaction per %d rows of the same payload, no other indexes", name, writers), Ratio: floor / half, Target: target,
 		Note: fmt.Sprintf("third quarter %.0f/s, fourth %.0f/s", q3, q4)})
 	return nil
+}
+
+// pgFloor inserts n rows of size bytes into a table with only a primary
+// key on the PostgreSQL server at dsn, batch rows per transaction
+// (synchronous commit; BEGIN, one INSERT from arrays and COMMIT in one
+// round trip), and returns rows per second.
+func pgFloor(ctx context.Context, dsn string, n, batch, size int) (float64, error) {
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE TABLE bench_floor (idx BIGINT PRIMARY KEY, payload BYTEA NOT NULL)"); err != nil {
+		return 0, err
+	}
+	p := make([]byte, size)
+	_, _ = rand.Read(p[:32])
+	t0 := time.Now()
+	for i := 0; i < n; i += batch {
+		k := min(batch, n-i)
+		idx, ps := make([]int64, k), make([][]byte, k)
+		for j := range idx {
+			idx[j], ps[j] = int64(i+j), p
+		}
+		var q pgx.Batch
+		q.Queue("BEGIN")
+		q.Queue("INSERT INTO bench_floor (idx, payload) SELECT * FROM unnest($1::bigint[], $2::bytea[])", idx, ps)
+		q.Queue("COMMIT")
+		if err := c.SendBatch(ctx, &q).Close(); err != nil {
+			return 0, err
+		}
+	}
+	return float64(n) / time.Since(t0).Seconds(), nil
 }
 
 // fsyncFloor inserts n rows of size bytes into a table without indexes,
