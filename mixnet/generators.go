@@ -11,7 +11,7 @@ import (
 )
 
 // GeneratorDST is the RFC 9380 domain separation tag of the commitment
-// generators (see the package comment, "Generators").
+// generators (e2e/SPEC.md §14.4).
 const GeneratorDST = "tabella-v1-mixnet-generators"
 
 // hashToGroup is RFC 9380's hash_to_ristretto255 with expand_message_xmd

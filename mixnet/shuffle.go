@@ -13,11 +13,12 @@ import (
 	"github.com/tabella-vote/tabella/ballot/zk"
 )
 
-// Protocol is the transcript's protocol tag (zk.NewTranscript).
+// Protocol is the transcript's protocol tag (zk.NewTranscript; e2e/SPEC.md
+// §14.5).
 const Protocol = "tabella/mixnet/v1"
 
 // ChallengeDST is the RFC 9380 domain separation tag of the per-sequence
-// challenges u_1..u_N (see the package comment, "Fiat-Shamir").
+// challenges u_1..u_N (e2e/SPEC.md §14.5).
 const ChallengeDST = "tabella-v1-mixnet-u"
 
 // Limits on what Shuffle, Verify and the decoders accept.
@@ -210,7 +211,7 @@ func isPermutation(perm []int) bool {
 }
 
 // transcript is the Fiat-Shamir transcript up to the permutation
-// commitment.
+// commitment (e2e/SPEC.md §14.5).
 func transcript(st *Statement, in, out []Sequence, commitments []*group.Point) *zk.Transcript {
 	n, w := len(in), len(in[0])
 	t := zk.NewTranscript(Protocol, st.base)
