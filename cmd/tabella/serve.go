@@ -66,7 +66,7 @@ func init() {
 
 // loadOrCreateBoardKey reads the board's note signing key, creating it
 // (mode 0600) on first run.
-func loadOrCreateBoardKey(e *env, path, name string) (string, error) {
+func loadOrCreateBoardKey(logger *slog.Logger, path, name string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return strings.TrimSpace(string(b)), nil
@@ -84,7 +84,7 @@ func loadOrCreateBoardKey(e *env, path, name string) (string, error) {
 	if err := writeNewFile(path, []byte(skey+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("creating board key: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "created board key %s; board-key %s\n", path, vkey)
+	logger.Info("created the board key", "file", path, "board_key", vkey)
 	return skey, nil
 }
 
@@ -151,6 +151,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, *f.logLevel)
 	}
+	ho := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(e.stderr, ho)
+	if *f.jsonLogs {
+		h = slog.NewJSONHandler(e.stderr, ho)
+	}
+	logger := slog.New(h)
 	trusted, err := parsePrefixes(f.proxies)
 	if err != nil {
 		return err
@@ -179,7 +185,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		fmt.Fprintln(e.stderr, "warning: no --official or --officials: nobody can set up a new election on this server")
+		logger.Warn("no --official or --officials: nobody can set up a new election on this server")
 	}
 	var wv []note.Verifier
 	for _, w := range f.witnesses {
@@ -193,13 +199,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		wv = append(wv, v)
 	}
-	ho := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(e.stderr, ho)
-	if *f.jsonLogs {
-		h = slog.NewJSONHandler(e.stderr, ho)
-	}
-	logger := slog.New(h)
-	skey, err := loadOrCreateBoardKey(e, *f.keyFile, *f.boardName)
+	skey, err := loadOrCreateBoardKey(logger, *f.keyFile, *f.boardName)
 	if err != nil {
 		return err
 	}
@@ -288,13 +288,17 @@ type server struct {
 	ctx   context.Context
 	// noCoord: runCoordinator does nothing (serverConfig.noCoordinator).
 	noCoord bool
+	log     *slog.Logger
 }
 
 // startServer opens the store, starts the coordinator of every election
 // that needs one and serves HTTP on cfg.addr (":0" picks a free port).
 func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
 	cfg.svc.BoardKey, cfg.svc.Officials, cfg.svc.Logger = cfg.boardKey, cfg.officials, cfg.logger
-	s := &server{coord: map[string]bool{}, noCoord: cfg.noCoordinator}
+	s := &server{coord: map[string]bool{}, noCoord: cfg.noCoordinator, log: cfg.logger}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.ctx, s.stop = runCtx, stop
 	cfg.svc.OnAppend = func(id, typ string) {
@@ -331,6 +335,7 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return runCtx },
+		ConnState:         svc.ConnState,
 	}
 	s.errc = make(chan error, 1)
 	go func() {
@@ -409,10 +414,10 @@ func (s *server) runCoordinator(id string) {
 				return
 			}
 			if errors.Is(err, ceremony.ErrTooFewQualified) {
-				slog.Default().Error("the key ceremony failed; no key for this election", "election", id, "err", err)
+				s.log.Error("the key ceremony failed; no key for this election", "election", id, "err", err)
 				return
 			}
-			slog.Default().Warn("coordinator stopped; restarting", "election", id, "err", err)
+			s.log.Warn("coordinator stopped; restarting", "election", id, "err", err)
 			select {
 			case <-s.ctx.Done():
 			case <-time.After(5 * time.Second):

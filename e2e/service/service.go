@@ -88,6 +88,8 @@ type Service struct {
 	statMu     sync.Mutex
 	verifyTime time.Duration
 	verified   int
+
+	metrics *metrics
 }
 
 type election struct {
@@ -139,7 +141,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Service, error) {
 		opts.MaxVerifyBatch = 256
 	}
 	s := &Service{opts: opts, log: opts.Logger, name: signer.Name(), vkey: vkey, boardPub: pub, boardKey: priv,
-		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{})}
+		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{}), metrics: newMetrics()}
 	bo := opts.Board
 	bo.Signer, bo.Verifier, bo.Admit = signer, verifier, s.admit
 	if bo.MaxPayload == 0 {
@@ -182,6 +184,24 @@ func (s *Service) Close() error {
 	s.wg.Wait()
 	return s.b.Close()
 }
+
+// Ready reports whether the service can admit entries: the board key is
+// loaded and signs, and the store answers and accepts writes
+// ([board.Board.Ready]). The error says which is wrong.
+func (s *Service) Ready(ctx context.Context) error {
+	probe := []byte("tabella readiness probe")
+	if len(s.boardKey) != ed25519.PrivateKeySize || !ed25519.Verify(s.boardPub, probe, ed25519.Sign(s.boardKey, probe)) {
+		return fmt.Errorf("%w: the board key is not loaded", ErrUnavailable)
+	}
+	if err := s.b.Ready(ctx); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errStoreNotReady, err)
+	}
+	return nil
+}
+
+// errStoreNotReady marks a readiness failure of the store, whose detail
+// (which may name the database host) goes to the log, not to the client.
+var errStoreNotReady = errors.New("the store does not accept writes")
 
 // Board returns the underlying board.
 func (s *Service) Board() *board.Board { return s.b }
@@ -435,6 +455,12 @@ type Receipt struct {
 // repeated submission returns the receipt of its first entry. Errors wrap
 // the service's sentinels.
 func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
+	r, err := s.submit(ctx, id, sub)
+	s.metrics.submitted(sub.Type, err)
+	return r, err
+}
+
+func (s *Service) submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
 	if !bulletin.ValidElectionID(id) {
 		return nil, fmt.Errorf("%w: malformed election id", ErrMalformed)
 	}
@@ -450,7 +476,9 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	}
 	key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
 	s.pending.Store(key, pre)
+	t0 := time.Now()
 	rs, err := s.b.Append(ctx, id, board.Submission(sub))
+	s.metrics.observeAppend(time.Since(t0))
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The client went away: the entry may or may not be committed.
 		// Settle it (a repeated submission appends nothing twice) rather
