@@ -51,6 +51,24 @@ func checkErrorBody(t *testing.T, status int, body []byte) {
 	}
 }
 
+// dialSend opens a websocket, sends one message and sets a 10 s read
+// deadline; the connection is closed when the test ends.
+func dialSend(t *testing.T, wsURL string, kind int, msg []byte) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.WriteMessage(kind, msg); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return conn
+}
+
 // FuzzSubmitHandler posts arbitrary bodies (and election ids) to POST
 // /v1/elections/{id}/entries through the whole handler: never a 5xx,
 // every refusal a JSON error with a stable code, and nothing appended
@@ -109,21 +127,11 @@ func FuzzFeedSocket(f *testing.F) {
 	f.Add([]byte(strings.Repeat("x", 4096)), false)
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/elections/" + h.id + "/feed?from=0"
 	f.Fuzz(func(t *testing.T, msg []byte, binary bool) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		defer conn.Close()
 		kind := websocket.TextMessage
 		if binary {
 			kind = websocket.BinaryMessage
 		}
-		if err := conn.WriteMessage(kind, msg); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		conn := dialSend(t, wsURL, kind, msg)
 		// The feed sends the entries from 0 then a checkpoint; read until
 		// the checkpoint or the close.
 		for {
@@ -179,17 +187,7 @@ func FuzzTrusteeSocket(f *testing.F) {
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/elections/" + h.id + "/trustee?from=1000000"
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		before := h.size()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, _, err := websocket.DefaultDialer.DialContext(ctx, wsURL, nil)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		defer conn.Close()
-		if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		conn := dialSend(t, wsURL, websocket.TextMessage, msg)
 		_, decodeErr := coord.DecodeClientMessage(msg)
 		for {
 			_, data, err := conn.ReadMessage()
