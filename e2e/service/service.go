@@ -301,7 +301,7 @@ func (s *Service) catchUp(ctx context.Context, e *election, size uint64, last bu
 func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	size, err := s.b.Size(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	e := s.lookup(id)
 	if size > 0 {
@@ -326,6 +326,19 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	return e, s.catchUp(ctx, e, size, last, read)
 }
 
+// storeError classifies an error of a board read: one the board already
+// classifies (a malformed id, a closed board) keeps its code; any other
+// is the store failing (PostgreSQL down or restarting, a disk error) and
+// is ErrUnavailable, which clients retry, not an internal error of the
+// service. (Found by e2e TestPostgresRestartDuringLoad: while PostgreSQL
+// restarted, submissions were refused as internal and not retried.)
+func storeError(err error) error {
+	if code, _ := ErrorCode(err); code != CodeInternal {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
 // syncCommitted is sync for readers that must not see admitted entries
 // before they are committed (the election summary: a client that sees the
 // joint key or the result there acts on it, and the board must already
@@ -340,7 +353,7 @@ func (s *Service) syncCommitted(ctx context.Context, id string) (*election, erro
 		}
 		size, err := s.b.Size(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, storeError(err)
 		}
 		e.mu.Lock()
 		ahead, grown := e.st.Size > size, e.grown
