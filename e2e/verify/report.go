@@ -52,7 +52,7 @@ const (
 	CheckSpoiled        = rules.CheckSpoiled
 	CheckShare          = rules.CheckShare
 	CheckResult         = rules.CheckResult
-	CheckUnsupported    = rules.CheckUnsupported
+	CheckMixPending     = rules.CheckMixPending
 )
 
 // ErrInvalid is wrapped by every [Failure]: the record is not a valid
