@@ -19,8 +19,6 @@ var (
 	// ErrUnderVote: fewer selections, or a smaller total, than a contest
 	// requires. It is always wrapped together with ErrInvalidChoices.
 	ErrUnderVote = errors.New("ballot: under-vote")
-	// ErrUnsupported: the operation is not available for this contest kind.
-	ErrUnsupported = errors.New("ballot: unsupported")
 	// ErrMalformed: a ballot, spoiled ballot or receipt value failed to
 	// decode, or does not have the shape the manifest requires.
 	ErrMalformed = errors.New("ballot: malformed")
