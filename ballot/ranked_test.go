@@ -2,6 +2,7 @@ package ballot
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -208,47 +209,43 @@ func craftRank(t *testing.T, e *Election, tr *zk.Transcript, m int64, claim, hi 
 	return Selection{Ciphertext: ct, Proof: p}
 }
 
-// TestRankedMustFail: each tampered ballot is re-signed by its credential
-// so that it fails on the shape or proof it attacks.
-func TestRankedMustFail(t *testing.T) {
-	e := newTestElection(t, rankedManifest(t))
-	alice := NewCredential()
+// buildRankedMustFail builds the ranked must-fail ballots
+// (testdata/ranked-must-fail.json, e2e/SPEC.md §7.10) for election e of
+// rankedManifest, signed by alice: each tampered ballot is re-signed by
+// its credential so that it fails on the shape or proof it attacks.
+// Class "shape" is a ballot that decodes but does not have the manifest's
+// shape (§7.8 step 2, ErrMalformed).
+func buildRankedMustFail(t *testing.T, e *testElection, alice *Credential) []mustFailVector {
 	X := alice.Public()
 	honest, _ := mustEncrypt(t, e, alice, rankedChoices)
 	const budget = 3 // contest index; n = 4, L = 3
 	n := uint64(len(e.Manifest.Contests[budget].Options))
-
-	t.Run("L-1 ranks", func(t *testing.T) {
+	var vs []mustFailVector
+	add := func(name, class, contest string, option int, proof string, b *Ballot) {
+		vs = append(vs, mustFailVector{name, class, contest, option, proof, string(must(b.Encode()))})
+	}
+	// tamper re-signs a copy of honest changed by f.
+	tamper := func(f func(b *Ballot)) *Ballot {
 		b := cloneBallot(t, honest)
-		b.Contests[budget].Ranks = b.Contests[budget].Ranks[:2]
+		f(b)
 		resign(e.Election, b, alice)
-		err := Verify(e.Election, b)
-		require.ErrorIs(t, err, ErrMalformed)
-		assert.Contains(t, err.Error(), `contest "budget": 2 ranks, the ranking length (max_selections) is 3`)
-	})
-	t.Run("L+1 ranks", func(t *testing.T) {
-		b := cloneBallot(t, honest)
-		extra := craftRank(t, e.Election, rankTranscript(e.BaseHash, X, "budget", 3), 0, 0, n)
-		b.Contests[budget].Ranks = append(b.Contests[budget].Ranks, extra)
-		resign(e.Election, b, alice)
-		err := Verify(e.Election, b)
-		require.ErrorIs(t, err, ErrMalformed)
-		assert.Contains(t, err.Error(), `contest "budget": 4 ranks, the ranking length (max_selections) is 3`)
-		// The size check alone rejects both before decoding.
-		data, _ := b.Encode()
-		assert.NotEqual(t, e.BallotSize(), len(data))
-	})
-	// withRank re-signs honest with rank j replaced; the rank proof at j
-	// must fail, alone and in a batch.
-	withRank := func(t *testing.T, j int, r Selection) {
-		t.Helper()
-		b := cloneBallot(t, honest)
-		b.Contests[budget].Ranks[j] = r
-		resign(e.Election, b, alice)
-		wantProofError(t, t.Name(), Verify(e.Election, b), "budget", j, ProofRank)
-		wantProofError(t, t.Name()+" (batch)", VerifyBatch(e.Election, []*Ballot{b})[0], "budget", j, ProofRank)
+		return b
 	}
 	rt := func(contest string, j int) *zk.Transcript { return rankTranscript(e.BaseHash, X, contest, j) }
+
+	add("ranked part with L-1 ranks", "shape", "budget", -1, "", tamper(func(b *Ballot) {
+		b.Contests[budget].Ranks = b.Contests[budget].Ranks[:2]
+	}))
+	add("ranked part with L+1 ranks", "shape", "budget", -1, "", tamper(func(b *Ballot) {
+		b.Contests[budget].Ranks = append(b.Contests[budget].Ranks, craftRank(t, e.Election, rt("budget", 3), 0, 0, n))
+	}))
+	add("ranks where a one_of_n contest's selections belong", "shape", "mayor", -1, "", tamper(func(b *Ballot) {
+		b.Contests[0].Ranks, b.Contests[0].Selections, b.Contests[0].SumProof = b.Contests[0].Selections, nil, nil
+	}))
+	add("selections and a sum proof where a ranked contest's ranks belong", "shape", "budget", -1, "", tamper(func(b *Ballot) {
+		c := &b.Contests[budget]
+		c.Selections, c.SumProof, c.Ranks = c.Ranks, honest.Contests[0].SumProof, nil
+	}))
 	m2 := rankedManifest(t)
 	m2.ElectionID = "ranked-other"
 	other, _ := mustEncrypt(t, newTestElection(t, m2), alice, rankedChoices)
@@ -256,40 +253,90 @@ func TestRankedMustFail(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		j    int
-		rank func() Selection
+		rank Selection
 	}{
-		{"value n+1 with a proof over 0..n+1", 2, func() Selection { return craftRank(t, e.Election, rt("budget", 2), int64(n+1), n+1, n+1) }},
-		{"value n+1 with a forged proof over 0..n", 0, func() Selection { return craftRank(t, e.Election, rt("budget", 0), int64(n+1), 1, n) }},
-		{"value -1", 1, func() Selection { return craftRank(t, e.Election, rt("budget", 1), -1, 0, n) }},
-		{"rank transplanted to another position", 0, func() Selection { return honest.Contests[budget].Ranks[1] }},
+		{"rank encrypts n+1 with a proof over 0..n+1", 2, craftRank(t, e.Election, rt("budget", 2), int64(n+1), n+1, n+1)},
+		{"rank encrypts n+1 with a forged proof over 0..n", 0, craftRank(t, e.Election, rt("budget", 0), int64(n+1), 1, n)},
+		{"rank encrypts -1 (ℓ−1)", 1, craftRank(t, e.Election, rt("budget", 1), -1, 0, n)},
+		{"rank transplanted to another position", 0, honest.Contests[budget].Ranks[1]},
 		// board's transcript with budget's range: only the contest binding differs.
-		{"rank transplanted from another contest", 0, func() Selection { return craftRank(t, e.Election, rt("board", 0), 3, 3, n) }},
-		{"rank transplanted from another election", 2, func() Selection { return other.Contests[budget].Ranks[2] }},
-		{"rank transplanted from another credential", 1, func() Selection { return theirs.Contests[budget].Ranks[1] }},
-		{"selection proof used as a rank proof", 0, func() Selection {
-			return craftRank(t, e.Election, selectionTranscript(e.BaseHash, X, "budget", 0), 3, 3, n)
-		}},
+		{"rank proof transplanted from another contest", 0, craftRank(t, e.Election, rt("board", 0), 3, 3, n)},
+		{"rank transplanted from another election", 2, other.Contests[budget].Ranks[2]},
+		{"rank transplanted from another credential", 1, theirs.Contests[budget].Ranks[1]},
+		{"selection proof used as a rank proof", 0, craftRank(t, e.Election, selectionTranscript(e.BaseHash, X, "budget", 0), 3, 3, n)},
 	} {
-		t.Run(tc.name, func(t *testing.T) { withRank(t, tc.j, tc.rank()) })
+		add(tc.name, "invalid", "budget", tc.j, ProofRank, tamper(func(b *Ballot) { b.Contests[budget].Ranks[tc.j] = tc.rank }))
 	}
-	t.Run("ranks where selections belong and back", func(t *testing.T) {
-		b := cloneBallot(t, honest)
-		b.Contests[0].Ranks, b.Contests[0].Selections, b.Contests[0].SumProof = b.Contests[0].Selections, nil, nil
-		resign(e.Election, b, alice)
-		assert.ErrorIs(t, Verify(e.Election, b), ErrMalformed)
-		b = cloneBallot(t, honest)
-		c := &b.Contests[budget]
-		c.Selections, c.SumProof, c.Ranks = c.Ranks, honest.Contests[0].SumProof, nil
-		resign(e.Election, b, alice)
-		err := Verify(e.Election, b)
-		require.ErrorIs(t, err, ErrMalformed)
-		assert.Contains(t, err.Error(), "is ranked: the ballot has selections")
-	})
-	t.Run("signature covers the ranks", func(t *testing.T) {
-		b := cloneBallot(t, honest)
-		b.Contests[budget].Ranks[0] = craftRank(t, e.Election, rankTranscript(e.BaseHash, X, "budget", 0), 2, 2, n)
-		wantProofError(t, "unsigned change", Verify(e.Election, b), "", -1, ProofSignature)
-	})
+	b := cloneBallot(t, honest)
+	b.Contests[budget].Ranks[0] = craftRank(t, e.Election, rt("budget", 0), 2, 2, n)
+	add("rank changed after signing (and proving)", "invalid", "", -1, ProofSignature, b)
+	s := string(must(honest.Encode()))
+	empty := strings.Replace(s, s[strings.Index(s, `{"id":"budget","ranks":`):strings.Index(s, `,{"id":"board"`)], `{"id":"budget","ranks":[]}`, 1)
+	vs = append(vs, mustFailVector{Name: "empty ranks", Class: "malformed", Option: -1, Ballot: empty})
+	return vs
+}
+
+// checkRankedVectors checks each vector alone and the decodable ones in
+// one batch.
+func checkRankedVectors(t *testing.T, e *testElection, vs []mustFailVector) {
+	t.Helper()
+	var decoded []*Ballot
+	var want []mustFailVector
+	for _, v := range vs {
+		b, err := DecodeBallot([]byte(v.Ballot))
+		if v.Class == "malformed" {
+			assert.ErrorIs(t, err, ErrMalformed, v.Name)
+			continue
+		}
+		require.NoError(t, err, v.Name)
+		err = Verify(e.Election, b)
+		if v.Class == "shape" {
+			assert.ErrorIs(t, err, ErrMalformed, v.Name)
+			assert.Contains(t, err.Error(), `"`+v.Contest+`"`, v.Name)
+			continue
+		}
+		checkVector(t, v, err)
+		decoded = append(decoded, b)
+		want = append(want, v)
+	}
+	for i, err := range VerifyBatch(e.Election, decoded) {
+		checkVector(t, want[i], err)
+	}
+}
+
+// TestRankedMustFail runs the ranked must-fail cases on fresh ballots.
+func TestRankedMustFail(t *testing.T) {
+	e := newTestElection(t, rankedManifest(t))
+	vs := buildRankedMustFail(t, e, NewCredential())
+	checkRankedVectors(t, e, vs)
+	// The size check alone rejects L−1 and L+1 ranks before decoding.
+	for _, v := range vs[:2] {
+		assert.NotEqual(t, e.BallotSize(), len(v.Ballot), v.Name)
+	}
+}
+
+// TestRankedMustFailVectors checks testdata/ranked-must-fail.json
+// (rewritten by -update and -update-ranked).
+func TestRankedMustFailVectors(t *testing.T) {
+	e := newTestElection(t, rankedManifest(t))
+	if *update || *updateRanked {
+		vs := buildRankedMustFail(t, e, vectorCredential(t))
+		var buf bytes.Buffer
+		buf.WriteString("[\n")
+		for i, v := range vs {
+			buf.Write(must(json.Marshal(v)))
+			if i < len(vs)-1 {
+				buf.WriteByte(',')
+			}
+			buf.WriteByte('\n')
+		}
+		buf.WriteString("]\n")
+		require.NoError(t, os.WriteFile("testdata/ranked-must-fail.json", buf.Bytes(), 0o644))
+	}
+	var vs []mustFailVector
+	require.NoError(t, json.Unmarshal(readTestdata(t, "ranked-must-fail.json"), &vs))
+	require.GreaterOrEqual(t, len(vs), 12)
+	checkRankedVectors(t, e, vs)
 }
 
 // TestRankedRepeatVerifies documents the limit of §7.8: a ballot whose
