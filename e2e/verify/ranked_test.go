@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,6 +52,10 @@ func TestRankedAwaitsMix(t *testing.T) {
 	}
 	assert.Equal(t, []string{"mayor", "council", "parks"}, ids)
 	assert.Equal(t, e.Counts, got)
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "NOT VERIFIED: ranked contests awaiting the mix")
+	assert.Contains(t, text.String(), `mix.pending: ranked contest "budget": awaiting the mix`)
 
 	// A live (partial) record that has not reached the result notes it.
 	c2 := e.Clone()
