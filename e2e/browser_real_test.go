@@ -113,6 +113,13 @@ func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realE
 // directory).
 func startRealOn(t *testing.T, voters int, dsn string, beforeOpen func(url, id string)) *realElection {
 	t.Helper()
+	return startRealManifest(t, voters, dsn, browserManifest, beforeOpen)
+}
+
+// startRealManifest is startRealOn with the election's manifest (made
+// for the election id).
+func startRealManifest(t *testing.T, voters int, dsn string, manifest func(id string) []byte, beforeOpen func(url, id string)) *realElection {
+	t.Helper()
 	dir := t.TempDir()
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(dir, "board.db")
@@ -157,7 +164,7 @@ func startRealOn(t *testing.T, voters int, dsn string, beforeOpen func(url, id s
 		pubs = append(pubs, p)
 	}
 	mf := filepath.Join(dir, "manifest.json")
-	os.WriteFile(mf, browserManifest(r.id), 0o644)
+	os.WriteFile(mf, manifest(r.id), 0o644)
 	key := []string{"--server", r.url, "--key", filepath.Join(dir, "official.key"), "--passphrase-file", pass}
 	r.tabella(append([]string{"election", "create"}, append(key, "--manifest", mf, "--trustees", strings.Join(pubs, ","), "--threshold", "2", "--round-seconds", "20")...)...)
 	credDir := filepath.Join(dir, "credentials")

@@ -545,27 +545,6 @@ func BenchmarkBrowserEncrypt(b *testing.B) {
 	}
 }
 
-// TestBrowserRanked: a manifest with a ranked contest, which the page
-// cannot encrypt yet, says so plainly and offers no encryption.
-func TestBrowserRanked(t *testing.T) {
-	dir := t.TempDir()
-	m := strings.Replace(tb.DemoManifest, `{"id":"council","title":"City council","kind":"approval"`, `{"id":"council","title":"City council","kind":"ranked"`, 1)
-	m = strings.Replace(m, `"max_selections":2}`, `"max_selections":2,"method":"irv"}`, 1)
-	mf := filepath.Join(dir, "ranked.json")
-	if err := os.WriteFile(mf, []byte(m), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx := tbChromium(t)
-	base, id, _ := devServerTB(t, "-manifest", mf)
-	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/"))
-	waitText(t, ctx, "contests", "Ranked questions are not supported in the browser yet")
-	waitJS(t, ctx, "the page to load the client", `document.getElementById("wasm-status").textContent === ""`)
-	if !eval[bool](t, ctx, `document.getElementById("encrypt").disabled`) {
-		t.Fatal("the encrypt button is enabled for a ballot with a ranked contest")
-	}
-	shot(t, ctx, shots(t), "r-ranked")
-}
-
 // TestBrowserKeyMismatch: a server that gives the page another joint key
 // than the one on its public board is caught before anything is cast.
 func TestBrowserKeyMismatch(t *testing.T) {

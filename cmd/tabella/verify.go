@@ -249,6 +249,22 @@ func checkSpoiled(rep *verify.Report, data []byte) *spoiledOutcome {
 	b.WriteString("\nSpoiled ballot: the proofs verify and the revealed nonces open every ciphertext; it encrypted:\n")
 	for _, c := range rep.BallotElection.Manifest.Contests {
 		fmt.Fprintf(&b, "  %s:", c.ID)
+		if c.Kind == ballot.Ranked {
+			// A ranked contest holds one value per rank, not per option.
+			ids, err := c.RankedOptions(ch[c.ID])
+			if err != nil {
+				fmt.Fprintf(&b, " (%v)\n", err)
+				continue
+			}
+			if len(ids) == 0 {
+				b.WriteString(" (nothing ranked)")
+			}
+			for k, id := range ids {
+				fmt.Fprintf(&b, " %d=%s", k+1, id)
+			}
+			b.WriteString("\n")
+			continue
+		}
 		for j, o := range c.Options {
 			fmt.Fprintf(&b, " %s=%d", o.ID, ch[c.ID][j])
 		}

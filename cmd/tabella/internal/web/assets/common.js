@@ -403,7 +403,7 @@ const T = (() => {
         const key = c.max_total && lo ? "rule.score_max_min" : c.max_total ? "rule.score_max" : lo ? "rule.score_min" : "rule.score";
         return [key, { n: c.max_score, total: hi, lo }];
       }
-      case "ranked": return ["rule.ranked"];
+      case "ranked": return ["rule.ranked", { n: c.max_selections || n }];
     }
     return "";
   }
@@ -413,6 +413,18 @@ const T = (() => {
   function describeContest(c, values) {
     if (!values) return "—";
     if (c.kind === "score") return c.options.map((o, j) => `${o.title}: ${values[j]}`).join(", ");
+    if (c.kind === "ranked") {
+      // Option ids from the first rank on, or the ballot's L numbers
+      // (option number from 1, 0 for an empty rank; e2e/SPEC.md §7.2).
+      const ids = [];
+      for (const v of values) {
+        const oid = typeof v === "number" ? (v > 0 && v <= c.options.length ? c.options[v - 1].id : null) : v;
+        if (oid === null) break;
+        ids.push(oid);
+      }
+      const ranked = ids.map((oid, k) => `${k + 1}. ${(c.options.find((o) => o.id === oid) || { title: oid }).title}`);
+      return ranked.length ? ranked.join(", ") : ["contest.blank"];
+    }
     const picked = c.options.filter((o, j) => values[j] > 0).map((o) => o.title);
     return picked.length ? picked.join(", ") : ["contest.blank"];
   }

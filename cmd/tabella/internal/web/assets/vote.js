@@ -168,7 +168,7 @@
       const fs = el("fieldset", { class: "contest", "data-contest": c.id, "aria-describedby": `rule-${c.id} count-${c.id}` }, el("legend", { text: c.title }), rule);
       const opts = el("div", { class: "options" });
       if (c.kind === "ranked") {
-        fs.append(el("div", { class: "msg msg-warn" }, el("div", {}, el("strong", { text: ["vote.ranked"] }), el("p", { text: ["vote.ranked_text"] }))));
+        TR.render(c, fs, updateButton); // rank.js
         box.append(fs);
         continue;
       }
@@ -239,7 +239,7 @@
   function problems() {
     const out = [];
     for (const c of manifest.contests) {
-      if (c.kind === "ranked") { out.push({ c, text: ["vote.problem_ranked", { title: c.title }] }); continue; }
+      if (c.kind === "ranked") { const p = TR.problem(c); if (p) out.push({ c, text: p }); continue; }
       const sum = values(c).reduce((a, b) => a + b, 0);
       const [lo, hi] = sumRange(c);
       if (sum < lo) out.push({ c, text: [c.kind === "score" ? "vote.problem_points" : c.kind === "one_of_n" ? "vote.problem_one" : "vote.problem_min", { title: c.title, n: lo }] });
@@ -250,16 +250,17 @@
 
   function updateButton() {
     const b = $("encrypt");
-    b.disabled = !manifest || !ready || info.phase !== "open" || current !== null || manifest.contests.some((c) => c.kind === "ranked");
+    b.disabled = !manifest || !ready || info.phase !== "open" || current !== null;
   }
 
   function choices() {
     const ch = {};
-    for (const c of manifest.contests) ch[c.id] = values(c);
+    for (const c of manifest.contests) ch[c.id] = c.kind === "ranked" ? TR.ranking(c) : values(c);
     return ch;
   }
 
   function setFormLocked(locked) {
+    manifest.contests.forEach((c) => { if (c.kind === "ranked") TR.lock(c, locked); });
     $("step-ballot").querySelectorAll("input, select, button.linkish").forEach((i) => { i.dataset.locked = locked ? "1" : ""; if (locked) i.disabled = true; });
     if (!locked) manifest.contests.forEach((c) => { if (c.kind !== "ranked") { document.querySelectorAll(`fieldset[data-contest="${CSS.escape(c.id)}"] input, fieldset[data-contest="${CSS.escape(c.id)}"] select, fieldset[data-contest="${CSS.escape(c.id)}"] button`).forEach((i) => (i.disabled = false)); update(c); } });
     $("credential").readOnly = locked;
@@ -310,7 +311,7 @@
     const p = problems();
     if (p.length) {
       showMsg($("ballot-error"), "bad", ["vote.complete"], "", el("ul", {}, p.map((x) => el("li", { text: x.text }))));
-      const first = document.querySelector(`fieldset[data-contest="${CSS.escape(p[0].c.id)}"] input, fieldset[data-contest="${CSS.escape(p[0].c.id)}"] select`);
+      const first = document.querySelector(`fieldset[data-contest="${CSS.escape(p[0].c.id)}"] :is(input, select, button:not(:disabled))`);
       if (first) first.focus();
       return;
     }
@@ -337,7 +338,7 @@
     $("step-review").hidden = true;
     setFormLocked(false);
     updateButton();
-    const first = $("step-ballot").querySelector("input, select");
+    const first = $("step-ballot").querySelector("input, select, button.rank-btn:not(:disabled)");
     if (first) first.focus();
   });
 
@@ -381,14 +382,17 @@
 
   function renderSpoiled(checked, sp, published) {
     const body = $("spoiled-body");
+    // A ranked contest's opened values are compared as the option ids
+    // they rank (the page encrypted the ids; the ballot holds numbers).
+    const openedOf = (c) => (c.kind === "ranked" ? sp.rankings[c.id] : sp.choices[c.id]);
     const rows = manifest.contests.map((c) => {
       const picked = T.describeContest(c, checked.choices[c.id]);
-      const opened = T.describeContest(c, sp.choices[c.id]);
-      const same = JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]);
+      const opened = T.describeContest(c, openedOf(c));
+      const same = JSON.stringify(checked.choices[c.id]) === JSON.stringify(openedOf(c));
       return el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: picked }), el("td", { text: opened }),
         el("td", {}, same ? el("span", { class: "tick", text: ["vote.same"] }) : el("span", { class: "cross", text: ["vote.differs"] })));
     });
-    const allSame = manifest.contests.every((c) => JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]));
+    const allSame = manifest.contests.every((c) => JSON.stringify(checked.choices[c.id]) === JSON.stringify(openedOf(c)));
     const status = el("div", { id: "spoil-status" });
     if (published === true) showMsg(status, "ok", ["vote.published"], ["vote.published_text"]);
     else if (published === "publishing") showMsg(status, "info", ["vote.publishing"], "");
