@@ -241,8 +241,28 @@ func TestBrowserRanked(t *testing.T) {
 	require.NoError(t, os.WriteFile(mf, rankedManifest("demo"), 0o644))
 	ctx := tbChromium(t)
 	base, id, creds := devServerTB(t, "-manifest", mf)
-	res := rankFlow(t, ctx, maybeAxe(t), base, id, creds[0], shots(t))
+	ax := maybeAxe(t)
+	res := rankFlow(t, ctx, ax, base, id, creds[0], shots(t))
 	checkRankedBoard(t, base, id, res)
+
+	// The observer page follows the (stand-in) cascade and shows the
+	// count's rounds as a chart and a table.
+	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
+	waitText(t, ctx, "n-ballots", "1")
+	resp, err := http.Post(base+"/dev/tally", "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	waitJS(t, ctx, "the mix section", `!document.getElementById("mix").hidden`)
+	waitText(t, ctx, "mix-status", "Mixes posted: 3 of 3")
+	waitText(t, ctx, "mix-status", "Decryption done")
+	waitText(t, ctx, "mix-results", "Elected: Dana Ruiz")
+	alt := eval[string](t, ctx, `document.querySelector("#mix-results svg").getAttribute("aria-label")`)
+	require.Equal(t, "Rounds of City council: Round 1: Dana Ruiz 1, Eli Cohen 0, Fay Osei 0, Gus Lindqvist 0", alt)
+	require.Equal(t, []string{"Dana Ruiz", "1", "Eli Cohen", "0", "Fay Osei", "0", "Gus Lindqvist", "0", "Exhausted", "0", "Action", "Elected: Dana Ruiz"},
+		eval[[]string](t, ctx, `[...document.querySelectorAll("#rounds-council tbody tr > *")].map((c) => c.textContent.trim())`))
+	shot(t, ctx, shots(t), "r5-observe-ranked")
+	ax.check(t, ctx, "the observer page with a ranked result")
 }
 
 // TestBrowserRankedReal is the issue's browser test: on a real `tabella

@@ -229,11 +229,12 @@ func (f *Fake) PostSetup(ctx context.Context) error {
 	mb, _ := f.Election.Manifest.Encode()
 	seal, _ := json.Marshal(map[string]any{"count": len(f.roll), "hash": hex.EncodeToString(make([]byte, 32))})
 	jk := f.Election.JointKey.Bytes()
-	result, _ := json.Marshal(map[string]any{"ceremony": hex.EncodeToString(f.Election.CeremonyHash[:]), "joint_key": hex.EncodeToString(jk[:])})
+	result, _ := json.Marshal(map[string]any{"ceremony": hex.EncodeToString(f.Election.CeremonyHash[:]), "threshold": 2, "qualified": []int{1, 2, 3}, "joint_key": hex.EncodeToString(jk[:])})
 	subs := []board.Submission{
 		{Type: "election.setup", Payload: setup, Signer: []byte{1}},
 		{Type: "election.manifest", Payload: mb, Signer: []byte{1}},
 		{Type: "roll.seal", Payload: seal, Signer: []byte{1}},
+		{Type: "ceremony.params", Payload: []byte(`{"round_seconds":600}`), Signer: []byte{1}},
 	}
 	for _, typ := range []string{"ceremony.commitments", "ceremony.shares"} {
 		for i := range DemoTrustees {
@@ -292,6 +293,9 @@ func (f *Fake) Tally(ctx context.Context, secret *group.Scalar) error {
 	}
 	var cs []con
 	for i, c := range f.Election.Manifest.Contests {
+		if c.Kind == ballot.Ranked {
+			continue // counted after the stand-in mix (postMixes)
+		}
 		cr := con{ID: c.ID}
 		for j, o := range c.Options {
 			sum := elgamal.Zero()
@@ -312,6 +316,13 @@ func (f *Fake) Tally(ctx context.Context, secret *group.Scalar) error {
 		}
 	}
 	res, _ := json.Marshal(map[string]any{"version": "tabella-result/v1", "election": hex.EncodeToString(f.Election.BaseHash[:]), "turnout": len(order), "contests": cs, "trustees": []int{0, 1}, "shares": []int{}})
+	var counted []*ballot.Ballot
+	for _, k := range order {
+		counted = append(counted, last[k])
+	}
+	if err := f.postMixes(ctx, secret, counted, dl); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	f.Phase = "tallied"
 	f.mu.Unlock()

@@ -98,7 +98,8 @@ T.ready.then(() => {
 
   // The entry types with a label in the catalogue (type.<entry type>).
   const typeLabels = new Set(["election.setup", "election.manifest", "roll.voters", "roll.seal", "ceremony.params", "ceremony.commitments", "ceremony.shares",
-    "ceremony.complaints", "ceremony.answer", "ceremony.result", "election.open", "ballot", "ballot.spoiled", "election.close", "tally.share", "tally.result"]);
+    "ceremony.complaints", "ceremony.answer", "ceremony.result", "election.open", "ballot", "ballot.spoiled", "election.close", "tally.share", "tally.result",
+    "mix.shuffle", "mix.share", "mix.result"]);
 
   function parse(p) { try { return JSON.parse(p); } catch (_) { return null; } }
 
@@ -123,7 +124,7 @@ T.ready.then(() => {
       case "election.manifest": detail = p ? p.title : ""; break;
       case "roll.voters": detail = p && p.credentials ? ["observe.d_credentials", { n: p.credentials.length }] : ""; break;
       case "roll.seal": if (p) { st.rollCount = p.count; detail = ["observe.d_voters", { n: p.count }]; } break;
-      case "ceremony.commitments": case "ceremony.shares": case "ceremony.complaints": case "ceremony.answer": case "tally.share": {
+      case "ceremony.commitments": case "ceremony.shares": case "ceremony.complaints": case "ceremony.answer": case "tally.share": case "mix.shuffle": case "mix.share": {
         const t = st.byKey.get(e.signer_key);
         if (t) t.posted.add(e.type);
         detail = trusteeName(e);
@@ -135,7 +136,9 @@ T.ready.then(() => {
       case "ballot": st.ballots++; st.voters.add(e.signer_key); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ""; break;
       case "ballot.spoiled": st.spoiled.push(e); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ["observe.d_not_verify"]; break;
       case "tally.result": st.result = p; detail = p ? ["observe.d_turnout", { n: p.turnout }] : ""; break;
+      case "mix.result": detail = p && manifest.contests.find((c) => c.id === p.contest) ? manifest.contests.find((c) => c.id === p.contest).title : ""; break;
     }
+    TM.onEntry(e, p, st.trustees.indexOf(st.byKey.get(e.signer_key)) + 1); // observe-mix.js
     const row = el("tr", { class: "new" },
       el("td", { class: "mono", text: String(e.index) }),
       el("td", { text: typeLabels.has(e.type) ? [`type.${e.type}`] : e.type }),
@@ -188,6 +191,7 @@ T.ready.then(() => {
     renderTrustees();
     renderSpoiled();
     if (st.result) renderResult();
+    TM.render({ manifest, trustees: st.trustees, threshold: st.threshold });
   }
 
   function renderTrustees() {
@@ -247,7 +251,7 @@ T.ready.then(() => {
     }
     $("results").hidden = false;
   }
-  T.onLanguage(() => { if (resultShown) { resultShown = false; renderResult(); } });
+  T.onLanguage(() => { if (resultShown) { resultShown = false; renderResult(); } TM.redraw(); if (manifest) render(); });
 
   // chart draws one contest's counts as horizontal bars: each option's
   // title above its bar and the count (and share) at the bar's end.
