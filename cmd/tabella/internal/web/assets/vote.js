@@ -15,11 +15,16 @@
   T.initNav("vote");
 
   // The credential may arrive in the URL fragment (#TC1-… or #cred=TC1-…).
-  // Take it and remove it from the address bar and history at once.
+  // Take it and remove it from the address bar and history at once. Any
+  // other fragment is an in-page link (the skip link's #main) and is left
+  // alone: it is neither a credential nor to be erased.
   function takeFragment() {
     if (location.hash.length <= 1) return;
-    const h = decodeURIComponent(location.hash.slice(1));
-    if (!$("credential").readOnly) $("credential").value = h.startsWith("cred=") ? h.slice(5) : h;
+    let h;
+    try { h = decodeURIComponent(location.hash.slice(1)); } catch { return; }
+    if (h.startsWith("cred=")) h = h.slice(5);
+    else if (!/^tc1-/i.test(h)) return;
+    if (!$("credential").readOnly) $("credential").value = h;
     history.replaceState(null, "", location.pathname + location.search);
   }
   takeFragment();
