@@ -16,10 +16,14 @@
 
   // The credential may arrive in the URL fragment (#TC1-… or #cred=TC1-…).
   // Take it and remove it from the address bar and history at once.
+  // Other fragments (the skip link's #main) are left alone.
   function takeFragment() {
     if (location.hash.length <= 1) return;
-    const h = decodeURIComponent(location.hash.slice(1));
-    if (!$("credential").readOnly) $("credential").value = h.startsWith("cred=") ? h.slice(5) : h;
+    let h = location.hash.slice(1);
+    try { h = decodeURIComponent(h); } catch (_) { return; }
+    const cred = h.startsWith("cred=") ? h.slice(5) : h;
+    if (!/^tc1-/i.test(cred.trim())) return;
+    if (!$("credential").readOnly) $("credential").value = cred;
     history.replaceState(null, "", location.pathname + location.search);
   }
   takeFragment();
