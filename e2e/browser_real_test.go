@@ -106,7 +106,17 @@ func browserManifest(id string) []byte {
 // opens the election.
 func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realElection {
 	t.Helper()
+	return startRealOn(t, voters, "", beforeOpen)
+}
+
+// startRealOn is startReal on the store dsn ("": SQLite in the test's
+// directory).
+func startRealOn(t *testing.T, voters int, dsn string, beforeOpen func(url, id string)) *realElection {
+	t.Helper()
 	dir := t.TempDir()
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "board.db")
+	}
 	r := &realElection{t: t, dir: dir, bin: goBuild(t, "./cmd/tabella", dir), id: "riverside-2026"}
 	pass := filepath.Join(dir, "pass")
 	os.WriteFile(pass, []byte("correct horse battery\n"), 0o600)
@@ -122,7 +132,7 @@ func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realE
 	r.addr = ln.Addr().String()
 	ln.Close()
 	r.url = "http://" + r.addr
-	r.serveArgs = []string{"serve", "--store", "sqlite:" + filepath.Join(dir, "board.db"), "--addr", r.addr,
+	r.serveArgs = []string{"serve", "--store", dsn, "--addr", r.addr,
 		"--board-key", filepath.Join(dir, "board.key"), "--board-name", "board.test", "--official", offPub}
 	r.logf, _ = os.Create(filepath.Join(dir, "server.log"))
 	r.startServer()

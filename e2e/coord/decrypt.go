@@ -37,19 +37,54 @@ type View struct {
 	State     *rules.State
 	CerResult *bulletin.Entry // the ceremony.result entry, or nil
 	Result    *bulletin.Entry // the tally.result entry, or nil
+
+	// counted is the recount ReadView ran while it read (nil if the
+	// board has no ballot election yet).
+	counted *readCount
+}
+
+// A readCount is the recount of every admitted ballot, verified and
+// summed while [ReadView] reads the board (rules.Recount under the
+// counting rule: a later ballot of a credential replaces the earlier
+// one), so the trustee reads and hashes the board once and the proofs
+// overlap the reading.
+type readCount struct {
+	el     *ballot.Election
+	t      *rules.Tally
+	failed []*rules.Violation // ballots that do not verify, counted or not
+	err    error              // reading failed (after the pipeline started)
 }
 
 // ReadView reads the whole board of election from src, checking the hash
 // chain (e2e/SPEC.md §8.2) and folding every entry through the rule book
-// (e2e/rules, e2e/SPEC.md §11) with every check but the ballots' proofs,
-// which [View.Recount] verifies, and the posted result, which needs the
-// decryption. An entry that breaks a rule is an error naming it and the
+// (e2e/rules, e2e/SPEC.md §11) with every check but the ballots' proofs
+// and the posted result, which needs the decryption. The proofs are
+// checked while the board is read: every ballot is decoded, verified in
+// batches on all cores and summed as it arrives (e2e/rules.Recount, which
+// keeps one entry index per credential and reads the few replaced ballots
+// again at the end), so the board is read once; [View.Recount] reports
+// the outcome. An entry that breaks a rule is an error naming it and the
 // rule (wrapping [ErrRecord]): the trustee does not decrypt such a board.
 // progress, if not nil, is called with the number of entries read every
 // 100 000.
 func ReadView(ctx context.Context, src EntrySource, election string, progress func(read uint64)) (*View, error) {
 	v := &View{Election: election}
 	ch := bulletin.Chain{Election: election}
+	// The ballots are verified and summed as they are read, once the
+	// ceremony's result gives their election ([View.Recount] takes the
+	// result). A ballot that fails is recorded, not an error here: the
+	// trustee refuses the board only if the ballot counts.
+	var (
+		pipe   *rules.Recount
+		rc     *readCount
+		mu     sync.Mutex
+		failed []*rules.Violation
+	)
+	defer func() {
+		if pipe != nil {
+			pipe.Close() // an early return: stop the pipeline's goroutine
+		}
+	}()
 	for {
 		es, err := src.Entries(ctx, ch.Next, ch.Next+bulletin.MaxPage)
 		if err != nil {
@@ -65,6 +100,18 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 			if err := v.add(e); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 			}
+			if e.Type == record.TypeBallot && v.State.Ballots != nil {
+				if pipe == nil {
+					rc = &readCount{el: v.State.Ballots}
+					pipe = rules.NewRecount(rc.el, verifyBatchSize, func(x *rules.Violation, _ int) {
+						mu.Lock()
+						defer mu.Unlock()
+						failed = append(failed, x)
+					}, func() bool { return ctx.Err() != nil })
+					pipe.Reread(func(idx []uint64) ([]*bulletin.Entry, error) { return readIndexes(ctx, src, idx) })
+				}
+				pipe.Add(e, 0)
+			}
 			if progress != nil && (e.Index+1)%100_000 == 0 {
 				progress(e.Index + 1)
 			}
@@ -74,7 +121,34 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 		return nil, fmt.Errorf("%w: the board of %s is empty", ErrNotReady, election)
 	}
 	v.Size = ch.Next
+	if pipe != nil {
+		rc.t, pipe = pipe.Close(), nil
+		rc.failed, rc.err = failed, rc.t.Err
+		v.counted = rc
+	}
 	return v, nil
+}
+
+// readIndexes reads the entries with the given increasing indexes from
+// src, consecutive ones in one call.
+func readIndexes(ctx context.Context, src EntrySource, idx []uint64) ([]*bulletin.Entry, error) {
+	var out []*bulletin.Entry
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && idx[j] == idx[j-1]+1 && j-i < bulletin.MaxPage {
+			j++
+		}
+		es, err := src.Entries(ctx, idx[i], idx[j-1]+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(es) != j-i {
+			return nil, fmt.Errorf("coord: asked for entries %d..%d, got %d", idx[i], idx[j-1], len(es))
+		}
+		out = append(out, es...)
+		i = j
+	}
+	return out, nil
 }
 
 func (v *View) add(e *bulletin.Entry) error {
@@ -188,6 +262,9 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 		counted = append(counted, i)
 	}
 	slices.Sort(counted)
+	if c := v.counted; c != nil && c.el.BaseHash == el.BaseHash && c.el.JointKey.Equal(el.JointKey) {
+		return v.counts(ctx, c, el, layout, counted, progress)
+	}
 	// The verifier's pipeline (rules.Recount): each batch decoded in
 	// parallel, verified as one batch, summed, while the next pages are
 	// read. A ballot that fails stops the recount with its entry named.
@@ -247,6 +324,35 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, t.Turnout, len(counted))
 	}
 	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout}, nil
+}
+
+// counts finishes [View.Recount] from the recount [ReadView] ran while
+// reading: the same outcome as reading the counted ballots again (a
+// ballot that fails is an error only if it counts; one replaced later was
+// not summed, the ballot replacing it was).
+func (v *View) counts(ctx context.Context, c *readCount, el *ballot.Election, layout *tally.Layout, counted []uint64, progress func(done, total uint64)) (*Recount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRecord, c.err)
+	}
+	var first *rules.Violation
+	for _, x := range c.failed {
+		if _, ok := slices.BinarySearch(counted, x.Index); ok && (first == nil || x.Index < first.Index) {
+			first = x
+		}
+	}
+	if first != nil {
+		return nil, fmt.Errorf("%w: counted ballot at entry %d does not verify: %w", ErrRecord, first.Index, first)
+	}
+	if c.t.Turnout != uint64(len(counted)) {
+		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, c.t.Turnout, len(counted))
+	}
+	if progress != nil {
+		progress(uint64(len(counted)), uint64(len(counted)))
+	}
+	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: c.t.Aggregate, Count: c.t.Turnout}, nil
 }
 
 // A Poster submits a trustee's signed entry (the [Client] does).

@@ -54,7 +54,11 @@ const (
 	CheckSpoiled        Check = "spoiled"            // spoiled ballot (§7.9)
 	CheckShare          Check = "tally.share"        // decryption shares (§10.3, §10.4)
 	CheckResult         Check = "tally.result"       // posted result ≠ recomputation (§10.5)
-	CheckUnsupported    Check = "unsupported"        // mixnet contests (§12)
+	// CheckMixPending: a ranked contest has not been counted. Its ballots'
+	// rankings are verified (§7.8), but this version of the rules has no
+	// mix cascade, so its count awaits the mix (§12.5); the verifier
+	// reports it instead of passing the election.
+	CheckMixPending Check = "mix.pending"
 )
 
 // Reasons: every [Violation] wraps exactly one of them, so that a caller
