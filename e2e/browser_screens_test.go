@@ -93,4 +93,12 @@ func TestBrowserScreens(t *testing.T) {
 	resp.Body.Close()
 	waitJS(t, ctx, "the results", `!document.getElementById("results").hidden`)
 	snap("observe-results")
+
+	// German has the longest words of the five languages.
+	setSelect(t, ctx, "lang", "de")
+	waitJS(t, ctx, "German", `document.documentElement.lang === "de"`)
+	snap("observe-results-de")
+	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/"), chromedp.WaitVisible(chromedp.CSS("fieldset.contest")))
+	waitJS(t, ctx, "German", `document.documentElement.lang === "de"`)
+	snap("vote-de")
 }
