@@ -55,6 +55,9 @@ const (
 	CheckShare          Check = "tally.share"        // decryption shares (§10.3, §10.4)
 	CheckResult         Check = "tally.result"       // posted result ≠ recomputation (§10.5)
 	CheckUnsupported    Check = "unsupported"        // mixnet contests (§12)
+	CheckMix            Check = "mix.shuffle"        // a mix: payload, input list, shuffle proof (§16.2)
+	CheckMixShare       Check = "mix.share"          // decryption shares of a final list (§16.3)
+	CheckMixResult      Check = "mix.result"         // posted plaintexts ≠ recomputation (§16.4)
 )
 
 // Reasons: every [Violation] wraps exactly one of them, so that a caller

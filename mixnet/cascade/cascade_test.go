@@ -120,10 +120,10 @@ func TestCascadeHonest(t *testing.T) {
 	require.Equal(t, []int{3, 1}, r.Trustees)
 	require.Equal(t, []uint64{20, 21}, r.Shares)
 	require.Equal(t, sorted(f.plain), sorted(r.Sequences), "the final list decrypts to the counted rankings, each kept whole")
-	_, commit, err := c.CheckResult(30, r.Marshal())
+	_, commit, err := c.CheckResult(30, r.Marshal(), false)
 	require.NoError(t, err)
 	commit()
-	_, _, err = c.CheckResult(31, r.Marshal())
+	_, _, err = c.CheckResult(31, r.Marshal(), false)
 	require.ErrorIs(t, err, ErrOrder)
 }
 
@@ -384,7 +384,7 @@ func TestShareMustFail(t *testing.T) {
 	require.NoError(t, err)
 	r.Sequences[0] = slices.Clone(r.Sequences[0])
 	r.Sequences[0][0] ^= 1
-	_, _, err = c.CheckResult(60, r.Marshal())
+	_, _, err = c.CheckResult(60, r.Marshal(), false)
 	require.ErrorIs(t, err, ErrBadShare)
 	require.Contains(t, err.Error(), "sequence 0")
 }

@@ -262,15 +262,19 @@ func (c *Cascade) ComputeResult() (*Result, error) {
 }
 
 // CheckResult checks a posted [TypeResult] payload at board index index:
-// the contest's first, byte-identical to [Cascade.ComputeResult]. It
-// returns the commit that records it.
-func (c *Cascade) CheckResult(index uint64, payload []byte) (*Result, func(), error) {
+// the contest's first, byte-identical to [Cascade.ComputeResult] (unless
+// replay: an entry already admitted, only decoded). It returns the commit
+// that records it.
+func (c *Cascade) CheckResult(index uint64, payload []byte, replay bool) (*Result, func(), error) {
 	if c.ResultIndex >= 0 {
 		return nil, nil, fmt.Errorf("%w: second result of contest %q (the first is entry %d)", ErrOrder, c.Contest.ID, c.ResultIndex)
 	}
 	posted, err := DecodeResult(payload)
 	if err != nil {
 		return nil, nil, err
+	}
+	if replay {
+		return posted, func() { c.ResultIndex = int64(index) }, nil
 	}
 	want, err := c.ComputeResult()
 	if err != nil {
