@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"github.com/tabella-vote/tabella/mixnet"
 	"slices"
 	"time"
 
@@ -20,6 +21,10 @@ type Tally struct {
 	Aggregate  []elgamal.Ciphertext
 	Turnout    uint64
 	Superseded uint64 // ballots replaced by a later ballot of their credential
+	// Ranked holds, for each ranked contest, the counted ballots'
+	// sequences in board order: the input of the contest's first mix
+	// (e2e/SPEC.md §16.1).
+	Ranked map[string][]mixnet.Sequence
 	// Time spent in each stage, summed over batches.
 	Decode, Proofs, Sum time.Duration
 	// Err is set if the replaced ballots could not be read again (see

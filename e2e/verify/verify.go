@@ -350,8 +350,12 @@ func (v *Verifier) Finish() *Report {
 		if !v.resultSeen && !v.opts.Partial && !v.Stopped() {
 			v.fail(CheckComplete, -1, "", nil, "the record ends before the election's tally.result (%s)", v.missing())
 		}
+		if c := v.mixMissing(); c != "" && v.resultSeen && !v.opts.Partial && !v.Stopped() {
+			v.fail(CheckComplete, -1, "", nil, "the record ends before the mix.result of ranked contest %q", c)
+		}
 	}
-	v.rep.Complete = v.st.ResultIndex >= 0
+	v.rep.Complete = v.st.ResultIndex >= 0 && v.st.MixesDone()
+	v.rep.Mixes = v.mixLines()
 	v.receipts()
 	sort.SliceStable(v.failures, func(i, j int) bool { return v.failures[i].Line < v.failures[j].Line })
 	v.rep.Failures = v.failures
@@ -442,4 +446,36 @@ func (v *Verifier) isFatal() bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.fatal
+}
+
+// mixMissing returns a ranked contest without its mix.result, or "".
+func (v *Verifier) mixMissing() string {
+	if v.st.CloseIndex < 0 {
+		return ""
+	}
+	for _, c := range rules.RankedContests(v.st.Manifest) {
+		if cc, ok := v.st.Cascades[c.ID]; !ok || cc.ResultIndex < 0 {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+// mixLines lists the admitted mixes, contest by contest in manifest order
+// (e2e/SPEC.md §16.5).
+func (v *Verifier) mixLines() []MixLine {
+	if v.st.Manifest == nil {
+		return nil
+	}
+	var out []MixLine
+	for _, c := range rules.RankedContests(v.st.Manifest) {
+		cc, ok := v.st.Cascades[c.ID]
+		if !ok {
+			continue
+		}
+		for k, m := range cc.Mixes {
+			out = append(out, MixLine{Contest: c.ID, N: k + 1, M: len(cc.Mixes), Mixer: m.Mixer, Entry: m.Index})
+		}
+	}
+	return out
 }
