@@ -13,6 +13,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
@@ -37,6 +38,10 @@ type View struct {
 	State     *rules.State
 	CerResult *bulletin.Entry // the ceremony.result entry, or nil
 	Result    *bulletin.Entry // the tally.result entry, or nil
+
+	// recount is the trustee's recount of the counted ballots, made when
+	// the first mix entry needs the counted sequences (or by Recount).
+	recount *Recount
 }
 
 // ReadView reads the whole board of election from src, checking the hash
@@ -62,7 +67,7 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 			if err := ch.Add(e); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 			}
-			if err := v.add(e); err != nil {
+			if err := v.add(ctx, src, e); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
 			}
 			if progress != nil && (e.Index+1)%100_000 == 0 {
@@ -77,7 +82,7 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 	return v, nil
 }
 
-func (v *View) add(e *bulletin.Entry) error {
+func (v *View) add(ctx context.Context, src EntrySource, e *bulletin.Entry) error {
 	if e.Index == 0 {
 		st, err := rules.ForSetup(e)
 		if err != nil {
@@ -96,7 +101,21 @@ func (v *View) add(e *bulletin.Entry) error {
 		v.State.Skip(e)
 		return nil
 	}
-	if err := v.State.Apply(e, &rules.Pre{DeferBallots: true}); err != nil {
+	pre := &rules.Pre{DeferBallots: true}
+	if isMixType(e.Type) && v.State.CloseIndex >= 0 && v.State.CeremonyState != nil {
+		// The first mix of a contest shuffles its counted sequences: the
+		// trustee recounts the ballots itself (every proof verified)
+		// before it checks any mix (e2e/SPEC.md §16.2).
+		if v.recount == nil {
+			rc, err := v.Recount(ctx, src, v.State.CeremonyState, nil)
+			if err != nil {
+				return err
+			}
+			v.recount = rc
+		}
+		pre.Ranked = v.recount.Ranked
+	}
+	if err := v.State.Apply(e, pre); err != nil {
 		return err
 	}
 	if e.Type == record.TypeCeremonyEnd {
@@ -162,6 +181,9 @@ type Recount struct {
 	Aggregate []elgamal.Ciphertext
 	Count     uint64
 	Counted   []uint64
+	// Ranked holds each ranked contest's counted sequences in board
+	// order (e2e/SPEC.md §16.1).
+	Ranked map[string][]mixnet.Sequence
 }
 
 // Recount verifies every counted ballot on the board (decoded strictly,
@@ -171,6 +193,9 @@ type Recount struct {
 // with an invalid counted ballot. progress, if not nil, is called with the
 // number of ballots verified.
 func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State, progress func(done, total uint64)) (*Recount, error) {
+	if v.recount != nil {
+		return v.recount, nil
+	}
 	s := v.State
 	if s.Manifest == nil {
 		return nil, fmt.Errorf("%w: no manifest", ErrRecord)
@@ -246,7 +271,7 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 	case added != uint64(len(counted)) || t.Turnout != added:
 		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, t.Turnout, len(counted))
 	}
-	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout}, nil
+	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout, Ranked: t.Ranked}, nil
 }
 
 // A Poster submits a trustee's signed entry (the [Client] does).
@@ -323,10 +348,7 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 	if err := d.Check(share); err != nil {
 		return nil, fmt.Errorf("coord: internal error: own decryption share does not verify: %w", err)
 	}
-	payload := share.Marshal()
-	sig := id.Sign(election, tally.TypeDecryptionShare, payload)
-	signer := record.Signer{Kind: record.Trustee, Key: id.Public().SigningKey}
-	r, err := p.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+	r, err := p.Submit(ctx, signed(id, election, tally.TypeDecryptionShare, share.Marshal()))
 	if err != nil {
 		return nil, fmt.Errorf("coord: posting the decryption share: %w", err)
 	}

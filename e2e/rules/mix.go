@@ -113,7 +113,7 @@ func (s *State) doMix(e *bulletin.Entry, signer record.Signer, pre *Pre) (commit
 	if err := setInput(c, pre); err != nil {
 		return nil, violation(e, CheckMix, ErrConflict, err, "the counted ballots' sequences: %v", err)
 	}
-	verify := pre.Mix == nil && !pre.Replay
+	verify := pre.Mix == nil && !pre.Replay && !pre.DeferMix
 	do, err := c.CheckMix(e.Index, e.Time, s.Setup.TrusteeIndex(signer.Key), m, verify)
 	if err != nil {
 		return nil, mixViolation(e, CheckMix, err)
@@ -136,7 +136,7 @@ func (s *State) doMixShare(e *bulletin.Entry, signer record.Signer, pre *Pre) (c
 	if v != nil {
 		return nil, v
 	}
-	verify := pre.MixShares == nil && !pre.Replay
+	verify := pre.MixShares == nil && !pre.Replay && !pre.DeferMix
 	do, err := c.CheckShares(e.Index, e.Time, s.Setup.TrusteeIndex(signer.Key), m, verify)
 	if err != nil {
 		return nil, mixViolation(e, CheckMixShare, err)
@@ -156,6 +156,9 @@ func (s *State) doMixResult(e *bulletin.Entry, pre *Pre) (commit, error) {
 	if v != nil {
 		return nil, v
 	}
+	if err := setInput(c, pre); err != nil {
+		return nil, violation(e, CheckMixResult, ErrConflict, err, "the counted ballots' sequences: %v", err)
+	}
 	_, do, err := c.CheckResult(e.Index, e.Payload, pre.Replay)
 	if err != nil {
 		if errors.Is(err, cascade.ErrOrder) {
@@ -174,4 +177,56 @@ func MixInputHash(election, contest string, l []mixnet.Sequence) ([32]byte, erro
 		return [32]byte{}, fmt.Errorf("contest %q: %w", contest, err)
 	}
 	return cascade.ListHash(election, contest, b), nil
+}
+
+// MixWork returns, for a mix.shuffle or mix.share entry e that [State.Check]
+// accepted with Pre.DeferMix, the deferred proof verification: a function
+// that needs no access to the state (the caller may run it outside its
+// lock) and, on success, sets pre.Mix or pre.MixShares for [State.Apply],
+// which then checks that the verified list is still the latest. It returns
+// nil for other entries.
+func (s *State) MixWork(e *bulletin.Entry) func(pre *Pre) error {
+	switch e.Type {
+	case record.TypeMix:
+		m, err := cascade.DecodeMix(e.Payload)
+		if err != nil {
+			return nil
+		}
+		c, ok := s.Cascades[m.Contest]
+		if !ok {
+			return nil
+		}
+		in, h := c.Latest()
+		if h != m.Input || len(in) == 0 {
+			return nil // Apply verifies (and refuses) it itself
+		}
+		return func(pre *Pre) error {
+			if err := c.VerifyMix(in, m); err != nil {
+				return mixViolation(e, CheckMix, err)
+			}
+			pre.Mix = m
+			return nil
+		}
+	case record.TypeMixShare:
+		m, err := cascade.DecodeShares(e.Payload)
+		if err != nil {
+			return nil
+		}
+		c, ok := s.Cascades[m.Contest]
+		if !ok {
+			return nil
+		}
+		l, h := c.Latest()
+		if h != m.List || len(l) == 0 {
+			return nil
+		}
+		return func(pre *Pre) error {
+			if err := c.VerifyShares(m, l); err != nil {
+				return mixViolation(e, CheckMixShare, err)
+			}
+			pre.MixShares = m
+			return nil
+		}
+	}
+	return nil
 }

@@ -256,6 +256,9 @@ type Pre struct {
 	// MixShares: a mix.share payload decoded and its proofs verified
 	// against the list it names (the rules check it is the final list).
 	MixShares *cascade.Shares
+	// DeferMix: the caller verifies a mix's or a mix.share's proofs
+	// itself ([State.MixWork]); Apply checks the rest.
+	DeferMix bool
 	// Replay: the entry is on the board already, admitted by these rules
 	// (the service catching up with its own board after a restart or
 	// with what another process appended): Apply skips the cryptographic

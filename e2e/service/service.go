@@ -21,6 +21,7 @@ import (
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -505,7 +506,8 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		el  *ballot.Election
 		err error
 	)
-	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true}
+	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true, DeferMix: true}
+	var mixWork func(*rules.Pre) error
 	for attempt := 0; ; attempt++ {
 		e := s.lookup(id)
 		if attempt > 0 {
@@ -517,6 +519,9 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			if pre.Tally, err = s.tallyOf(ctx, e); err != nil {
 				return nil, "", err
 			}
+		}
+		if sub.Type == record.TypeMix || sub.Type == record.TypeMixResult {
+			pre.Ranked = s.rankedOf(e)
 		}
 		e.mu.Lock()
 		x = tentative(e.st, sub, s.now().UnixMilli())
@@ -530,6 +535,9 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			return e.st.Check(x, pre)
 		})
 		el = e.st.Ballots
+		if err == nil {
+			mixWork = e.st.MixWork(x)
+		}
 		e.mu.Unlock()
 		if errors.Is(err, ErrInternal) {
 			return nil, "", err
@@ -544,7 +552,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 	if err != nil {
 		return nil, "", err
 	}
-	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally}
+	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally, Ranked: pre.Ranked}
 	var tc ballot.TrackingCode
 	switch sub.Type {
 	case record.TypeSetup:
@@ -555,6 +563,13 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 	case record.TypeSpoiled:
 		done.Spoiled, err = s.checkSpoiled(el, x)
+	case record.TypeMix, record.TypeMixShare:
+		// The shuffle or share proofs, against the list the state held
+		// (admission checks it is still the latest); without work, the
+		// rules verify inside admission.
+		if mixWork != nil {
+			err = s.recovered(id, x, "mix verification", func() error { return mixWork(done) })
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -602,6 +617,24 @@ func (s *Service) tallyOf(ctx context.Context, e *election) (*rules.Tally, error
 	e.tally, e.tallyClose = t, int64(to)
 	e.mu.Unlock()
 	return t, nil
+}
+
+// rankedOf returns the counted sequences of the ranked contests of a
+// closed election (rules.Pre.Ranked, the input of each contest's first
+// mix, e2e/SPEC.md §16.1), or nil when they are not needed or known: an
+// election with no counted ballot has none.
+func (s *Service) rankedOf(e *election) map[string][]mixnet.Sequence {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.st
+	if st.CloseIndex < 0 || st.Manifest == nil || len(st.Latest) > 0 {
+		return nil
+	}
+	out := map[string][]mixnet.Sequence{}
+	for _, c := range rules.RankedContests(st.Manifest) {
+		out[c.ID] = nil
+	}
+	return out
 }
 
 // configuredOfficial is the service's own policy on top of the rules: an

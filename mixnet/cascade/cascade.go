@@ -245,12 +245,8 @@ func (c *Cascade) CheckMix(index uint64, now int64, signer int, m *Mix, verify b
 		return nil, fmt.Errorf("%w: trustee %d shuffled list %x…, the input of its mix must be %s (%x…)", ErrWrongInput, signer, m.Input[:8], what, inHash[:8])
 	}
 	if verify {
-		st, err := c.Statement(signer)
-		if err != nil {
+		if err := c.VerifyMix(in, m); err != nil {
 			return nil, err
-		}
-		if err := mixnet.Verify(st, in, m.Output, m.Proof); err != nil {
-			return nil, fmt.Errorf("mixer %d's shuffle of contest %q is refused: %w", signer, id, err)
 		}
 	}
 	outHash := ListHash(c.cfg.Election, id, m.OutputBytes)
@@ -264,3 +260,18 @@ func (c *Cascade) CheckMix(index uint64, now int64, signer int, m *Mix, verify b
 }
 
 func fmtTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+// VerifyMix verifies m's shuffle proof with in as its input list (the
+// list its input hash names) and mixer m.Mixer's statement. It reads only
+// the cascade's configuration, so it may run while the cascade moves on;
+// [Cascade.CheckMix] then checks that in is still the latest list.
+func (c *Cascade) VerifyMix(in []mixnet.Sequence, m *Mix) error {
+	st, err := c.Statement(m.Mixer)
+	if err != nil {
+		return err
+	}
+	if err := mixnet.Verify(st, in, m.Output, m.Proof); err != nil {
+		return fmt.Errorf("mixer %d's shuffle of contest %q is refused: %w", m.Mixer, c.Contest.ID, err)
+	}
+	return nil
+}

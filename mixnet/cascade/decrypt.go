@@ -69,8 +69,7 @@ func (c *Cascade) CheckShares(index uint64, now int64, signer int, m *Shares, ve
 	case m.Trustee != signer:
 		return nil, fmt.Errorf("%w: the shares claim trustee %d but are signed by trustee %d", ErrForbidden, m.Trustee, signer)
 	}
-	V, ok := c.cfg.Keys[signer]
-	if !ok {
+	if _, ok := c.cfg.Keys[signer]; !ok {
 		return nil, fmt.Errorf("%w: trustee %d is not qualified and does not decrypt", ErrForbidden, signer)
 	}
 	if first, ok := c.shareBy[signer]; ok {
@@ -94,7 +93,7 @@ func (c *Cascade) CheckShares(index uint64, now int64, signer int, m *Shares, ve
 		return nil, fmt.Errorf("%w: trustee %d's shares are for %d×%d ciphertexts, the final list is %d×%d", ErrMalformed, signer, m.N, m.W, len(l), len(l[0]))
 	}
 	if verify {
-		if err := c.verifyShares(m, l, h, V); err != nil {
+		if err := c.VerifyShares(m, l); err != nil {
 			return nil, err
 		}
 	}
@@ -108,10 +107,20 @@ func (c *Cascade) CheckShares(index uint64, now int64, signer int, m *Shares, ve
 	}, nil
 }
 
-// verifyShares checks every proof of m in one batch, and on failure each
-// alone to name the ciphertext.
-func (c *Cascade) verifyShares(m *Shares, l []mixnet.Sequence, h [32]byte, V *group.Point) error {
+// VerifyShares checks every proof of m for the ciphertexts of list l (the
+// list m names) in one batch, and on failure each alone to name the
+// ciphertext. It reads only the cascade's configuration (see
+// [Cascade.VerifyMix]).
+func (c *Cascade) VerifyShares(m *Shares, l []mixnet.Sequence) error {
+	V, ok := c.cfg.Keys[m.Trustee]
+	if !ok {
+		return fmt.Errorf("%w: trustee %d is not qualified and does not decrypt", ErrForbidden, m.Trustee)
+	}
 	cts := flatten(l)
+	if len(cts) != len(m.Shares) {
+		return fmt.Errorf("%w: %d shares for %d ciphertexts", ErrBadShare, len(m.Shares), len(cts))
+	}
+	h := m.List
 	G := group.Generator()
 	b := zk.NewBatch()
 	for k, s := range m.Shares {
