@@ -181,9 +181,13 @@ func mixShares(ctx context.Context, src coord.EntrySource, c *coord.Client, elec
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	say := func(msg string) { fmt.Fprintln(w, msg) }
+	v, err := coord.ReadView(wctx, src, election, nil)
+	if err != nil {
+		return err
+	}
 	for {
 		now := c.Status().Time
-		out, err := coord.DecryptMixes(wctx, src, election, id, c, now, say)
+		out, err := coord.DecryptMixes(wctx, src, v, id, c, now, say)
 		if err != nil {
 			return err
 		}

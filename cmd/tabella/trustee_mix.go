@@ -93,13 +93,17 @@ func mixTurns(ctx context.Context, src coord.EntrySource, c *coord.Client, elect
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	say := func(msg string) { fmt.Fprintln(w, msg) }
+	v, err := coord.ReadView(wctx, src, election, nil)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		if err := c.WaitUntil(wctx, func(s *coord.Status) bool { return s != nil }); err != nil {
 			return nil, fmt.Errorf("no status from the server: %w", err)
 		}
 		now := c.Status().Time
 		t0 := time.Now()
-		steps, err := coord.Mix(wctx, src, election, id, c, now, say)
+		steps, err := coord.Mix(wctx, src, v, id, c, now, say)
 		if err != nil {
 			return nil, err
 		}

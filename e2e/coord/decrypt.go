@@ -42,6 +42,7 @@ type View struct {
 	// recount is the trustee's recount of the counted ballots, made when
 	// the first mix entry needs the counted sequences (or by Recount).
 	recount *Recount
+	chain   bulletin.Chain
 }
 
 // ReadView reads the whole board of election from src, checking the hash
@@ -53,22 +54,31 @@ type View struct {
 // progress, if not nil, is called with the number of entries read every
 // 100 000.
 func ReadView(ctx context.Context, src EntrySource, election string, progress func(read uint64)) (*View, error) {
-	v := &View{Election: election}
-	ch := bulletin.Chain{Election: election}
+	v := &View{Election: election, chain: bulletin.Chain{Election: election}}
+	if err := v.Update(ctx, src, progress); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Update reads the entries added to the board since v was read, with the
+// checks of [ReadView]. On an error v must not be used again.
+func (v *View) Update(ctx context.Context, src EntrySource, progress func(read uint64)) error {
+	ch := &v.chain
 	for {
 		es, err := src.Entries(ctx, ch.Next, ch.Next+bulletin.MaxPage)
 		if err != nil {
-			return nil, fmt.Errorf("coord: reading the board from entry %d: %w", ch.Next, err)
+			return fmt.Errorf("coord: reading the board from entry %d: %w", ch.Next, err)
 		}
 		if len(es) == 0 {
 			break
 		}
 		for _, e := range es {
 			if err := ch.Add(e); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+				return fmt.Errorf("%w: %w", ErrRecord, err)
 			}
 			if err := v.add(ctx, src, e); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+				return fmt.Errorf("%w: %w", ErrRecord, err)
 			}
 			if progress != nil && (e.Index+1)%100_000 == 0 {
 				progress(e.Index + 1)
@@ -76,10 +86,10 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 		}
 	}
 	if v.State == nil {
-		return nil, fmt.Errorf("%w: the board of %s is empty", ErrNotReady, election)
+		return fmt.Errorf("%w: the board of %s is empty", ErrNotReady, v.Election)
 	}
 	v.Size = ch.Next
-	return v, nil
+	return nil
 }
 
 func (v *View) add(ctx context.Context, src EntrySource, e *bulletin.Entry) error {

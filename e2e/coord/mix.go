@@ -37,23 +37,22 @@ type MixStep struct {
 	Deadline int64
 }
 
-// Mix is the trustee's mixing step (e2e/SPEC.md §16.2, §16.6): it reads
-// the board from src ([ReadView]: every earlier mix's proof is verified
-// by the rule book, against the counted sequences the trustee recounted
-// itself), and for each ranked contest whose turn at board time now is
+// Mix is the trustee's mixing step (e2e/SPEC.md §16.2, §16.6): it brings
+// its view v of the board ([ReadView]) up to date from src (every earlier
+// mix's proof is verified by the rule book, against the counted sequences
+// the trustee recounted itself), and for each ranked contest whose turn at board time now is
 // this trustee's, shuffles the latest valid list and posts the mix through
 // p, signed by id. It returns what it found for every ranked contest.
-func Mix(ctx context.Context, src EntrySource, election string, id *trustee.Identity, p Poster, now int64, progress func(string)) ([]MixStep, error) {
+func Mix(ctx context.Context, src EntrySource, v *View, id *trustee.Identity, p Poster, now int64, progress func(string)) ([]MixStep, error) {
 	say := func(format string, args ...any) {
 		if progress != nil {
 			progress(fmt.Sprintf(format, args...))
 		}
 	}
-	v, err := readClosed(ctx, src, election)
-	if err != nil {
+	if err := v.closed(ctx, src); err != nil {
 		return nil, err
 	}
-	s := v.State
+	s, election := v.State, v.Election
 	me := s.Setup.TrusteeIndex(id.Public().SigningKey)
 	if me == 0 {
 		return nil, fmt.Errorf("coord: this key is not a trustee of %s", election)
@@ -143,22 +142,21 @@ type MixShare struct {
 }
 
 // DecryptMixes is the trustee's decryption of the final lists
-// (e2e/SPEC.md §16.3): it reads the board ([ReadView], every mix verified),
+// (e2e/SPEC.md §16.3): it brings its view v up to date ([Mix]),
 // recomputes its key share from the ceremony, and for each ranked contest
 // whose cascade is over at board time now posts its decryption shares of
 // the final list with their DLEQ proofs through p, unless they are on the
 // board already.
-func DecryptMixes(ctx context.Context, src EntrySource, election string, id *trustee.Identity, p Poster, now int64, progress func(string)) ([]MixShare, error) {
+func DecryptMixes(ctx context.Context, src EntrySource, v *View, id *trustee.Identity, p Poster, now int64, progress func(string)) ([]MixShare, error) {
 	say := func(format string, args ...any) {
 		if progress != nil {
 			progress(fmt.Sprintf(format, args...))
 		}
 	}
-	v, err := readClosed(ctx, src, election)
-	if err != nil {
+	if err := v.closed(ctx, src); err != nil {
 		return nil, err
 	}
-	s := v.State
+	s, election := v.State, v.Election
 	ks, _, err := v.KeyShare(ctx, id)
 	if err != nil {
 		return nil, err
@@ -207,16 +205,15 @@ func DecryptMixes(ctx context.Context, src EntrySource, election string, id *tru
 	return out, nil
 }
 
-// readClosed reads the board ([ReadView]) of a closed election.
-func readClosed(ctx context.Context, src EntrySource, election string) (*View, error) {
-	v, err := ReadView(ctx, src, election, nil)
-	if err != nil {
-		return nil, err
+// closed brings v up to date and checks that the election is closed.
+func (v *View) closed(ctx context.Context, src EntrySource) error {
+	if err := v.Update(ctx, src, nil); err != nil {
+		return err
 	}
 	if v.State.CloseIndex < 0 || v.State.MixConfig == nil {
-		return nil, fmt.Errorf("%w: the election is not closed", ErrNotReady)
+		return fmt.Errorf("%w: the election is not closed", ErrNotReady)
 	}
-	return v, nil
+	return nil
 }
 
 // input gives cascade c its counted sequences from the trustee's own
