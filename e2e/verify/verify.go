@@ -479,3 +479,7 @@ func (v *Verifier) mixLines() []MixLine {
 	}
 	return out
 }
+
+// done reports whether the record holds the election's outcome: a
+// tally.result entry, and a mix.result for each ranked contest.
+func (v *Verifier) done() bool { return v.resultSeen && v.mixMissing() == "" }
