@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,6 +176,9 @@ func (c *Coordinator) status(tr *tracker, now time.Time) *Status {
 		if tr.st.Ceremony == nil {
 			s.Message += "; the board will post ceremony.result"
 		}
+	}
+	if tr.st.CloseIndex >= 0 && st != nil && st.Err == nil {
+		s.Message += mixStatus(tr.st, now.UnixMilli())
 	}
 	s.Message = clip(s.Message)
 	if len(s.Waiting) > MaxWaiting {
@@ -586,4 +590,36 @@ func (c *Coordinator) sleep(ctx context.Context, ch <-chan struct{}, d time.Dura
 	case <-ch:
 	}
 	return nil
+}
+
+// mixStatus describes the mix cascades for people (a status message):
+// per ranked contest, whose turn it is or how far the decryption is.
+func mixStatus(st *rules.State, now int64) string {
+	var b strings.Builder
+	for _, rc := range rules.RankedContests(st.Manifest) {
+		c := st.Cascades[rc.ID]
+		if c == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "; contest %s: ", rc.ID)
+		var mixers []int
+		for _, m := range c.Mixes {
+			mixers = append(mixers, m.Mixer)
+		}
+		switch t := c.TurnAt(now); {
+		case c.ResultIndex >= 0:
+			fmt.Fprintf(&b, "mixed by %v, decrypted at entry %d", mixers, c.ResultIndex)
+		case t.Mixer != 0:
+			fmt.Fprintf(&b, "mixed by %v, trustee %d mixes until %s", mixers, t.Mixer, time.UnixMilli(t.Deadline).UTC().Format(time.RFC3339))
+		case len(c.Mixes) == 0:
+			b.WriteString("no mix (every mixer missed its turn)")
+		default:
+			var sh []int
+			for _, m := range c.Shares {
+				sh = append(sh, m.Trustee)
+			}
+			fmt.Fprintf(&b, "mixed by %v (skipped %v), decryption shares from %v, %d needed", mixers, t.Skipped, sh, st.Params.Threshold)
+		}
+	}
+	return b.String()
 }
