@@ -227,8 +227,8 @@ func TestMixMustFail(t *testing.T) {
 		require.Equal(t, 1, prev.Mixer)
 		// The previous mixer's own proof, and a proof of a real shuffle.
 		first := mix(t, f.cascade(t), 1)
-		refuse(t, c, now, build(in, first.Proof, h), 2, mixnet.ErrInvalidProof, "mixer 2's shuffle")
-		refuse(t, c, now, build(in, proof, h), 2, mixnet.ErrInvalidProof, "mixer 2's shuffle")
+		refuse(t, c, now, build(in, first.Proof, h), 2, mixnet.ErrUnmixed, "mixer 2's shuffle")
+		refuse(t, c, now, build(in, proof, h), 2, mixnet.ErrUnmixed, "mixer 2's shuffle")
 	})
 	t.Run("second mix by the same trustee", func(t *testing.T) {
 		st1, err := c.Statement(1)
