@@ -8,6 +8,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 // Reasons a [Cascade] refuses an entry; every refusal wraps exactly one of
@@ -25,6 +26,8 @@ var (
 	ErrWrongInput = errors.New("cascade: wrong input list")
 	// ErrForbidden: the trustee is not qualified or not the signer.
 	ErrForbidden = errors.New("cascade: trustee not allowed")
+	// ErrResult: a posted result is not the decryption of the final list.
+	ErrResult = errors.New("cascade: wrong result")
 	// ErrInvalidProof wraps mixnet.ErrInvalidProof for a shuffle proof
 	// that does not verify.
 	ErrInvalidProof = mixnet.ErrInvalidProof
@@ -45,11 +48,14 @@ type Config struct {
 }
 
 // A Contest is one ranked contest: its id, its number of options n (a
-// ciphertext holds a value in 0..n) and the width L of its sequences.
+// ciphertext holds a value in 0..n), the width L of its sequences, and how
+// its decrypted rankings are counted (mixnet/count, e2e/SPEC.md §15).
 type Contest struct {
 	ID      string
 	Options int
 	Width   int
+	Method  count.Method
+	Seats   int
 }
 
 // A Posted is a mix admitted to the cascade.
