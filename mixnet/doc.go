@@ -123,8 +123,8 @@
 // A list has 1 to [MaxSequences] sequences of width 1 to [MaxWidth], at most
 // [MaxCiphertexts] ciphertexts in all; a contest id has 1 to [MaxContestID]
 // bytes; mixer indices start at 1. Neither component of a ciphertext may be
-// the identity. Memory grows linearly: about 1 KiB per ciphertext while
-// proving or verifying.
+// the identity. Time and memory grow linearly in N·w; the generators, once
+// derived, stay cached for the life of the process.
 //
 // The proof shows that the output is some re-encrypted permutation of the
 // input under K; it says nothing about what the ciphertexts encrypt (the

@@ -89,6 +89,8 @@ type Service struct {
 	statMu     sync.Mutex
 	verifyTime time.Duration
 	verified   int
+
+	metrics *metrics
 }
 
 type election struct {
@@ -140,7 +142,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Service, error) {
 		opts.MaxVerifyBatch = 256
 	}
 	s := &Service{opts: opts, log: opts.Logger, name: signer.Name(), vkey: vkey, boardPub: pub, boardKey: priv,
-		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{})}
+		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{}), metrics: newMetrics()}
 	bo := opts.Board
 	bo.Signer, bo.Verifier, bo.Admit = signer, verifier, s.admit
 	if bo.MaxPayload == 0 {
@@ -183,6 +185,24 @@ func (s *Service) Close() error {
 	s.wg.Wait()
 	return s.b.Close()
 }
+
+// Ready reports whether the service can admit entries: the board key is
+// loaded and signs, and the store answers and accepts writes
+// ([board.Board.Ready]). The error says which is wrong.
+func (s *Service) Ready(ctx context.Context) error {
+	probe := []byte("tabella readiness probe")
+	if len(s.boardKey) != ed25519.PrivateKeySize || !ed25519.Verify(s.boardPub, probe, ed25519.Sign(s.boardKey, probe)) {
+		return fmt.Errorf("%w: the board key is not loaded", ErrUnavailable)
+	}
+	if err := s.b.Ready(ctx); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errStoreNotReady, err)
+	}
+	return nil
+}
+
+// errStoreNotReady marks a readiness failure of the store, whose detail
+// (which may name the database host) goes to the log, not to the client.
+var errStoreNotReady = errors.New("the store does not accept writes")
 
 // Board returns the underlying board.
 func (s *Service) Board() *board.Board { return s.b }
@@ -282,7 +302,7 @@ func (s *Service) catchUp(ctx context.Context, e *election, size uint64, last bu
 func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	size, err := s.b.Size(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	e := s.lookup(id)
 	if size > 0 {
@@ -307,6 +327,19 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	return e, s.catchUp(ctx, e, size, last, read)
 }
 
+// storeError classifies an error of a board read: one the board already
+// classifies (a malformed id, a closed board) keeps its code; any other
+// is the store failing (PostgreSQL down or restarting, a disk error) and
+// is ErrUnavailable, which clients retry, not an internal error of the
+// service. (Found by e2e TestPostgresRestartDuringLoad: while PostgreSQL
+// restarted, submissions were refused as internal and not retried.)
+func storeError(err error) error {
+	if code, _ := ErrorCode(err); code != CodeInternal {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
 // syncCommitted is sync for readers that must not see admitted entries
 // before they are committed (the election summary: a client that sees the
 // joint key or the result there acts on it, and the board must already
@@ -321,7 +354,7 @@ func (s *Service) syncCommitted(ctx context.Context, id string) (*election, erro
 		}
 		size, err := s.b.Size(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, storeError(err)
 		}
 		e.mu.Lock()
 		ahead, grown := e.st.Size > size, e.grown
@@ -436,6 +469,12 @@ type Receipt struct {
 // repeated submission returns the receipt of its first entry. Errors wrap
 // the service's sentinels.
 func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
+	r, err := s.submit(ctx, id, sub)
+	s.metrics.submitted(sub.Type, err)
+	return r, err
+}
+
+func (s *Service) submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
 	if !bulletin.ValidElectionID(id) {
 		return nil, fmt.Errorf("%w: malformed election id", ErrMalformed)
 	}
@@ -451,7 +490,9 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	}
 	key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
 	s.pending.Store(key, pre)
+	t0 := time.Now()
 	rs, err := s.b.Append(ctx, id, board.Submission(sub))
+	s.metrics.observeAppend(time.Since(t0))
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The client went away: the entry may or may not be committed.
 		// Settle it (a repeated submission appends nothing twice) rather

@@ -53,10 +53,10 @@ const (
 	CheckSpoiled        = rules.CheckSpoiled
 	CheckShare          = rules.CheckShare
 	CheckResult         = rules.CheckResult
-	CheckUnsupported    = rules.CheckUnsupported
 	CheckMix            = rules.CheckMix
 	CheckMixShare       = rules.CheckMixShare
 	CheckMixResult      = rules.CheckMixResult
+	CheckMixPending     = rules.CheckMixPending
 )
 
 // ErrInvalid is wrapped by every [Failure]: the record is not a valid
@@ -207,12 +207,26 @@ func (r *Report) Err() error {
 	return r.Failures[0]
 }
 
+// onlyMixPending reports whether every failure is [CheckMixPending]: the
+// record is not invalid, but its ranked contests have no verified count.
+func (r *Report) onlyMixPending() bool {
+	for _, f := range r.Failures {
+		if f.Check != CheckMixPending {
+			return false
+		}
+	}
+	return len(r.Failures) > 0
+}
+
 // WriteText writes a readable summary of r.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	status := "VALID"
 	if !r.Valid {
 		status = "INVALID"
+		if r.onlyMixPending() {
+			status = "NOT VERIFIED: ranked contests awaiting the mix (everything else checked)"
+		}
 	} else if !r.Complete {
 		status = "VALID so far (election in progress)"
 	}
