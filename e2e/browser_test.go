@@ -541,6 +541,7 @@ func BenchmarkBrowserEncrypt(b *testing.B) {
 func TestBrowserRanked(t *testing.T) {
 	dir := t.TempDir()
 	m := strings.Replace(tb.DemoManifest, `{"id":"council","title":"City council","kind":"approval"`, `{"id":"council","title":"City council","kind":"ranked"`, 1)
+	m = strings.Replace(m, `"max_selections":2}`, `"max_selections":2,"method":"irv"}`, 1)
 	mf := filepath.Join(dir, "ranked.json")
 	if err := os.WriteFile(mf, []byte(m), 0o644); err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ func RankedContests(m *ballot.Manifest) []cascade.Contest {
 	var out []cascade.Contest
 	for _, c := range m.Contests {
 		if c.Kind == ballot.Ranked {
-			out = append(out, cascade.Contest{ID: c.ID, Options: len(c.Options), Width: int(c.MaxSelections)})
+			out = append(out, cascade.Contest{ID: c.ID, Options: len(c.Options), Width: c.RankingLength()})
 		}
 	}
 	return out

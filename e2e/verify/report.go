@@ -53,10 +53,10 @@ const (
 	CheckSpoiled        = rules.CheckSpoiled
 	CheckShare          = rules.CheckShare
 	CheckResult         = rules.CheckResult
-	CheckUnsupported    = rules.CheckUnsupported
 	CheckMix            = rules.CheckMix
 	CheckMixShare       = rules.CheckMixShare
 	CheckMixResult      = rules.CheckMixResult
+	CheckMixPending     = rules.CheckMixPending
 )
 
 // ErrInvalid is wrapped by every [Failure]: the record is not a valid

@@ -133,6 +133,16 @@ func SmallManifest() *ballot.Manifest {
 
 // OneOfN returns a manifest of c one-of-n contests of o options each: W1 is
 // OneOfN(1, 2), W2 is OneOfN(10, 5).
+// RankedManifest is [SmallManifest] with a ranked contest ("budget", 4
+// options, a ranking of up to 3, IRV) between its contests.
+func RankedManifest() *ballot.Manifest {
+	m := SmallManifest()
+	r := ballot.Contest{ID: "budget", Title: "Budget priorities", Kind: ballot.Ranked,
+		Options: opts("roads", "parks", "schools", "library"), MinSelections: 1, MaxSelections: 3, Method: ballot.IRV}
+	m.Contests = []ballot.Contest{m.Contests[0], r, m.Contests[1], m.Contests[2]}
+	return m
+}
+
 func OneOfN(c, o int) *ballot.Manifest {
 	m := &ballot.Manifest{Version: ballot.Version, Title: fmt.Sprintf("%d contests of %d options", c, o),
 		Schedule: ballot.Schedule{Opens: "2026-11-01T08:00:00Z", Closes: "2026-11-01T20:00:00Z"}}
@@ -158,7 +168,8 @@ func opts(ids ...string) []ballot.Option {
 // CycleChoices gives valid choices that vary with the voter and ballot:
 // one_of_n picks option (voter+k) mod options; approval approves the
 // options (voter+k) and (voter+k+1) if the contest allows two, score gives
-// small scores within the totals.
+// small scores within the totals; ranked ranks 1 + s mod L options from
+// option s mod options on.
 func CycleChoices(m *ballot.Manifest, voter, k int) ballot.Choices {
 	ch := ballot.Choices{}
 	for ci, c := range m.Contests {
@@ -166,6 +177,12 @@ func CycleChoices(m *ballot.Manifest, voter, k int) ballot.Choices {
 		v := make([]uint64, n)
 		s := voter + k + ci
 		switch c.Kind {
+		case ballot.Ranked:
+			L := c.RankingLength()
+			v = make([]uint64, L)
+			for j := range max(int(c.MinSelections), 1+s%L) {
+				v[j] = uint64((s+j)%n + 1)
+			}
 		case ballot.OneOfN:
 			v[s%n] = 1
 		case ballot.Approval:
