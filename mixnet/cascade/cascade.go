@@ -25,6 +25,8 @@ var (
 	ErrWrongInput = errors.New("cascade: wrong input list")
 	// ErrForbidden: the trustee is not qualified or not the signer.
 	ErrForbidden = errors.New("cascade: trustee not allowed")
+	// ErrResult: a posted result is not the decryption of the final list.
+	ErrResult = errors.New("cascade: wrong result")
 	// ErrInvalidProof wraps mixnet.ErrInvalidProof for a shuffle proof
 	// that does not verify.
 	ErrInvalidProof = mixnet.ErrInvalidProof

@@ -385,6 +385,6 @@ func TestShareMustFail(t *testing.T) {
 	r.Sequences[0] = slices.Clone(r.Sequences[0])
 	r.Sequences[0][0] ^= 1
 	_, _, err = c.CheckResult(60, r.Marshal(), false)
-	require.ErrorIs(t, err, ErrBadShare)
+	require.ErrorIs(t, err, ErrResult)
 	require.Contains(t, err.Error(), "sequence 0")
 }

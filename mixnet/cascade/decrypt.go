@@ -290,7 +290,7 @@ func (c *Cascade) CheckResult(index uint64, payload []byte, replay bool) (*Resul
 		return nil, nil, err
 	}
 	if wb := want.Marshal(); !bytes.Equal(wb, payload) {
-		return nil, nil, fmt.Errorf("%w: the posted result of contest %q differs from the decryption of its final list: %s", ErrBadShare, c.Contest.ID, diffResult(posted, want))
+		return nil, nil, fmt.Errorf("%w: the posted result of contest %q differs from the decryption of its final list: %s", ErrResult, c.Contest.ID, diffResult(posted, want))
 	}
 	return want, func() { c.ResultIndex = int64(index) }, nil
 }
