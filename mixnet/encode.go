@@ -3,6 +3,7 @@ package mixnet
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/tabella-vote/tabella/ballot/elgamal"
@@ -43,11 +44,18 @@ func appendCiphertexts(dst []byte, l []Sequence) []byte {
 	return dst
 }
 
+// appendPoints appends the encodings of ps. Encoding a computed point costs
+// an inverse square root (the prover's commitments and chain have no
+// encoding yet), so the work is split over the cores.
 func appendPoints(dst []byte, ps []*group.Point) []byte {
-	for _, p := range ps {
-		b := p.Bytes()
-		dst = append(dst, b[:]...)
-	}
+	o := len(dst)
+	dst = slices.Grow(dst, len(ps)*group.PointSize)[:o+len(ps)*group.PointSize]
+	parallel(len(ps), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			b := ps[i].Bytes()
+			copy(dst[o+i*group.PointSize:], b[:])
+		}
+	})
 	return dst
 }
 

@@ -24,12 +24,14 @@ func newFixture(t testing.TB, n, w int) *fixture {
 	st, err := NewStatement(pk, [32]byte{1, 2, 3}, 2, "ranked")
 	require.NoError(t, err)
 	in := make([]Sequence, n)
-	for i := range in {
-		in[i] = make(Sequence, w)
-		for k := range w {
-			in[i][k] = elgamal.EncryptUint(st.Key(), uint64(i*w+k), group.RandomScalar())
+	parallel(n, func(lo, hi int) { // the benchmarks' lists are large
+		for i := lo; i < hi; i++ {
+			in[i] = make(Sequence, w)
+			for k := range w {
+				in[i][k] = elgamal.EncryptUint(st.Key(), uint64(i*w+k), group.RandomScalar())
+			}
 		}
-	}
+	})
 	return &fixture{sk: sk, st: st, in: in}
 }
 
@@ -222,8 +224,39 @@ func TestTransplant(t *testing.T) {
 		require.ErrorIs(t, Verify(f.st, f.in, out, proof2), ErrInvalidProof)
 	})
 	t.Run("the input re-posted as output", func(t *testing.T) {
-		require.ErrorIs(t, Verify(f.st, f.in, f.in, proof), ErrInvalidProof)
+		require.ErrorIs(t, Verify(f.st, f.in, f.in, proof), ErrUnmixed)
 	})
+}
+
+// TestUnmixed: a list re-posted unchanged, or with some ciphertexts not
+// re-encrypted, is rejected even with a proof that holds (the identity
+// permutation and zero randomness make a valid TW proof; this test verified
+// before Verify checked for repeated ciphertexts).
+func TestUnmixed(t *testing.T) {
+	const n, w = 6, 2
+	f := newFixture(t, n, w)
+	identity := make([]int, n)
+	zero := make([][]*group.Scalar, n)
+	for i := range identity {
+		identity[i] = i
+		zero[i] = []*group.Scalar{group.NewScalar(0), group.NewScalar(0)}
+	}
+	repost := clone(f.in)
+	p := prove(f.st, f.in, repost, identity, zero)
+	require.True(t, batchHolds(f.st, f.in, repost, p), "the proof itself holds")
+	err := Verify(f.st, f.in, repost, p)
+	require.ErrorIs(t, err, ErrUnmixed)
+	assert.ErrorContains(t, err, "output sequence 0 ciphertext 0 has the A component of input sequence 0 ciphertext 0")
+
+	// A real shuffle that leaves one ciphertext as it was.
+	wit := newWitness(t, n, w)
+	wit.rho[3][1] = group.NewScalar(0)
+	out := f.apply(wit)
+	p = prove(f.st, f.in, out, wit.perm, wit.rho)
+	require.True(t, batchHolds(f.st, f.in, out, p))
+	err = Verify(f.st, f.in, out, p)
+	require.ErrorIs(t, err, ErrUnmixed)
+	assert.ErrorContains(t, err, "output sequence 3 ciphertext 1")
 }
 
 // TestTamperedProof changes every point and scalar of a valid proof in turn.

@@ -33,6 +33,12 @@ var (
 	// ErrMalformed: a list, statement or proof has the wrong shape or
 	// encoding (sizes, widths, nil or identity points).
 	ErrMalformed = errors.New("mixnet: malformed")
+	// ErrUnmixed: an output ciphertext repeats an input ciphertext (its
+	// first component, A, is that of an input ciphertext), as when a mixer
+	// re-posts its input: an honest re-encryption does so with probability
+	// 2^-252, and a proof for it can be valid (the identity permutation and
+	// zero randomness), so Verify checks it before the proof.
+	ErrUnmixed = errors.New("mixnet: output repeats an input ciphertext")
 	// ErrInvalidProof: the proof does not verify for this statement and
 	// these lists.
 	ErrInvalidProof = errors.New("mixnet: invalid shuffle proof")

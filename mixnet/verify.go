@@ -9,8 +9,9 @@ import (
 
 // Verify checks that out is a re-encrypted permutation of in, sequences
 // moved as units, under st, as proof claims. It returns nil or an error
-// wrapping ErrMalformed (shapes) or ErrInvalidProof (naming the equation
-// that failed). It never panics on untrusted input.
+// wrapping ErrMalformed (shapes), ErrUnmixed (an output ciphertext is an
+// input one) or ErrInvalidProof (naming the equation that failed), checked
+// in that order (e2e/SPEC.md §14.6). It never panics on untrusted input.
 //
 // All equations are checked at once, each weighted by a random 128-bit
 // scalar, with one multi-scalar multiplication split over the cores; if
@@ -31,6 +32,9 @@ func Verify(st *Statement, in, out []Sequence, proof *Proof) error {
 	if err := checkProof(proof, n, w); err != nil {
 		return err
 	}
+	if err := checkMixed(in, out); err != nil {
+		return err
+	}
 	hFB, hs, _ := generators(n)
 	h := hFB.Point()
 	t := transcript(st, in, out, proof.Commitments)
@@ -41,6 +45,28 @@ func Verify(st *Statement, in, out []Sequence, proof *Proof) error {
 		return nil
 	}
 	return e.name()
+}
+
+// checkMixed returns an ErrUnmixed error naming the first output ciphertext
+// (in list order) whose A component is the A component of an input
+// ciphertext.
+func checkMixed(in, out []Sequence) error {
+	w := len(in[0])
+	seen := make(map[[group.PointSize]byte]int, len(in)*w)
+	for j, s := range in {
+		for k, c := range s {
+			seen[c.A.Bytes()] = j*w + k
+		}
+	}
+	for i, s := range out {
+		for k, c := range s {
+			if x, ok := seen[c.A.Bytes()]; ok {
+				return fmt.Errorf("%w: output sequence %d ciphertext %d has the A component of input sequence %d ciphertext %d",
+					ErrUnmixed, i, k, x/w, x%w)
+			}
+		}
+	}
+	return nil
 }
 
 // checkProof checks that p has the shape of a proof for N sequences of

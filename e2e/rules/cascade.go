@@ -61,7 +61,7 @@ func mixViolation(e *bulletin.Entry, own Check, err error) *Violation {
 		return violation(e, own, ErrForbidden, err, "%v", err)
 	case errors.Is(err, cascade.ErrWrongInput):
 		return violation(e, own, ErrConflict, err, "%v", err)
-	case errors.Is(err, mixnet.ErrInvalidProof), errors.Is(err, mixnet.ErrMalformed), errors.Is(err, cascade.ErrBadShare):
+	case errors.Is(err, mixnet.ErrInvalidProof), errors.Is(err, mixnet.ErrUnmixed), errors.Is(err, mixnet.ErrMalformed), errors.Is(err, cascade.ErrBadShare):
 		return violation(e, own, ErrBadProof, err, "%v", err)
 	}
 	return violation(e, own, ErrMalformed, err, "%v", err)

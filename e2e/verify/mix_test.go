@@ -13,6 +13,7 @@ import (
 	"github.com/tabella-vote/tabella/e2e/verify/internal/electiontest"
 	"github.com/tabella-vote/tabella/mixnet"
 	"github.com/tabella-vote/tabella/mixnet/cascade"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 // mixBoard is an election folded by the rule book up to its close, with a
@@ -43,7 +44,7 @@ func newMixBoard(t *testing.T) *mixBoard {
 		require.NoError(t, st.Apply(en, nil), "entry %d", en.Index)
 	}
 	require.NotNil(t, st.MixConfig)
-	c := cascade.New(st.MixConfig, cascade.Contest{ID: rankID, Options: 3, Width: 2})
+	c := cascade.New(st.MixConfig, cascade.Contest{ID: rankID, Options: 3, Width: 2, Method: count.IRV})
 	st.Cascades[rankID] = c
 	b := &mixBoard{t: t, e: e, st: st, now: st.CloseTime + 1000}
 	for i := range 4 {
@@ -172,7 +173,11 @@ func TestMixRules(t *testing.T) {
 		b.refuse(b.entry(record.TypeMixShare, bad.Marshal(), 2), rules.CheckMixShare, "trustee 2's decryption share of ciphertext 3 (sequence 1, rank 2)")
 	})
 	t.Run("result before the shares", func(t *testing.T) {
-		r := &cascade.Result{Version: cascade.ResultVersion, Contest: rankID, Mixers: []int{}, Skipped: []int{}, Sequences: [][]uint16{}, Trustees: []int{}, Shares: []uint64{}}
+		cr, err := count.Count(count.IRV, 3, 1, nil)
+		require.NoError(t, err)
+		enc, err := cr.Encode()
+		require.NoError(t, err)
+		r := &cascade.Result{Version: cascade.ResultVersion, Contest: rankID, Mixers: []int{}, Skipped: []int{}, Sequences: [][]uint16{}, Trustees: []int{}, Shares: []uint64{}, Count: enc}
 		b.refuse(b.entry(record.TypeMixResult, r.Marshal(), 0), rules.CheckOrder, "2 needed")
 	})
 	b.apply(b.entry(record.TypeMixShare, s2.Marshal(), 2))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 // Reasons a [Cascade] refuses an entry; every refusal wraps exactly one of
@@ -47,11 +48,14 @@ type Config struct {
 }
 
 // A Contest is one ranked contest: its id, its number of options n (a
-// ciphertext holds a value in 0..n) and the width L of its sequences.
+// ciphertext holds a value in 0..n), the width L of its sequences, and how
+// its decrypted rankings are counted (mixnet/count, e2e/SPEC.md §15).
 type Contest struct {
 	ID      string
 	Options int
 	Width   int
+	Method  count.Method
+	Seats   int
 }
 
 // A Posted is a mix admitted to the cascade.

@@ -10,6 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 )
 
@@ -54,7 +55,7 @@ func newFixture(t testing.TB, n int) *fixture {
 }
 
 func (f *fixture) cascade(t testing.TB) *Cascade {
-	c := New(f.cfg, Contest{ID: "rank", Options: 3, Width: 3})
+	c := New(f.cfg, Contest{ID: "rank", Options: 3, Width: 3, Method: count.IRV})
 	require.NoError(t, c.SetInput(f.input))
 	return c
 }
@@ -120,6 +121,12 @@ func TestCascadeHonest(t *testing.T) {
 	require.Equal(t, []int{3, 1}, r.Trustees)
 	require.Equal(t, []uint64{20, 21}, r.Shares)
 	require.Equal(t, sorted(f.plain), sorted(r.Sequences), "the final list decrypts to the counted rankings, each kept whole")
+	cr, err := count.Verify(r.Count, rawOf(r.Sequences))
+	require.NoError(t, err, "the count is the count of the decrypted rankings")
+	require.Equal(t, 7, cr.Ballots)
+	direct, err := count.Count(count.IRV, 3, 1, rawOf(f.plain))
+	require.NoError(t, err)
+	require.Equal(t, direct.Winners, cr.Winners, "the winners are those of the counted rankings")
 	_, commit, err := c.CheckResult(30, r.Marshal(), false)
 	require.NoError(t, err)
 	commit()
@@ -227,8 +234,8 @@ func TestMixMustFail(t *testing.T) {
 		require.Equal(t, 1, prev.Mixer)
 		// The previous mixer's own proof, and a proof of a real shuffle.
 		first := mix(t, f.cascade(t), 1)
-		refuse(t, c, now, build(in, first.Proof, h), 2, mixnet.ErrInvalidProof, "mixer 2's shuffle")
-		refuse(t, c, now, build(in, proof, h), 2, mixnet.ErrInvalidProof, "mixer 2's shuffle")
+		refuse(t, c, now, build(in, first.Proof, h), 2, mixnet.ErrUnmixed, "mixer 2's shuffle")
+		refuse(t, c, now, build(in, proof, h), 2, mixnet.ErrUnmixed, "mixer 2's shuffle")
 	})
 	t.Run("second mix by the same trustee", func(t *testing.T) {
 		st1, err := c.Statement(1)
@@ -320,12 +327,16 @@ func TestNoMixNoDecryption(t *testing.T) {
 
 func TestEmptyContest(t *testing.T) {
 	f := newFixture(t, 0)
-	c := New(f.cfg, Contest{ID: "rank", Options: 3, Width: 3})
+	c := New(f.cfg, Contest{ID: "rank", Options: 3, Width: 3, Method: count.STV, Seats: 2})
 	require.NoError(t, c.SetInput(nil))
 	r, err := c.ComputeResult()
 	require.NoError(t, err)
 	require.Empty(t, r.Sequences)
-	require.Equal(t, `{"version":"tabella-mix-result/v1","election":"0700000000000000000000000000000000000000000000000000000000000000","contest":"rank","list":"0000000000000000000000000000000000000000000000000000000000000000","mixers":[],"skipped":[],"sequences":[],"trustees":[],"shares":[]}`, string(r.Marshal()))
+	const head = `{"version":"tabella-mix-result/v1","election":"0700000000000000000000000000000000000000000000000000000000000000","contest":"rank","list":"0000000000000000000000000000000000000000000000000000000000000000","mixers":[],"skipped":[],"sequences":[],"trustees":[],"shares":[],"count":{"version":"tabella/v1","method":"stv","options":3,"seats":2,"ballots":0,`
+	require.True(t, strings.HasPrefix(string(r.Marshal()), head), "%s", r.Marshal())
+	d, err := DecodeResult(r.Marshal())
+	require.NoError(t, err)
+	require.Equal(t, r.Marshal(), d.Marshal())
 }
 
 func TestShareMustFail(t *testing.T) {
@@ -382,9 +393,23 @@ func TestShareMustFail(t *testing.T) {
 	admitShares(t, c, 52, now, 1, f)
 	r, err := c.ComputeResult()
 	require.NoError(t, err)
+	posted := r.Marshal()
 	r.Sequences[0] = slices.Clone(r.Sequences[0])
 	r.Sequences[0][0] ^= 1
 	_, _, err = c.CheckResult(60, r.Marshal(), false)
 	require.ErrorIs(t, err, ErrResult)
 	require.Contains(t, err.Error(), "sequence 0")
+	// The count of other rankings (one ballot dropped), well formed.
+	r, err = DecodeResult(posted)
+	require.NoError(t, err)
+	other, err := count.Count(count.IRV, 3, 1, rawOf(r.Sequences[1:]))
+	require.NoError(t, err)
+	r.Count, err = other.Encode()
+	require.NoError(t, err)
+	_, _, err = c.CheckResult(60, r.Marshal(), false)
+	require.ErrorIs(t, err, ErrResult)
+	require.Contains(t, err.Error(), "the count differs from the recount of the decrypted rankings")
+	_, commit, err = c.CheckResult(60, posted, false)
+	require.NoError(t, err)
+	commit()
 }

@@ -2,6 +2,7 @@ package cascade
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/ballot/zk"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
@@ -156,12 +158,12 @@ const maxResultSize = 8 << 20
 //
 //	{"version":"tabella-mix-result/v1","election":"<hex base hash>","contest":"…",
 //	 "list":"<hex ListHash>","mixers":[i,…],"skipped":[i,…],
-//	 "sequences":[[v,…],…],"trustees":[i,…],"shares":[entry,…]}
+//	 "sequences":[[v,…],…],"trustees":[i,…],"shares":[entry,…],"count":{…}}
 //
 // Sequences are the plaintexts of the final list in its order, each value
 // in 0..n; Mixers the trustees whose mixes were admitted, in order, and
 // Skipped those that missed their turn; Trustees and Shares the decryption
-// shares combined, in board order.
+// shares combined, in board order; Count the count of the sequences.
 type Result struct {
 	Version   string        `json:"version"`
 	Election  trustee.Key32 `json:"election"`
@@ -172,6 +174,9 @@ type Result struct {
 	Sequences [][]uint16    `json:"sequences"`
 	Trustees  []int         `json:"trustees"`
 	Shares    []uint64      `json:"shares"`
+	// Count is the count of Sequences (mixnet/count, e2e/SPEC.md §15.7),
+	// its canonical encoding embedded as is.
+	Count json.RawMessage `json:"count"`
 }
 
 // Marshal returns the canonical JSON of r.
@@ -203,7 +208,31 @@ func DecodeResult(b []byte) (*Result, error) {
 			return nil, fmt.Errorf("%w: mix result sequence %d is null", ErrMalformed, i)
 		}
 	}
+	if _, err := count.Decode(r.Count); err != nil {
+		return nil, fmt.Errorf("%w: mix result: %w", ErrMalformed, err)
+	}
 	return &r, nil
+}
+
+// rawOf converts decrypted sequences to the counter's raw rankings.
+func rawOf(seqs [][]uint16) [][]int {
+	raw := make([][]int, len(seqs))
+	for i, s := range seqs {
+		raw[i] = make([]int, len(s))
+		for k, v := range s {
+			raw[i][k] = int(v)
+		}
+	}
+	return raw
+}
+
+// countOf counts the decrypted sequences of contest c.
+func countOf(c Contest, seqs [][]uint16) (json.RawMessage, error) {
+	r, err := count.Count(c.Method, c.Options, max(c.Seats, 1), rawOf(seqs))
+	if err != nil {
+		return nil, fmt.Errorf("cascade: counting contest %q: %w", c.ID, err)
+	}
+	return r.Encode()
 }
 
 // ComputeResult combines the first t admitted share messages, in board
@@ -218,7 +247,9 @@ func (c *Cascade) ComputeResult() (*Result, error) {
 	l, h := c.Latest()
 	r.List = h
 	if c.empty {
-		return r, nil
+		var err error
+		r.Count, err = countOf(c.Contest, r.Sequences)
+		return r, err
 	}
 	if len(c.Mixes) == 0 {
 		return nil, fmt.Errorf("%w: contest %q has no mix", ErrOrder, c.Contest.ID)
@@ -267,6 +298,9 @@ func (c *Cascade) ComputeResult() (*Result, error) {
 	for i := range l {
 		r.Sequences = append(r.Sequences, vals[i*w:(i+1)*w:(i+1)*w])
 	}
+	if r.Count, err = countOf(c.Contest, r.Sequences); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -310,6 +344,12 @@ func diffResult(got, want *Result) string {
 		if !slices.Equal(got.Sequences[i], want.Sequences[i]) {
 			return fmt.Sprintf("sequence %d is %v, recomputed %v", i, got.Sequences[i], want.Sequences[i])
 		}
+	}
+	if !bytes.Equal(got.Count, want.Count) {
+		if _, err := count.Verify(got.Count, rawOf(want.Sequences)); err != nil {
+			return fmt.Sprintf("the count differs from the recount of the decrypted rankings: %v", err)
+		}
+		return "the count differs from the recount"
 	}
 	return "encoding differs"
 }

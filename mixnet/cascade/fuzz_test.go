@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 func TestLimits(t *testing.T) {
@@ -110,7 +111,12 @@ func FuzzDecodeShares(f *testing.F) {
 }
 
 func FuzzDecodeResult(f *testing.F) {
-	f.Add([]byte(`{"version":"tabella-mix-result/v1","election":"0700000000000000000000000000000000000000000000000000000000000000","contest":"rank","list":"0000000000000000000000000000000000000000000000000000000000000000","mixers":[1],"skipped":[],"sequences":[[1,2,0]],"trustees":[1],"shares":[4]}`))
+	fx := newFixture(f, 0)
+	c := New(fx.cfg, Contest{ID: "rank", Options: 3, Width: 3, Method: count.Schulze, Seats: 2})
+	require.NoError(f, c.SetInput(nil))
+	r, err := c.ComputeResult()
+	require.NoError(f, err)
+	f.Add(r.Marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeResult(b)
 		if err != nil {

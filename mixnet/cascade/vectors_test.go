@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 var update = flag.Bool("update", false, "regenerate the test vectors in testdata")
@@ -36,6 +37,8 @@ type cascadeVector struct {
 	Contest     string         `json:"contest"`
 	Options     int            `json:"options"`
 	Width       int            `json:"width"`
+	Method      count.Method   `json:"method"`
+	Seats       int            `json:"seats"`
 	Input       string         `json:"input"` // the counted list (List encoding)
 	InputHash   string         `json:"input_hash"`
 	Entries     []cascadeEntry `json:"entries"`
@@ -66,7 +69,7 @@ func makeVector(t *testing.T) *cascadeVector {
 	_, h := c.Latest()
 	v := &cascadeVector{Description: "three mixers, t = 2; trustee 3 misses its turn; refused entries between the admitted ones",
 		Election: testElection, Base: hex.EncodeToString(f.cfg.Base[:]), JointKey: hexPoint(f.cfg.Key), Qualified: f.cfg.Qualified,
-		Threshold: f.cfg.Threshold, WindowMS: f.cfg.Window.Milliseconds(), CloseTime: start, Contest: "rank", Options: 3, Width: 3,
+		Threshold: f.cfg.Threshold, WindowMS: f.cfg.Window.Milliseconds(), CloseTime: start, Contest: "rank", Options: 3, Width: 3, Method: count.IRV, Seats: 1,
 		Input: hex.EncodeToString(in), InputHash: hex.EncodeToString(h[:])}
 	for _, q := range f.cfg.Qualified {
 		v.Keys = append(v.Keys, hexPoint(f.cfg.Keys[q]))
@@ -136,7 +139,7 @@ func replay(t *testing.T, v *cascadeVector) {
 	}
 	in, err := mixnet.DecodeList(dec(v.Input))
 	require.NoError(t, err)
-	c := New(cfg, Contest{ID: v.Contest, Options: v.Options, Width: v.Width})
+	c := New(cfg, Contest{ID: v.Contest, Options: v.Options, Width: v.Width, Method: v.Method, Seats: v.Seats})
 	require.NoError(t, c.SetInput(in))
 	_, h := c.Latest()
 	require.Equal(t, v.InputHash, hex.EncodeToString(h[:]))

@@ -95,6 +95,7 @@ var contentTypes = map[string]string{
 	".js":   "text/javascript; charset=utf-8",
 	".svg":  "image/svg+xml",
 	".wasm": "application/wasm",
+	".json": "application/json",
 }
 
 // load reads and compresses the embedded assets once.

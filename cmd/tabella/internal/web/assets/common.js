@@ -1,7 +1,7 @@
 // Tabella web client: helpers shared by every page. Plain JavaScript, no
 // build step. All cryptography is done by the Go code compiled to
 // WebAssembly (tabella.wasm, cmd/tabellawasm); this file only fetches,
-// renders and explains.
+// renders, explains and translates.
 "use strict";
 
 const T = (() => {
@@ -11,13 +11,203 @@ const T = (() => {
     return m ? m[1] : null;
   }
 
+  // --- Languages ---------------------------------------------------------
+  //
+  // Every user-visible string goes through a message catalogue: a plain
+  // JSON file per language (assets/i18n-<lang>.json, key → text), served
+  // with the other assets. Why not golang.org/x/text/message: the pages
+  // render in JavaScript, so a Go catalogue would have to run in the
+  // WebAssembly client; measured (Go 1.26, GOOS=js, -s -w) it adds
+  // 790 kB to a WebAssembly binary (220 kB gzipped) before one message,
+  // and the page could not show a word before the client has started.
+  // One JSON catalogue is about 27 kB (7.5 kB gzipped), fetched in
+  // parallel with English (the fallback) before the page renders.
+  //
+  // A text is a template with {name} placeholders. A plural text is an
+  // object of CLDR plural forms ("one", "other", …), chosen with
+  // Intl.PluralRules on the argument n. A key missing from a catalogue
+  // (or empty) falls back to English, then to the key itself: never a
+  // blank.
+  //
+  // In the page a translated text is a "spec": [key, args]. Static HTML
+  // marks elements with data-i18n="key" (children with data-slot="name"
+  // are kept and put where {name} is), data-i18n-placeholder,
+  // data-i18n-aria-label and data-i18n-title; el() accepts a spec as
+  // text or as any attribute's value. Switching language re-renders
+  // every such element in place, so nothing the voter typed or picked is
+  // lost.
+  const LANGS = { en: "English", fr: "Français", de: "Deutsch", es: "Español", it: "Italiano" };
+  const LANG_KEY = "tabella.lang";
+  const cats = {};
+  const specs = new WeakMap(); // element → {text: spec, attrs: {name: spec}}
+  let lang = pickLang();
+  let titleSpec = null;
+
+  function pickLang() {
+    try {
+      const saved = localStorage.getItem(LANG_KEY);
+      if (saved && LANGS[saved]) return saved;
+    } catch (_) {}
+    for (const l of navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"]) {
+      const p = String(l).toLowerCase().split("-")[0];
+      if (LANGS[p]) return p;
+    }
+    return "en";
+  }
+
+  function loadCatalogue(l) {
+    if (cats[l]) return Promise.resolve(cats[l]);
+    return fetch(`/assets/i18n-${l}.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})).then((c) => (cats[l] = c && typeof c === "object" ? c : {}));
+  }
+
+  const own = (o, k) => o && Object.prototype.hasOwnProperty.call(o, k);
+
+  // template returns the text of key in the current language for args
+  // (the plural form chosen by args.n), falling back to English.
+  function template(key, args) {
+    for (const l of lang === "en" ? ["en"] : [lang, "en"]) {
+      let v = own(cats[l], key) ? cats[l][key] : undefined;
+      if (v && typeof v === "object") {
+        const n = Number(args && args.n);
+        let form = "other";
+        try { form = new Intl.PluralRules(l).select(n); } catch (_) {}
+        v = own(v, form) && v[form] ? v[form] : v.other;
+      }
+      if (typeof v === "string" && v !== "") return v;
+    }
+    return key;
+  }
+
+  // parts renders spec [key, args] into strings and nodes.
+  function parts(key, args) {
+    const tpl = template(key, args);
+    const out = [];
+    let last = 0;
+    tpl.replace(/\{([a-z0-9_]+)\}/g, (m, name, off) => {
+      out.push(tpl.slice(last, off));
+      out.push(...argParts(args, name, m));
+      last = off + m.length;
+      return m;
+    });
+    out.push(tpl.slice(last));
+    return out.filter((x) => x !== "");
+  }
+
+  function argParts(args, name, m) {
+    const v = args ? args[name] : undefined;
+    if (v === undefined || v === null) return [m];
+    if (v instanceof Node) return [v];
+    if (Array.isArray(v)) return parts(v[0], v[1]);
+    if (typeof v === "number") return [v.toLocaleString(lang)];
+    if (typeof v === "object" && v.date !== undefined) return [fmtTime(v.date)];
+    if (typeof v === "object" && v.pct !== undefined) return [new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(v.pct)];
+    if (typeof v === "object" && v.clock !== undefined) return [new Date(v.clock).toLocaleTimeString(lang)];
+    return [String(v)];
+  }
+
+  // t returns the text of a spec (or of key and args) as a string.
+  function t(key, args) {
+    if (Array.isArray(key)) [key, args] = key;
+    return parts(key, args).map((p) => (p instanceof Node ? p.textContent : p)).join("");
+  }
+
+  const isSpec = (v) => Array.isArray(v) && typeof v[0] === "string";
+
+  // fill renders a spec into element e and remembers it for a switch.
+  function fill(e, spec) {
+    const rec = specs.get(e) || { attrs: {} };
+    rec.text = spec;
+    specs.set(e, rec);
+    e.dataset.i18n = spec[0];
+    e.replaceChildren(...parts(spec[0], spec[1]));
+  }
+  function fillAttr(e, name, spec) {
+    const rec = specs.get(e) || { attrs: {} };
+    rec.attrs[name] = spec;
+    specs.set(e, rec);
+    e.dataset.i18nA = "1";
+    e.setAttribute(name, t(spec));
+  }
+
+  // translate renders every marked element of root in the current language.
+  function translate(root) {
+    root.querySelectorAll("[data-i18n], [data-i18n-placeholder], [data-i18n-aria-label], [data-i18n-title], [data-i18n-a]").forEach((e) => {
+      let rec = specs.get(e);
+      if (!rec) {
+        // Static HTML: the spec comes from the attributes, the slots are
+        // the element's marked children.
+        rec = { attrs: {} };
+        if (e.dataset.i18n) {
+          const args = {};
+          e.querySelectorAll(":scope > [data-slot]").forEach((c) => (args[c.dataset.slot] = c));
+          rec.text = [e.dataset.i18n, args];
+        }
+        for (const a of ["placeholder", "aria-label", "title"]) {
+          const k = e.getAttribute("data-i18n-" + a);
+          if (k) rec.attrs[a] = [k];
+        }
+        specs.set(e, rec);
+      }
+      if (rec.text) e.replaceChildren(...parts(rec.text[0], rec.text[1]));
+      for (const [a, spec] of Object.entries(rec.attrs)) e.setAttribute(a, t(spec));
+    });
+  }
+
+  const langListeners = [];
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    translate(document);
+    if (titleSpec) document.title = t(titleSpec);
+    const sel = document.getElementById("lang");
+    if (sel) sel.value = lang;
+    for (const f of langListeners) f(lang);
+  }
+
+  // setLanguage switches every page element to l and keeps the choice.
+  async function setLanguage(l) {
+    if (!LANGS[l]) return;
+    try { localStorage.setItem(LANG_KEY, l); } catch (_) {}
+    await loadCatalogue(l);
+    lang = l;
+    applyLanguage();
+  }
+
+  // The switcher in the top bar: one option per language, each named in
+  // its own language (and marked with it, for screen readers).
+  function initSwitcher() {
+    const sel = document.getElementById("lang");
+    if (!sel) return;
+    sel.replaceChildren(...Object.entries(LANGS).map(([code, name]) => el("option", { value: code, lang: code, text: name })));
+    sel.value = lang;
+    sel.addEventListener("change", () => setLanguage(sel.value));
+  }
+
+  // ready resolves once the catalogues are loaded and the page's static
+  // text is in the chosen language; pages render after it.
+  const ready = Promise.all([loadCatalogue("en"), loadCatalogue(lang)]).then(() => {
+    initSwitcher();
+    applyLanguage();
+  });
+
+  // setTitle sets the document title from a spec, kept for a switch.
+  function setTitle(spec) {
+    titleSpec = spec;
+    document.title = t(spec);
+  }
+
+  // --- DOM ---------------------------------------------------------------
+
+  // el creates an element. attrs.text is a literal string or a spec; an
+  // attribute whose value is a spec is translated; children are nodes or
+  // literal strings.
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined || v === false) continue;
       if (k === "class") e.className = v;
-      else if (k === "text") e.textContent = v;
+      else if (k === "text") { if (isSpec(v)) fill(e, v); else e.textContent = v; }
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else if (isSpec(v)) fillAttr(e, k, v);
       else e.setAttribute(k, v === true ? "" : v);
     }
     for (const c of children.flat()) {
@@ -25,6 +215,12 @@ const T = (() => {
       e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
     return e;
+  }
+
+  // setText sets an element's text to a literal string or a spec.
+  function setText(e, v) {
+    if (isSpec(v)) fill(e, v);
+    else { specs.delete(e); delete e.dataset.i18n; e.textContent = v; }
   }
 
   // A failure the voter can meet, with a stable code.
@@ -46,7 +242,7 @@ const T = (() => {
     try {
       resp = await fetch(path, { cache: "no-store", ...opts });
     } catch (e) {
-      throw new ApiError(0, "network", "The election server could not be reached.");
+      throw new ApiError(0, "network", "");
     }
     const text = await resp.text().catch(() => "");
     if (!resp.ok) {
@@ -83,46 +279,39 @@ const T = (() => {
     throw last;
   }
 
-  // Human messages for every failure a voter can meet.
+  // The failures a voter can meet, each with a title and an explanation
+  // in the catalogue (err.<code>.title, err.<code>.text).
+  const known = ["network", "unavailable", "rate_limited", "not_open", "closed", "not_on_roll", "bad_credential", "bad_signature", "bad_proof", "wrong_election", "malformed", "too_large", "spoiled", "already_cast", "not_found"];
+
+  // explain returns {title, text, detail} for an error: specs, and the
+  // server's own words (not translated) as detail.
   function explain(err, ctx = {}) {
     const code = err && err.code;
     const detail = err && err.message ? err.message : "";
-    const m = {
-      network: ["Cannot reach the election server", "Check your connection, then press Retry. Retrying is safe: the same encrypted ballot is sent again, and the board never records it twice."],
-      unavailable: ["The election server is busy or restarting", "Nothing was recorded yet. Wait a moment and press Retry; retrying never casts twice."],
-      rate_limited: ["Too many attempts in a short time", "Wait a minute, then press Retry."],
-      not_open: ["Voting has not opened yet", ctx.opens ? `This election opens on ${fmtTime(ctx.opens)}. Come back then; nothing was recorded.` : "Come back when the election opens; nothing was recorded."],
-      closed: ["Voting is closed", "This election no longer accepts ballots. Nothing was recorded."],
-      not_on_roll: ["This credential is not on the voter roll", "The credential is well formed, but no voter of this election has it. Check that you are on the right election's page and that you typed the credential exactly as printed. Nothing was recorded."],
-      bad_credential: ["This is not a valid credential", "Credentials look like TC1-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX. A typo was detected: please check each group of four characters."],
-      bad_signature: ["The server rejected the ballot's signature", "Nothing was recorded. Reload the page and vote again; if it happens again, contact the election officials."],
-      bad_proof: ["The server found the ballot's proofs invalid", "Nothing was recorded. Reload the page and vote again; if it happens again, contact the election officials."],
-      wrong_election: ["This ballot was made for another election", "The page's election data is out of date. Reload the page and vote again. Nothing was recorded."],
-      malformed: ["The server could not read the ballot", "Nothing was recorded. Reload the page and try again."],
-      too_large: ["The ballot is too large for the server", "Nothing was recorded. Contact the election officials."],
-      spoiled: ["This encryption was checked, so it cannot be cast", "Its secret randomness is public now. A fresh encryption was made; cast that one instead."],
-      already_cast: ["This encryption was already cast", "It cannot be checked any more."],
-      not_found: ["Not found", "The election or entry does not exist on this server."],
-    }[code];
-    if (m) return { title: m[0], text: m[1], detail: detail && code !== "network" ? detail : "" };
-    if (err instanceof ApiError) return { title: `The server refused the request (${code})`, text: detail || "Nothing was recorded.", detail: "" };
-    return { title: "Something went wrong", text: String(detail || err), detail: "" };
+    if (known.includes(code)) {
+      let text = [`err.${code}.text`];
+      if (code === "not_open" && ctx.opens) text = ["err.not_open.text_when", { opens: { date: ctx.opens } }];
+      return { title: [`err.${code}.title`], text, detail: detail && code !== "network" ? detail : "" };
+    }
+    if (err instanceof ApiError) return { title: ["err.refused.title", { code }], text: detail || ["err.refused.text"], detail: "" };
+    return { title: ["err.unknown.title"], text: String(detail || err), detail: "" };
   }
 
-  // showMsg renders a message box into container (an aria-live region).
+  // showMsg renders a message box into container (an aria-live region);
+  // title and text are literal strings or specs.
   function showMsg(container, kind, title, text, ...extra) {
     container.replaceChildren(el("div", { class: `msg msg-${kind}`, role: kind === "bad" ? "alert" : null },
       el("div", {}, el("strong", { text: title }), text ? el("p", { text }) : null, ...extra)));
   }
   function showError(container, err, ctx, ...extra) {
     const e = explain(err, ctx);
-    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small", text: "Server said: " + e.detail }) : null, ...extra);
+    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small", text: ["err.server_said", { detail: e.detail }] }) : null, ...extra);
   }
 
-  function fmtTime(t) {
-    const d = typeof t === "number" ? new Date(t) : new Date(t);
-    if (isNaN(d)) return String(t);
-    return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  function fmtTime(v) {
+    const d = new Date(v);
+    if (isNaN(d)) return String(v);
+    return d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
   }
 
   function hexToText(hex) {
@@ -160,15 +349,16 @@ const T = (() => {
   }
   class WasmError extends Error {}
   function call(fn, ...args) {
-    if (!globalThis.tabella) throw new WasmError("The ballot client is still loading.");
+    if (!globalThis.tabella) throw new WasmError(t("common.client_loading"));
     const out = JSON.parse(globalThis.tabella[fn](...args.map((a) => (typeof a === "string" || typeof a === "number" ? a : a == null ? "" : JSON.stringify(a)))));
     if (out && typeof out.error === "string") throw new WasmError(out.error);
     return out;
   }
 
   // Phase labels for the badge.
+  const phases = ["setup", "ceremony", "ready", "open", "closed", "tallied"];
   function phaseBadge(phase) {
-    const label = { setup: "Being set up", ceremony: "Key ceremony", ready: "Ready to open", open: "Open for voting", closed: "Voting closed", tallied: "Results published" }[phase] || phase || "unknown";
+    const label = phases.includes(phase) ? [`phase.${phase}`] : phase || "unknown";
     const cls = phase === "open" ? "open" : phase === "closed" || phase === "tallied" ? phase : "setup";
     return el("span", { class: `badge ${cls}`, text: label });
   }
@@ -197,35 +387,39 @@ const T = (() => {
     return typeof info.manifest === "string" ? JSON.parse(info.manifest) : info.manifest;
   }
 
+  // kindRule returns the spec of a contest's rule, as the voter reads it.
   function kindRule(c) {
     const n = c.options.length;
     switch (c.kind) {
-      case "one_of_n": return c.min_selections ? "Choose one." : "Choose one, or leave it blank.";
+      case "one_of_n": return c.min_selections ? ["rule.one"] : ["rule.one_or_blank"];
       case "approval": {
         const lo = c.min_selections || 0, hi = c.max_selections || 0;
-        if (lo === hi) return `Choose exactly ${hi}.`;
-        if (lo > 0) return `Choose between ${lo} and ${hi}.`;
-        return hi === 1 ? "Choose at most one." : hi >= n ? "Choose any you approve of." : `Choose up to ${hi}.`;
+        if (lo === hi) return ["rule.exactly", { n: hi }];
+        if (lo > 0) return ["rule.between", { lo, n: hi }];
+        return hi === 1 ? ["rule.at_most_one"] : hi >= n ? ["rule.any"] : ["rule.up_to", { n: hi }];
       }
       case "score": {
         const hi = c.max_total || n * c.max_score, lo = c.min_total || 0;
-        let s = `Give each option 0 to ${c.max_score} points.`;
-        if (c.max_total) s += ` At most ${hi} points in total.`;
-        if (lo) s += ` At least ${lo} points in total.`;
-        return s;
+        const key = c.max_total && lo ? "rule.score_max_min" : c.max_total ? "rule.score_max" : lo ? "rule.score_min" : "rule.score";
+        return [key, { n: c.max_score, total: hi, lo }];
       }
-      case "ranked": return "Ranked contest.";
+      case "ranked": return ["rule.ranked"];
     }
     return "";
   }
 
-  // describeChoices renders "what a ballot says" for a contest's values.
+  // describeContest returns "what a ballot says" for a contest's values:
+  // a literal string (the options' titles) or the spec of a blank.
   function describeContest(c, values) {
     if (!values) return "—";
     if (c.kind === "score") return c.options.map((o, j) => `${o.title}: ${values[j]}`).join(", ");
     const picked = c.options.filter((o, j) => values[j] > 0).map((o) => o.title);
-    return picked.length ? picked.join(", ") : "(blank)";
+    return picked.length ? picked.join(", ") : ["contest.blank"];
   }
 
-  return { electionId, el, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError, phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep };
+  return {
+    electionId, el, setText, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
+    phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep,
+    t, ready, setTitle, setLanguage, onLanguage: (f) => langListeners.push(f), language: () => lang, languages: LANGS, catalogues: cats,
+  };
 })();

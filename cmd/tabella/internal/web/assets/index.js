@@ -1,7 +1,7 @@
 // The landing page: elections on this server, or go to one by id.
 "use strict";
 
-(() => {
+T.ready.then(() => {
   const { el, api } = T;
   const $ = (id) => document.getElementById(id);
   T.initNav("");
@@ -15,7 +15,7 @@
 
   api("/v1/elections").then((list) => {
     const items = Array.isArray(list) ? list : list && Array.isArray(list.elections) ? list.elections : [];
-    if (!items.length) { $("list").replaceChildren(el("p", { class: "hint", text: "No election is listed here. If you have an election id, enter it below." })); return; }
+    if (!items.length) { $("list").replaceChildren(el("p", { class: "hint", text: ["index.none"] })); return; }
     const ids = items.map((e) => (typeof e === "string" ? e : e.election_id || e.id)).filter((x) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(x));
     $("list").replaceChildren(el("ul", { class: "trustees" }, ids.map((eid) => {
       const title = el("strong", { text: eid });
@@ -29,9 +29,9 @@
         }).catch(() => {});
       }
       return el("li", {}, el("span", {}, title, " ", badge),
-        el("span", { class: "row-actions" }, el("a", { class: "btn btn-primary", href: `/e/${eid}/`, text: "Vote" }), el("a", { class: "btn btn-secondary", href: `/e/${eid}/observe`, text: "Observe" })));
+        el("span", { class: "row-actions" }, el("a", { class: "btn btn-primary", href: `/e/${eid}/`, text: ["nav.vote"] }), el("a", { class: "btn btn-secondary", href: `/e/${eid}/observe`, text: ["nav.observe"] })));
     })));
   }).catch(() => {
-    $("list").replaceChildren(el("p", { class: "hint", text: "If you have an election id, enter it below." }));
+    $("list").replaceChildren(el("p", { class: "hint", text: ["index.enter_id"] }));
   });
-})();
+});

@@ -3,8 +3,8 @@
 // the browser; trustees' progress, checked ballots, and the results.
 "use strict";
 
-(() => {
-  const { el, api, call, showMsg, showError } = T;
+T.ready.then(() => {
+  const { el, api, call, showMsg, showError, setText } = T;
   const $ = (id) => document.getElementById(id);
   const id = T.electionId();
   const SVG = "http://www.w3.org/2000/svg";
@@ -28,22 +28,22 @@
     try {
       info = await api(`/v1/elections/${id}`);
     } catch (e) {
-      $("title").textContent = "Election unavailable";
+      setText($("title"), ["common.unavailable"]);
       showError($("page-msg"), e);
       return;
     }
     manifest = T.manifestOf(info);
-    document.title = `Observe · ${manifest.title} · Tabella`;
-    $("title").textContent = manifest.title;
+    T.setTitle(["observe.page_title", { title: manifest.title }]);
+    setText($("title"), manifest.title);
     $("record").addEventListener("click", downloadRecord);
     renderMeta();
     try {
       await T.loadWasm();
       call("loadElection", JSON.stringify(info));
-      if (!info.board_key) throw new Error("the server did not publish the board's key");
+      if (!info.board_key) throw new Error(T.t("observe.no_board_key"));
       call("observe", id, info.board_key);
     } catch (e) {
-      showMsg($("page-msg"), "bad", "Cannot check this board", String(e.message || e));
+      showMsg($("page-msg"), "bad", ["observe.cannot_check"], String(e.message || e));
       return;
     }
     connect(0);
@@ -52,8 +52,8 @@
   function renderMeta() {
     const phase = st.result ? "tallied" : st.closed ? "closed" : st.opened ? "open" : (info && info.phase) || "setup";
     const parts = [T.phaseBadge(phase)];
-    if (st.rollCount !== null) parts.push(el("span", { text: `${st.rollCount} voters on the roll` }));
-    parts.push(el("span", { text: `Voting ${T.fmtTime(manifest.schedule.opens)} – ${T.fmtTime(manifest.schedule.closes)}` }));
+    if (st.rollCount !== null) parts.push(el("span", { text: ["observe.on_roll", { n: st.rollCount }] }));
+    parts.push(el("span", { text: ["common.voting_period", { opens: { date: manifest.schedule.opens }, closes: { date: manifest.schedule.closes } }] }));
     $("meta").replaceChildren(...parts);
   }
 
@@ -64,7 +64,7 @@
     if (failed) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/v1/elections/${id}/feed?from=${next}`);
-    ws.onopen = () => { $("live").textContent = "live"; $("live").classList.add("on"); retryDelay = 500; };
+    ws.onopen = () => { setText($("live"), ["observe.live"]); $("live").classList.add("on"); retryDelay = 500; };
     ws.onmessage = (ev) => {
       if (failed) return;
       let item;
@@ -73,8 +73,8 @@
       } catch (e) {
         failed = true;
         ws.close();
-        showMsg($("page-msg"), "bad", "The board failed a check", `This browser stopped following the board: ${e.message}. Save this page and report it; a board that shows inconsistent histories is caught this way.`);
-        $("chain").textContent = "check FAILED";
+        showMsg($("page-msg"), "bad", ["observe.failed"], ["observe.failed_text", { reason: e.message }]);
+        setText($("chain"), ["observe.check_failed"]);
         return;
       }
       if (item.entry) onEntry(item.entry);
@@ -83,7 +83,7 @@
       schedule();
     };
     ws.onclose = () => {
-      $("live").textContent = failed ? "stopped" : "reconnecting";
+      setText($("live"), [failed ? "observe.stopped" : "observe.reconnecting"]);
       $("live").classList.remove("on");
       if (!failed) setTimeout(connect, retryDelay = Math.min(retryDelay * 2, 10000));
     };
@@ -96,19 +96,15 @@
     requestAnimationFrame(() => { pending = false; render(); });
   }
 
-  const typeLabels = {
-    "election.setup": "Setup", "election.manifest": "Manifest", "roll.voters": "Voter roll", "roll.seal": "Roll sealed",
-    "ceremony.params": "Key ceremony", "ceremony.commitments": "Commitments", "ceremony.shares": "Key shares",
-    "ceremony.complaints": "Complaints", "ceremony.answer": "Answer", "ceremony.result": "Joint key",
-    "election.open": "Voting opened", "ballot": "Ballot", "ballot.spoiled": "Checked encryption",
-    "election.close": "Voting closed", "tally.share": "Decryption share", "tally.result": "Result",
-  };
+  // The entry types with a label in the catalogue (type.<entry type>).
+  const typeLabels = new Set(["election.setup", "election.manifest", "roll.voters", "roll.seal", "ceremony.params", "ceremony.commitments", "ceremony.shares",
+    "ceremony.complaints", "ceremony.answer", "ceremony.result", "election.open", "ballot", "ballot.spoiled", "election.close", "tally.share", "tally.result"]);
 
   function parse(p) { try { return JSON.parse(p); } catch (_) { return null; } }
 
   function trusteeName(e) {
     const t = st.byKey.get(e.signer_key);
-    return t ? t.name : `trustee ${e.signer_key.slice(0, 8)}`;
+    return t ? t.name : ["observe.trustee_key", { key: e.signer_key.slice(0, 8) }];
   }
 
   function onEntry(e) {
@@ -118,33 +114,33 @@
     switch (e.type) {
       case "election.setup":
         if (p && Array.isArray(p.trustees)) {
-          st.trustees = p.trustees.map((t, i) => ({ name: t.name || `Trustee ${i + 1}`, key: t.signing_key, posted: new Set() }));
+          st.trustees = p.trustees.map((t, i) => ({ name: t.name || ["observe.trustee_n", { i: i + 1 }], key: t.signing_key, posted: new Set() }));
           st.trustees.forEach((t) => st.byKey.set(t.key, t));
           st.threshold = p.threshold;
-          detail = `${p.trustees.length} trustees, any ${p.threshold} can decrypt`;
+          detail = ["observe.d_setup", { n: p.trustees.length, k: p.threshold }];
         }
         break;
       case "election.manifest": detail = p ? p.title : ""; break;
-      case "roll.voters": detail = p && p.credentials ? `${p.credentials.length} credentials` : ""; break;
-      case "roll.seal": if (p) { st.rollCount = p.count; detail = `${p.count} voters`; } break;
+      case "roll.voters": detail = p && p.credentials ? ["observe.d_credentials", { n: p.credentials.length }] : ""; break;
+      case "roll.seal": if (p) { st.rollCount = p.count; detail = ["observe.d_voters", { n: p.count }]; } break;
       case "ceremony.commitments": case "ceremony.shares": case "ceremony.complaints": case "ceremony.answer": case "tally.share": {
         const t = st.byKey.get(e.signer_key);
         if (t) t.posted.add(e.type);
         detail = trusteeName(e);
         break;
       }
-      case "ceremony.result": st.ceremonyDone = true; detail = p && p.joint_key ? `joint key ${p.joint_key.slice(0, 16)}…` : "key ceremony complete"; break;
+      case "ceremony.result": st.ceremonyDone = true; detail = p && p.joint_key ? ["observe.d_joint_key", { key: p.joint_key.slice(0, 16) }] : ["observe.d_ceremony_done"]; break;
       case "election.open": st.opened = e.time; break;
       case "election.close": st.closed = e.time; break;
-      case "ballot": st.ballots++; st.voters.add(e.signer_key); detail = e.tracking_code ? `tracking code ${e.tracking_code}` : ""; break;
-      case "ballot.spoiled": st.spoiled.push(e); detail = e.tracking_code ? `tracking code ${e.tracking_code}` : "does not verify"; break;
-      case "tally.result": st.result = p; detail = p ? `turnout ${p.turnout}` : ""; break;
+      case "ballot": st.ballots++; st.voters.add(e.signer_key); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ""; break;
+      case "ballot.spoiled": st.spoiled.push(e); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ["observe.d_not_verify"]; break;
+      case "tally.result": st.result = p; detail = p ? ["observe.d_turnout", { n: p.turnout }] : ""; break;
     }
     const row = el("tr", { class: "new" },
       el("td", { class: "mono", text: String(e.index) }),
-      el("td", { text: typeLabels[e.type] || e.type }),
+      el("td", { text: typeLabels.has(e.type) ? [`type.${e.type}`] : e.type }),
       el("td", { class: e.type === "ballot" || e.type === "ballot.spoiled" ? "mono" : "", text: detail }),
-      el("td", { class: "hide-sm", text: new Date(e.time).toLocaleTimeString() }),
+      el("td", { class: "hide-sm", text: ["common.arg", { v: { clock: e.time } }] }),
       el("td", { class: "mono hide-sm", text: e.hash.slice(0, 12) + "…" }));
     const body = $("entries");
     body.prepend(row);
@@ -165,7 +161,7 @@
 
   function downloadRecord() {
     if (recordBytes > maxRecordBytes) {
-      showMsg($("page-msg"), "warn", "The record is too large to assemble in the browser", `Download it with: tabella export --server ${location.origin} --election ${id}`);
+      showMsg($("page-msg"), "warn", ["observe.record_too_large"], ["observe.record_export", { cmd: `tabella export --server ${location.origin} --election ${id}` }]);
       return;
     }
     const header = JSON.stringify({ version: "tabella-record/v2", election: id, board_key: info.board_key });
@@ -180,13 +176,13 @@
 
   function render() {
     $("n-ballots").textContent = String(st.ballots);
-    $("n-voters").textContent = `${st.voters.size} voter${st.voters.size === 1 ? "" : "s"}${st.rollCount ? ` of ${st.rollCount} (${Math.round((100 * st.voters.size) / st.rollCount)}%)` : ""}`;
+    setText($("n-voters"), st.rollCount ? ["observe.voters_of", { n: st.voters.size, roll: st.rollCount, pct: { pct: st.voters.size / st.rollCount } }] : ["observe.voters", { n: st.voters.size }]);
     $("n-spoiled").textContent = String(st.spoiled.length);
     $("n-entries").textContent = String(next);
-    if (!failed) $("chain").textContent = "every entry hash-chained and checked";
+    if (!failed) setText($("chain"), ["observe.chained"]);
     if (lastCp) {
       $("cp-size").textContent = `${lastCp.size}`;
-      $("cp-root").textContent = (lastCp.matched ? "✓ signed, matches the entries · " : "signed · ") + lastCp.root.slice(0, 16) + "…" + (lastCp.witnesses.length ? ` · cosigned by ${lastCp.witnesses.join(", ")}` : "");
+      setText($("cp-root"), [(lastCp.matched ? "observe.cp_matched" : "observe.cp_signed") + (lastCp.witnesses.length ? "_cosigned" : ""), { root: lastCp.root.slice(0, 16), witnesses: lastCp.witnesses.join(", ") }]);
     }
     renderMeta();
     renderTrustees();
@@ -198,16 +194,16 @@
     if (!st.trustees.length) return;
     const tallying = st.closed !== null;
     const shares = st.trustees.filter((t) => t.posted.has("tally.share")).length;
-    $("cer-status").textContent = tallying
-      ? `Decryption: ${shares} of ${st.trustees.length} trustees posted their share; ${st.threshold} are needed.` + (st.result ? " The result is published." : "")
-      : st.ceremonyDone ? `Key ceremony complete: any ${st.threshold} of ${st.trustees.length} trustees can decrypt the tally.` : `Key ceremony in progress: ${st.trustees.length} trustees, threshold ${st.threshold}.`;
+    setText($("cer-status"), tallying
+      ? [st.result ? "observe.decryption_done" : "observe.decryption", { shares, n: st.trustees.length, k: st.threshold }]
+      : st.ceremonyDone ? ["observe.ceremony_done", { k: st.threshold, n: st.trustees.length }] : ["observe.ceremony_running", { n: st.trustees.length, k: st.threshold }]);
     $("trustees").replaceChildren(...st.trustees.map((t) => {
       let s;
-      if (tallying) s = t.posted.has("tally.share") ? el("span", { class: "badge open", text: "share posted" }) : el("span", { class: "badge", text: "no share yet" });
-      else if (st.ceremonyDone) s = el("span", { class: "badge open", text: "ready" });
+      if (tallying) s = t.posted.has("tally.share") ? el("span", { class: "badge open", text: ["observe.share_posted"] }) : el("span", { class: "badge", text: ["observe.no_share"] });
+      else if (st.ceremonyDone) s = el("span", { class: "badge open", text: ["observe.t_ready"] });
       else {
         const steps = ["ceremony.commitments", "ceremony.shares"].filter((x) => t.posted.has(x)).length;
-        s = el("span", { class: steps === 2 ? "badge open" : "badge setup", text: steps === 2 ? "round 2 done" : steps === 1 ? "round 1 done" : "waiting" });
+        s = el("span", { class: steps === 2 ? "badge open" : "badge setup", text: [steps === 2 ? "observe.round2" : steps === 1 ? "observe.round1" : "observe.t_waiting"] });
       }
       return el("li", {}, el("span", { text: t.name }), s);
     }));
@@ -216,53 +212,83 @@
   function renderSpoiled() {
     if (!st.spoiled.length) return;
     $("spoiled-list").replaceChildren(el("table", { class: "entries" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Tracking code" }), el("th", { scope: "col", text: "Opens to" }))),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["vote.tracking_code"] }), el("th", { scope: "col", text: ["observe.opens_to"] }))),
       el("tbody", {}, st.spoiled.slice(-50).reverse().map((e) => el("tr", {},
         el("td", { class: "mono" }, e.tracking_code ? el("a", { href: `/e/${id}/spoiled#${e.tracking_code}`, text: e.tracking_code }) : `#${e.index}`),
-        el("td", {}, e.choices ? manifest.contests.map((c) => el("div", { class: "small" }, el("strong", { text: c.title + ": " }), T.describeContest(c, e.choices[c.id])))
-          : el("span", { class: "cross", text: "✕ does not verify" })))))));
+        el("td", {}, e.choices ? manifest.contests.map((c) => el("div", { class: "small" }, el("strong", { text: c.title + ": " }), el("span", { text: T.describeContest(c, e.choices[c.id]) })))
+          : el("span", { class: "cross", text: ["common.not_verify"] })))))));
   }
 
+  // The results (e2e/SPEC.md §10.5): turnout (ballots counted ÷ the
+  // roll's size), the checked (spoiled) ballots, which are never counted,
+  // and for each homomorphically counted contest a bar chart (an SVG
+  // image whose text alternative lists every count) and a table.
   let resultShown = false;
   function renderResult() {
     if (resultShown) return;
     resultShown = true;
     const r = st.result;
     const body = $("results-body");
-    body.replaceChildren(el("p", { class: "hint", text: `Turnout: ${r.turnout} ballot${r.turnout === 1 ? "" : "s"} counted. Decrypted jointly by the trustees, with proofs anyone can check.` }));
+    const roll = st.rollCount;
+    body.replaceChildren(
+      el("dl", { class: "kv figures" },
+        el("dt", { text: ["observe.turnout"] }),
+        el("dd", { id: "turnout", text: roll ? ["observe.turnout_of", { n: r.turnout, roll, pct: { pct: r.turnout / roll } }] : ["observe.turnout_n", { n: r.turnout }] }),
+        el("dt", { text: ["observe.checked_spoiled"] }),
+        el("dd", { id: "spoiled-count", text: ["observe.spoiled_n", { n: st.spoiled.length }] })),
+      el("p", { class: "hint", text: ["observe.result_hint"] }));
     for (const rc of r.contests || []) {
       const c = manifest.contests.find((x) => x.id === rc.id);
-      if (!c) continue;
-      body.append(el("h3", { text: c.title }), chart(c, rc));
+      if (!c || c.kind === "ranked") continue;
+      const rows = rc.options.map((o) => ({ title: (c.options.find((x) => x.id === o.id) || { title: o.id }).title, count: o.count }));
+      const hid = `res-${c.id}`;
+      body.append(el("section", { class: "contest-result", "aria-labelledby": hid, "data-contest": c.id },
+        el("h3", { id: hid, text: c.title }), chart(c, rows), resultTable(c, rows)));
     }
     $("results").hidden = false;
   }
+  T.onLanguage(() => { if (resultShown) { resultShown = false; renderResult(); } });
 
-  // chart draws one contest's counts as horizontal bars (SVG).
-  function chart(c, rc) {
-    const rows = rc.options.map((o) => ({ title: (c.options.find((x) => x.id === o.id) || { title: o.id }).title, count: o.count }));
+  // chart draws one contest's counts as horizontal bars: each option's
+  // title above its bar and the count (and share) at the bar's end.
+  function chart(c, rows) {
     const max = Math.max(1, ...rows.map((r) => r.count));
     const total = rows.reduce((a, r) => a + r.count, 0);
-    const W = 720, label = 200, gap = 12, bar = 28, rowH = bar + gap, right = 110;
-    const H = rows.length * rowH;
+    const W = 480, right = 96, bar = 22, rowH = 58, barW = W - right;
     const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("viewBox", `0 0 ${W} ${rows.length * rowH}`);
     svg.setAttribute("role", "img");
-    const summary = `${c.title}: ` + rows.map((r) => `${r.title} ${r.count}`).join(", ");
-    svg.setAttribute("aria-label", summary);
+    svg.setAttribute("aria-label", T.t("observe.chart_alt", { title: c.title, list: rows.map((r) => `${r.title} ${r.count}`).join(", ") }));
     const mk = (tag, attrs, text) => { const n = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text !== undefined) n.textContent = text; return n; };
     rows.forEach((r, i) => {
       const y = i * rowH;
-      const w = ((W - label - right) * r.count) / max;
+      const w = (barW * r.count) / max;
       const top = r.count === max && r.count > 0;
-      svg.append(mk("text", { x: label - 10, y: y + bar / 2 + 5, "text-anchor": "end", "font-size": 15, fill: "#16191f" }, r.title.length > 26 ? r.title.slice(0, 25) + "…" : r.title));
-      svg.append(mk("rect", { x: label, y, width: W - label - right, height: bar, rx: 6, fill: "#eef0f4" }));
-      svg.append(mk("rect", { x: label, y, width: Math.max(w, r.count ? 4 : 0), height: bar, rx: 6, fill: top ? "#2848c9" : "#8ea2e8" }));
-      const pct = c.kind === "score" ? "" : total ? ` (${Math.round((100 * r.count) / total)}%)` : "";
-      svg.append(mk("text", { x: W - right + 10, y: y + bar / 2 + 5, "font-size": 15, "font-weight": 700, fill: "#16191f" }, `${r.count}${pct}`));
+      svg.append(mk("text", { x: 0, y: y + 16, "font-size": 15, fill: "#16191f" }, r.title.length > 52 ? r.title.slice(0, 51) + "…" : r.title));
+      svg.append(mk("rect", { x: 0, y: y + 24, width: barW, height: bar, rx: 5, fill: "#eef0f4" }));
+      svg.append(mk("rect", { x: 0, y: y + 24, width: Math.max(w, r.count ? 4 : 0), height: bar, rx: 5, fill: top ? "#2848c9" : "#6f86d9" }));
+      const share = c.kind === "score" || !total ? "" : ` (${pctText(r.count / total)})`;
+      svg.append(mk("text", { x: barW + 8, y: y + 41, "font-size": 15, "font-weight": 700, fill: "#16191f" }, `${r.count.toLocaleString(T.language())}${share}`));
     });
-    return el("figure", { class: "chart-fig" }, svg, el("figcaption", { class: "hint small", text: c.kind === "score" ? "Total points per option." : "Votes per option." }));
+    return el("figure", { class: "chart-fig" }, svg, el("figcaption", { class: "hint small", text: [c.kind === "score" ? "observe.caption_points" : "observe.caption_votes"] }));
+  }
+
+  function pctText(x) {
+    return new Intl.NumberFormat(T.language(), { style: "percent", maximumFractionDigits: 1 }).format(x);
+  }
+
+  // resultTable is the chart's numbers as a table.
+  function resultTable(c, rows) {
+    const total = rows.reduce((a, r) => a + r.count, 0);
+    const score = c.kind === "score";
+    return el("table", { class: "compare result-table" },
+      el("caption", { class: "visually-hidden", text: ["observe.table_caption", { title: c.title }] }),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["observe.col_option"] }), el("th", { scope: "col", class: "num", text: [score ? "observe.col_points" : "observe.col_votes"] }),
+        score ? null : el("th", { scope: "col", class: "num", text: ["observe.col_share"] }))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { scope: "row", text: r.title }), el("td", { class: "num", text: r.count.toLocaleString(T.language()) }),
+        score ? null : el("td", { class: "num", text: total ? pctText(r.count / total) : "—" })))),
+      score ? null : el("tfoot", {}, el("tr", {}, el("th", { scope: "row", text: ["observe.total"] }), el("td", { class: "num", text: total.toLocaleString(T.language()) }), el("td", { class: "num", text: total ? pctText(1) : "—" }))));
   }
 
   start();
-})();
+});

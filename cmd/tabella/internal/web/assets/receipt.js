@@ -3,7 +3,7 @@
 // and whether the ballot is counted (§11.6).
 "use strict";
 
-(() => {
+T.ready.then(() => {
   const { el, api, call, showMsg, showError } = T;
   const $ = (id) => document.getElementById(id);
   const id = T.electionId();
@@ -23,14 +23,14 @@
   $("file").addEventListener("change", async () => {
     const f = $("file").files[0];
     if (!f) return;
-    if (f.size > 1 << 20) { showMsg($("form-msg"), "bad", "This file is too large to be a receipt", ""); return; }
+    if (f.size > 1 << 20) { showMsg($("form-msg"), "bad", ["receipt.too_large"], ""); return; }
     $("paste").value = await f.text();
   });
   $("receipt-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = $("paste").value.trim();
     if (!text) {
-      showMsg($("form-msg"), "bad", "No receipt", "Choose your receipt file or paste its contents.");
+      showMsg($("form-msg"), "bad", ["receipt.none"], ["receipt.none_text"]);
       $("file").focus();
       return;
     }
@@ -58,21 +58,21 @@
     try {
       parsed = unwrap(text);
     } catch (e) {
-      showMsg($("form-msg"), "bad", "This is not a Tabella receipt", "A receipt is the JSON file the voting page offered to download after casting.");
+      showMsg($("form-msg"), "bad", ["receipt.not_receipt"], ["receipt.not_receipt_text"]);
       return;
     }
     if (parsed.receipt.election !== id) {
       if (!id) { location.href = `/e/${parsed.receipt.election}/receipt`; return; }
-      showMsg($("form-msg"), "bad", "This receipt is for another election", "", el("p", {}, "Open ", el("a", { href: `/e/${parsed.receipt.election}/receipt`, text: `the receipt page of “${parsed.receipt.election}”` }), "."));
+      showMsg($("form-msg"), "bad", ["receipt.other_election"], "", el("p", { text: ["receipt.open_other", { link: el("a", { href: `/e/${parsed.receipt.election}/receipt`, text: ["receipt.other_page", { id: parsed.receipt.election }] }) }] }));
       return;
     }
     $("check").disabled = true;
     $("result").hidden = false;
-    showMsg($("verdict"), "info", "Checking…", "Fetching the board's latest state and verifying it in this browser.");
+    showMsg($("verdict"), "info", ["receipt.checking"], ["receipt.checking_text"]);
     const checks = $("checks");
     checks.replaceChildren();
     $("facts").replaceChildren();
-    const item = (cls, text, ...extra) => { const li = el("li", { class: cls }, text, ...extra); checks.append(li); return li; };
+    const item = (cls, text, ...extra) => { const li = el("li", { class: cls, text }, ...extra); checks.append(li); return li; };
     try {
       await wasm;
       if (!info) {
@@ -88,36 +88,36 @@
       // The key saved with the receipt when the ballot was cast is the one
       // to trust; a server now showing another key is a red flag.
       if (parsed.boardKey && info.board_key && parsed.boardKey !== info.board_key) {
-        item("bad", "The board's key changed since you voted: the receipt was saved with another key than the server shows now.");
+        item("bad", ["receipt.key_changed"]);
       }
       let v;
       try {
         v = call("checkReceipt", JSON.stringify(parsed.receipt), parsed.boardKey || info.board_key || "", latest, proof, entryText);
       } catch (e) {
-        item("bad", "The receipt does not check out: " + e.message);
-        showMsg($("verdict"), "bad", "Your ballot could not be confirmed", "The board's data does not match this receipt. Keep the receipt file: it is evidence. Report this to the election officials and observers.");
+        item("bad", ["receipt.bad", { reason: e.message }]);
+        showMsg($("verdict"), "bad", ["receipt.unconfirmed"], ["receipt.unconfirmed_text"]);
         return;
       }
-      item("ok", "The receipt's checkpoint is signed by the election board.");
-      item("ok", `Your ballot is entry #${v.index} in the board's tree of ${v.size} entries (inclusion proof).`);
-      item("ok", `The board's latest checkpoint (${v.latest_size} entries) extends the one in your receipt: nothing was removed or rewritten since (consistency proof).`);
+      item("ok", ["receipt.signed"]);
+      item("ok", ["receipt.inclusion", { index: String(v.index), n: v.size }]);
+      item("ok", ["receipt.consistency", { n: v.latest_size }]);
       if (v.entry_type !== "ballot") {
-        item("bad", `Entry #${v.index} is not a ballot (it is “${v.entry_type}”).`);
-        showMsg($("verdict"), "bad", "This receipt is not for a ballot", "");
+        item("bad", ["receipt.not_ballot", { index: String(v.index), type: v.entry_type }]);
+        showMsg($("verdict"), "bad", ["receipt.not_ballot_title"], "");
         return;
       }
-      item("ok", `Entry #${v.index} on the board is the ballot with tracking code ${v.tracking_code}.`);
-      if (parsed.tracking && parsed.tracking !== v.tracking_code) item("bad", `Your receipt file says tracking code ${parsed.tracking}; the board's entry has ${v.tracking_code}.`);
+      item("ok", ["receipt.entry_is", { index: String(v.index), code: v.tracking_code }]);
+      if (parsed.tracking && parsed.tracking !== v.tracking_code) item("bad", ["receipt.code_differs", { mine: parsed.tracking, code: v.tracking_code }]);
       $("facts").replaceChildren(
-        el("dt", { text: "Tracking code" }), el("dd", { class: "mono", text: v.tracking_code }),
-        el("dt", { text: "Board entry" }), el("dd", { text: `#${v.index}` }),
-        el("dt", { text: "Receipt checkpoint" }), el("dd", { text: `${v.size} entries, root ${v.root.slice(0, 16)}…` }),
-        el("dt", { text: "Latest checkpoint" }), el("dd", { text: `${v.latest_size} entries, root ${v.latest_root.slice(0, 16)}…` }));
+        el("dt", { text: ["vote.tracking_code"] }), el("dd", { class: "mono", text: v.tracking_code }),
+        el("dt", { text: ["common.board_entry"] }), el("dd", { text: `#${v.index}` }),
+        el("dt", { text: ["receipt.receipt_cp"] }), el("dd", { text: ["receipt.cp_root", { n: v.size, root: v.root.slice(0, 16) }] }),
+        el("dt", { text: ["observe.latest_cp"] }), el("dd", { text: ["receipt.cp_root", { n: v.latest_size, root: v.latest_root.slice(0, 16) }] }));
       const counted = await countedStatus(JSON.parse(entryText), v.latest_size);
       item(counted.cls, counted.text);
       showMsg($("verdict"), counted.verdict, counted.title, counted.detail || "");
     } catch (e) {
-      showError($("verdict"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", text: "Try again", onclick: () => check(text) })));
+      showError($("verdict"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", text: ["common.try_again"], onclick: () => check(text) })));
     } finally {
       $("check").disabled = false;
       $("result-h").focus();
@@ -138,9 +138,9 @@
       }
       if (!page.entries.length) break;
     }
-    if (later !== null) return { cls: "bad", text: `A later ballot with the same credential (entry #${later}) replaces this one: only the last ballot counts.`, verdict: "warn", title: "Your ballot is on the board, but a later ballot replaced it", detail: `Only the last ballot cast with a credential is counted. The later one is entry #${later}.` };
-    if (result !== null) return { cls: "ok", text: `Counted: the election closed and the published result (entry #${result}) includes it.`, verdict: "ok", title: "Your ballot is on the board and was counted", detail: "It is the last ballot of your credential before the election closed, and the published result counts it. Anyone can confirm the result from the record with tabella verify." };
-    if (closed !== null) return { cls: "wait", text: "The election is closed; the count has not been published yet.", verdict: "ok", title: "Your ballot is on the board", detail: "Voting is closed. It will be counted when the trustees publish the result; check again then." };
-    return { cls: "wait", text: "The election is still open: your ballot will be counted unless you cast another one.", verdict: "ok", title: "Your ballot is on the board", detail: "Counting happens after the election closes. Check again then to see it counted." };
+    if (later !== null) return { cls: "bad", text: ["receipt.replaced", { index: String(later) }], verdict: "warn", title: ["receipt.replaced_title"], detail: ["receipt.replaced_text", { index: String(later) }] };
+    if (result !== null) return { cls: "ok", text: ["receipt.counted", { index: String(result) }], verdict: "ok", title: ["receipt.counted_title"], detail: ["receipt.counted_text"] };
+    if (closed !== null) return { cls: "wait", text: ["receipt.closed"], verdict: "ok", title: ["receipt.on_board"], detail: ["receipt.closed_text"] };
+    return { cls: "wait", text: ["receipt.open"], verdict: "ok", title: ["receipt.on_board"], detail: ["receipt.open_text"] };
   }
-})();
+});

@@ -2,7 +2,7 @@
 // challenge, e2e/SPEC.md §7.9), opened and verified in the browser.
 "use strict";
 
-(() => {
+T.ready.then(() => {
   const { el, api, call, showMsg, showError } = T;
   const $ = (id) => document.getElementById(id);
   const id = T.electionId();
@@ -19,7 +19,8 @@
     const info = await api(`/v1/elections/${id}`);
     manifest = T.manifestOf(info);
     call("loadElection", JSON.stringify(info));
-    $("title").textContent = `Checked ballots · ${manifest.title}`;
+    T.setText($("title"), ["spoiled.title", { title: manifest.title }]);
+    T.setTitle(["spoiled.page_title", { title: manifest.title }]);
     for (let start = 0; start < 1000000; start += 1000) {
       const page = await api(`/v1/elections/${id}/entries?start=${start}&end=${start + 1000}`);
       for (const e of page.entries) {
@@ -28,7 +29,7 @@
           const o = call("verifySpoiled", e.payload);
           found.set(o.tracking_code, { index: e.index, time: e.time, choices: o.choices, payload: e.payload });
         } catch (err) {
-          found.set(`entry #${e.index}`, { index: e.index, time: e.time, error: err.message });
+          found.set(`#${e.index}`, { index: e.index, time: e.time, error: err.message });
         }
       }
       if (page.entries.length < 1000) break;
@@ -38,19 +39,19 @@
 
   function openedTable(choices) {
     return el("table", { class: "compare" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Question" }), el("th", { scope: "col", text: "The encryption contained" }))),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["common.question"] }), el("th", { scope: "col", text: ["spoiled.col_contained"] }))),
       el("tbody", {}, manifest.contests.map((c) => el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: T.describeContest(c, choices[c.id]) })))));
   }
 
   function renderAll() {
     const box = $("all");
-    if (!found.size) { box.replaceChildren(el("p", { class: "hint", text: "No voter has checked an encryption yet." })); return; }
+    if (!found.size) { box.replaceChildren(el("p", { class: "hint", text: ["spoiled.none"] })); return; }
     box.replaceChildren(el("table", { class: "entries" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Tracking code" }), el("th", { scope: "col", text: "Entry" }), el("th", { scope: "col", text: "Opened" }))),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["vote.tracking_code"] }), el("th", { scope: "col", text: ["spoiled.col_entry"] }), el("th", { scope: "col", text: ["spoiled.col_opened"] }))),
       el("tbody", {}, [...found].map(([code, f]) => el("tr", {},
         el("td", { class: "mono" }, f.error ? code : el("a", { href: `#${code}`, text: code, onclick: () => { $("code").value = code; lookup(); } })),
         el("td", { text: `#${f.index}` }),
-        el("td", {}, f.error ? el("span", { class: "cross", text: "✕ does not verify" }) : el("span", { class: "tick", text: "✓ verified" }))))))); 
+        el("td", {}, f.error ? el("span", { class: "cross", text: ["common.not_verify"] }) : el("span", { class: "tick", text: ["spoiled.verified"] }))))))); 
   }
 
   async function lookup() {
@@ -61,7 +62,7 @@
     } catch (e) {
       if (!globalThis.tabella) return;
       $("code").setAttribute("aria-invalid", "true");
-      showMsg($("lookup-msg"), "bad", "This is not a valid tracking code", "Tracking codes have 16 characters in four groups, like 7QKD-2M9X-H0RT-VW5C. A typo was detected.");
+      showMsg($("lookup-msg"), "bad", ["spoiled.bad_code"], ["spoiled.bad_code_text"]);
       $("code").focus();
       return;
     }
@@ -70,18 +71,18 @@
     if (scanned) await scanned;
     const f = found.get(code);
     if (!f) {
-      showMsg($("lookup-msg"), "warn", "No checked encryption with this tracking code", "It may not be published yet (reload in a moment), or it was cast rather than checked: a cast ballot stays secret.");
+      showMsg($("lookup-msg"), "warn", ["spoiled.not_found"], ["spoiled.not_found_text"]);
       return;
     }
     $("found").hidden = false;
-    showMsg($("found-body"), "ok", `Checked encryption ${code}`, `Published as board entry #${f.index} on ${T.fmtTime(f.time)}. This browser verified its proofs and that its revealed randomness reproduces every ciphertext.`);
+    showMsg($("found-body"), "ok", ["spoiled.found", { code }], ["spoiled.found_text", { index: String(f.index), date: { date: f.time } }]);
     $("found-body").append(openedTable(f.choices),
-      el("p", { class: "hint" }, "Compare this with what you picked. To check it again with the command-line tool, download it and run ", el("code", { text: `tabella verify --spoiled tabella-checked-${id}-${code}.json --server ${location.origin} --election ${id}` }), "."),
-      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", text: "Download this checked encryption", onclick: () => T.download(`tabella-checked-${id}-${code}.json`, T.hexToText(f.payload)) })));
+      el("p", { class: "hint", text: ["spoiled.compare", { cmd: el("code", { text: `tabella verify --spoiled tabella-checked-${id}-${code}.json --server ${location.origin} --election ${id}` }) }] }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", text: ["spoiled.download"], onclick: () => T.download(`tabella-checked-${id}-${code}.json`, T.hexToText(f.payload)) })));
     $("found-h").focus();
   }
 
   $("lookup").addEventListener("submit", (ev) => { ev.preventDefault(); lookup(); });
   scanned = scan().catch((e) => showError($("all"), e));
   if ($("code").value) scanned.then(lookup);
-})();
+});

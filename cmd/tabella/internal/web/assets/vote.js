@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { el, api, call, showMsg, showError, explain } = T;
+  const { el, api, call, showMsg, showError, explain, setText } = T;
   const $ = (id) => document.getElementById(id);
   const id = T.electionId();
   let info = null;       // GET /v1/elections/{id}
@@ -30,33 +30,34 @@
   T.prefetchWasm().catch(() => {});
   let wasm = null;
   function startWasm() {
-    wasm = T.loadWasm().then(() => { $("wasm-status").textContent = ""; }, (e) => {
-      showMsg($("page-msg"), "bad", "The ballot client could not start", "This browser could not run the encryption code (WebAssembly). Try an up-to-date browser.");
+    wasm = T.loadWasm().then(() => { T.setText($("wasm-status"), ""); }, (e) => {
+      showMsg($("page-msg"), "bad", ["vote.client_failed"], ["vote.client_failed_text"]);
       throw e;
     });
     return wasm;
   }
-  $("wasm-status").textContent = "Preparing encryption…";
+  T.ready.then(() => { if (!wasm || !globalThis.tabella) setText($("wasm-status"), ["vote.preparing"]); });
 
   async function start() {
+    await T.ready;
     if (!id) {
-      showMsg($("page-msg"), "bad", "No election", "This address does not name an election.");
+      showMsg($("page-msg"), "bad", ["common.no_election"], ["common.no_election_text"]);
       return;
     }
     try {
       info = await api(`/v1/elections/${id}`);
     } catch (e) {
-      $("title").textContent = "Election unavailable";
+      setText($("title"), ["common.unavailable"]);
       $("contests").replaceChildren();
-      showError($("page-msg"), e, {}, el("p", {}, el("button", { class: "btn btn-secondary", type: "button", onclick: () => location.reload(), text: "Retry" })));
+      showError($("page-msg"), e, {}, el("p", {}, el("button", { class: "btn btn-secondary", type: "button", onclick: () => location.reload(), text: ["common.retry"] })));
       return;
     }
     manifest = T.manifestOf(info);
-    document.title = `${manifest.title} · Tabella`;
-    $("title").textContent = manifest.title;
+    T.setTitle(["common.page_title", { title: manifest.title }]);
+    setText($("title"), manifest.title);
     $("meta").replaceChildren(T.phaseBadge(info.phase),
-      el("span", { text: `Voting ${T.fmtTime(manifest.schedule.opens)} – ${T.fmtTime(manifest.schedule.closes)}` }),
-      el("span", { text: `${manifest.contests.length} question${manifest.contests.length > 1 ? "s" : ""}` }));
+      el("span", { text: ["common.voting_period", { opens: { date: manifest.schedule.opens }, closes: { date: manifest.schedule.closes } }] }),
+      el("span", { text: ["vote.questions", { n: manifest.contests.length }] }));
     renderContests();
     document.body.dataset.formMs = String(performance.now());
     phaseMessage();
@@ -70,7 +71,7 @@
       // the browser optimises the encryption code before it matters.
       if (ready && info.phase === "open") setTimeout(() => { try { call("warmUp"); } catch (_) {} document.body.dataset.warm = "1"; }, 300);
     } catch (e) {
-      showMsg($("page-msg"), "bad", "The election data did not check out", String(e.message || e));
+      showMsg($("page-msg"), "bad", ["vote.data_bad"], String(e.message || e));
       return;
     }
     updateButton();
@@ -89,7 +90,7 @@
       ready = !!info.joint_key;
       if (ready) startBoardCheck();
       $("meta").firstChild.replaceWith(T.phaseBadge(info.phase));
-      showMsg($("page-msg"), "ok", "Voting is open", "You can vote now.");
+      showMsg($("page-msg"), "ok", ["vote.now_open"], ["vote.now_open_text"]);
       updateButton();
     } catch (_) {
       setTimeout(recheck, 10000);
@@ -114,21 +115,21 @@
     const size = Number(note.split("\n")[1]);
     const proof = size > next ? await api(`/v1/elections/${id}/proof/consistency?old=${next}&new=${size}`, { raw: true }) : "";
     const r = call("setupFinish", note, proof);
-    $("board-check").replaceChildren(el("span", { class: "tick", id: "board-ok", text: `✓ Election key matches the public board` }));
+    $("board-check").replaceChildren(el("span", { class: "tick", id: "board-ok", text: ["vote.board_ok"] }));
     return r;
   }
 
   function startBoardCheck() {
     // The line is there before the check ends, so the form does not move
     // under the voter's finger when the result arrives.
-    if (!$("board-ok")) $("board-check").textContent = "Checking the election key against the public board…";
+    if (!$("board-ok")) setText($("board-check"), ["vote.board_checking"]);
     boardCheck = checkBoard();
     boardCheck.catch((e) => {
       if (e instanceof T.ApiError) return; // the network: retried before casting
-      $("board-check").textContent = "";
+      setText($("board-check"), "");
       ready = false;
       updateButton();
-      showMsg($("page-msg"), "bad", "This page's election data does not match the public board", `Do not vote from this page: ${e.message}. Report this to the election officials and observers.`);
+      showMsg($("page-msg"), "bad", ["vote.mismatch"], ["vote.mismatch_text", { reason: e.message }]);
     });
   }
 
@@ -150,9 +151,9 @@
     const ph = info.phase;
     if (ph === "open") return;
     if (ph === "closed" || ph === "tallied") {
-      showMsg($("page-msg"), "warn", "Voting is closed", "This election no longer accepts ballots.", ph === "tallied" ? el("p", {}, "The results are published on the ", el("a", { href: `/e/${id}/observe`, text: "observer page" }), ".") : null);
+      showMsg($("page-msg"), "warn", ["err.closed.title"], ["vote.closed_text"], ph === "tallied" ? el("p", { text: ["vote.results_on", { link: el("a", { href: `/e/${id}/observe`, text: ["vote.observer_page"] }) }] }) : null);
     } else {
-      showMsg($("page-msg"), "warn", "Voting has not opened yet", `This election opens on ${T.fmtTime(manifest.schedule.opens)}. You can look at the ballot now; you can vote once it opens.`);
+      showMsg($("page-msg"), "warn", ["err.not_open.title"], ["vote.not_open_text", { opens: { date: manifest.schedule.opens } }]);
     }
   }
 
@@ -167,7 +168,7 @@
       const fs = el("fieldset", { class: "contest", "data-contest": c.id, "aria-describedby": `rule-${c.id} count-${c.id}` }, el("legend", { text: c.title }), rule);
       const opts = el("div", { class: "options" });
       if (c.kind === "ranked") {
-        fs.append(el("div", { class: "msg msg-warn" }, el("div", {}, el("strong", { text: "Ranked questions are not supported in the browser yet" }), el("p", { text: "This election has a ranked question, which this page cannot encrypt yet. Please use the voting method your election officials describe." }))));
+        fs.append(el("div", { class: "msg msg-warn" }, el("div", {}, el("strong", { text: ["vote.ranked"] }), el("p", { text: ["vote.ranked_text"] }))));
         box.append(fs);
         continue;
       }
@@ -178,14 +179,14 @@
         } else if (c.kind === "approval") {
           opts.append(el("label", { class: "option", for: inputId }, el("input", { type: "checkbox", id: inputId, name: `c-${c.id}`, value: String(j) }), el("span", { class: "opt-title", text: o.title })));
         } else if (c.kind === "score") {
-          const sel = el("select", { id: inputId, name: `c-${c.id}`, "aria-label": `Points for ${o.title}` });
-          for (let s = 0; s <= c.max_score; s++) sel.append(el("option", { value: String(s), text: `${s} point${s === 1 ? "" : "s"}` }));
+          const sel = el("select", { id: inputId, name: `c-${c.id}`, "aria-label": ["vote.points_for", { title: o.title }] });
+          for (let s = 0; s <= c.max_score; s++) sel.append(el("option", { value: String(s), text: ["vote.points", { n: s }] }));
           opts.append(el("div", { class: "option" }, el("label", { class: "opt-title", for: inputId, text: o.title }), sel));
         }
       });
       fs.append(opts, counter);
       if (c.kind === "one_of_n" && !c.min_selections) {
-        fs.append(el("button", { type: "button", class: "linkish", text: "Clear this choice", onclick: () => { fs.querySelectorAll("input").forEach((i) => (i.checked = false)); update(c); } }));
+        fs.append(el("button", { type: "button", class: "linkish", text: ["vote.clear"], onclick: () => { fs.querySelectorAll("input").forEach((i) => (i.checked = false)); update(c); } }));
       }
       fs.addEventListener("change", () => update(c));
       box.append(fs);
@@ -218,7 +219,7 @@
     const fs = document.querySelector(`fieldset[data-contest="${CSS.escape(c.id)}"]`);
     if (c.kind === "approval") {
       fs.querySelectorAll("input").forEach((i) => { i.disabled = !i.checked && sum >= hi; });
-      counter.textContent = `${sum} of ${hi} chosen` + (sum >= hi && hi < c.options.length ? " — the most you can choose. Untick one to change." : lo > sum ? ` — choose at least ${lo}.` : "");
+      setText(counter, [sum >= hi && hi < c.options.length ? "vote.count_full" : lo > sum ? "vote.count_min" : "vote.count", { sum, n: hi, lo }]);
       counter.className = "counter" + (sum >= hi ? " full" : "");
     } else if (c.kind === "score") {
       c.options.forEach((o, j) => {
@@ -226,10 +227,10 @@
         const room = hi - (sum - v[j]);
         for (const opt of sel.options) opt.disabled = Number(opt.value) > room;
       });
-      counter.textContent = `${sum} of ${hi} points used` + (sum < lo ? ` — give at least ${lo} in total.` : "");
+      setText(counter, [sum < lo ? "vote.points_used_min" : "vote.points_used", { sum, n: hi, lo }]);
       counter.className = "counter" + (sum > hi ? " over" : sum === hi ? " full" : "");
     } else {
-      counter.textContent = sum ? "" : lo ? "No choice yet." : "Blank (no choice).";
+      setText(counter, sum ? "" : lo ? ["vote.no_choice"] : ["vote.blank"]);
       counter.className = "counter";
     }
     updateButton();
@@ -238,11 +239,11 @@
   function problems() {
     const out = [];
     for (const c of manifest.contests) {
-      if (c.kind === "ranked") { out.push({ c, text: `“${c.title}” is a ranked question, which this page cannot encrypt yet.` }); continue; }
+      if (c.kind === "ranked") { out.push({ c, text: ["vote.problem_ranked", { title: c.title }] }); continue; }
       const sum = values(c).reduce((a, b) => a + b, 0);
       const [lo, hi] = sumRange(c);
-      if (sum < lo) out.push({ c, text: c.kind === "score" ? `“${c.title}”: give at least ${lo} points in total.` : `“${c.title}”: choose ${c.kind === "one_of_n" ? "one option" : `at least ${lo}`}.` });
-      if (sum > hi) out.push({ c, text: `“${c.title}”: at most ${hi}.` });
+      if (sum < lo) out.push({ c, text: [c.kind === "score" ? "vote.problem_points" : c.kind === "one_of_n" ? "vote.problem_one" : "vote.problem_min", { title: c.title, n: lo }] });
+      if (sum > hi) out.push({ c, text: ["vote.problem_max", { title: c.title, n: hi }] });
     }
     return out;
   }
@@ -277,7 +278,7 @@
       input.setAttribute("aria-invalid", "true");
       const ex = explain({ code: input.value.trim() ? "bad_credential" : "" });
       if (input.value.trim()) showMsg($("cred-error"), "bad", ex.title, ex.text);
-      else showMsg($("cred-error"), "bad", "Enter your credential", "It is printed on your voting card and starts with TC1-.");
+      else showMsg($("cred-error"), "bad", ["vote.enter_cred"], ["vote.enter_cred_text"]);
       input.focus();
       return false;
     }
@@ -294,7 +295,7 @@
     $("tracking").textContent = enc.tracking_code;
     $("summary").replaceChildren(...manifest.contests.flatMap((c) => [el("dt", { text: c.title }), el("dd", { text: T.describeContest(c, ch[c.id]) })]));
     $("fresh-note").replaceChildren();
-    if (note) showMsg($("fresh-note"), "info", "Fresh encryption", note);
+    if (note) showMsg($("fresh-note"), "info", ["vote.fresh"], note);
     $("cast-status").replaceChildren();
     $("step-review").hidden = false;
     ["cast", "check", "change"].forEach((b) => ($(b).disabled = false));
@@ -308,23 +309,23 @@
     if (!credentialOK()) return;
     const p = problems();
     if (p.length) {
-      showMsg($("ballot-error"), "bad", "Please complete your ballot", "", el("ul", {}, p.map((x) => el("li", { text: x.text }))));
+      showMsg($("ballot-error"), "bad", ["vote.complete"], "", el("ul", {}, p.map((x) => el("li", { text: x.text }))));
       const first = document.querySelector(`fieldset[data-contest="${CSS.escape(p[0].c.id)}"] input, fieldset[data-contest="${CSS.escape(p[0].c.id)}"] select`);
       if (first) first.focus();
       return;
     }
     $("encrypt").disabled = true;
-    $("wasm-status").replaceChildren(el("span", { class: "spinner", "aria-hidden": "true" }), " Encrypting…");
+    $("wasm-status").replaceChildren(el("span", { class: "spinner", "aria-hidden": "true" }), " ", el("span", { text: ["vote.encrypting"] }));
     await T.sleep(20); // let the status paint before the CPU-bound work
     try {
       encryptNow();
     } catch (e) {
-      $("wasm-status").textContent = "";
-      showMsg($("ballot-error"), "bad", "Could not encrypt the ballot", String(e.message || e));
+      setText($("wasm-status"), "");
+      showMsg($("ballot-error"), "bad", ["vote.encrypt_failed"], String(e.message || e));
       updateButton();
       return;
     }
-    $("wasm-status").textContent = "";
+    setText($("wasm-status"), "");
     setFormLocked(true);
     $("review-h").focus();
   });
@@ -348,7 +349,7 @@
     try {
       sp = call("spoil", checked.handle);
     } catch (e) {
-      showMsg($("cast-status"), "bad", "Could not check this encryption", String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.check_failed"], String(e.message || e));
       return;
     }
     current = null;
@@ -369,9 +370,9 @@
       return;
     }
     try {
-      encryptNow(`The checked encryption (${checked.tracking_code}) can never be cast. Your choices were encrypted again with fresh randomness; this is a new encryption with a new tracking code.`);
+      encryptNow(["vote.fresh_text", { code: checked.tracking_code }]);
     } catch (e) {
-      showMsg($("cast-status"), "bad", "Could not encrypt the ballot again", String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.reencrypt_failed"], String(e.message || e));
     }
     $("spoiled-h").focus();
   });
@@ -385,30 +386,30 @@
       const opened = T.describeContest(c, sp.choices[c.id]);
       const same = JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]);
       return el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: picked }), el("td", { text: opened }),
-        el("td", {}, same ? el("span", { class: "tick", text: "✓ same" }) : el("span", { class: "cross", text: "✕ differs" })));
+        el("td", {}, same ? el("span", { class: "tick", text: ["vote.same"] }) : el("span", { class: "cross", text: ["vote.differs"] })));
     });
     const allSame = manifest.contests.every((c) => JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]));
     const status = el("div", { id: "spoil-status" });
-    if (published === true) showMsg(status, "ok", "Published on the board", `Anyone can now open this checked encryption and see what it contained.`);
-    else if (published === "publishing") showMsg(status, "info", "Publishing the check…", "");
-    else if (published === "retrying") showMsg(status, "warn", "Network trouble: retrying…", "");
+    if (published === true) showMsg(status, "ok", ["vote.published"], ["vote.published_text"]);
+    else if (published === "publishing") showMsg(status, "info", ["vote.publishing"], "");
+    else if (published === "retrying") showMsg(status, "warn", ["vote.retrying"], "");
     else showError(status, published, { opens: manifest.schedule.opens }, published && published.retryable ? el("div", { class: "actions" }, el("button", {
-      type: "button", class: "btn btn-secondary", text: "Retry publishing the check",
+      type: "button", class: "btn btn-secondary", text: ["vote.retry_publish"],
       onclick: async () => {
         renderSpoiled(checked, sp, "publishing");
         try { await T.postEntry(id, sp.submission); renderSpoiled(checked, sp, true); } catch (e) { renderSpoiled(checked, sp, e); }
       },
     })) : null);
     body.replaceChildren(
-      allSame ? el("div", { class: "msg msg-ok" }, el("div", {}, el("strong", { text: "The encryption contained exactly what you chose." }), el("p", { text: `Tracking code ${checked.tracking_code}. The browser opened it with its secret randomness and checked every proof.` })))
-        : el("div", { class: "msg msg-bad", role: "alert" }, el("div", {}, el("strong", { text: "The encryption did NOT contain what you chose." }), el("p", { text: "Do not cast a ballot from this device. Report this to the election officials, with the tracking code " + checked.tracking_code + "." }))),
-      el("table", { class: "compare" }, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Question" }), el("th", { scope: "col", text: "You chose" }), el("th", { scope: "col", text: "Encryption contained" }), el("th", { scope: "col", text: "" }))), el("tbody", {}, rows)),
+      allSame ? el("div", { class: "msg msg-ok" }, el("div", {}, el("strong", { text: ["vote.contained_same"] }), el("p", { text: ["vote.contained_same_text", { code: checked.tracking_code }] })))
+        : el("div", { class: "msg msg-bad", role: "alert" }, el("div", {}, el("strong", { text: ["vote.contained_differs"] }), el("p", { text: ["vote.contained_differs_text", { code: checked.tracking_code }] }))),
+      el("table", { class: "compare" }, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["common.question"] }), el("th", { scope: "col", text: ["vote.col_chose"] }), el("th", { scope: "col", text: ["vote.col_contained"] }), el("th", { scope: "col", text: ["vote.col_match"] }))), el("tbody", {}, rows)),
       status,
-      el("h3", { class: "small eyebrow", text: "Confirm it independently" }),
+      el("h3", { class: "small eyebrow", text: ["vote.confirm"] }),
       el("ul", {},
-        el("li", {}, "On another device, open ", el("a", { href: `/e/${id}/spoiled#${checked.tracking_code}`, text: `${location.host}/e/${id}/spoiled` }), ` and enter ${checked.tracking_code}.`),
-        el("li", {}, "Or download it and check it with the Tabella tool: ", el("code", { text: `tabella verify --spoiled ${spoiledFile(checked)} --server ${location.origin} --election ${id}` }), ".")),
-      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", id: "download-checked", text: "Download the checked encryption", onclick: () => T.download(spoiledFile(checked), T.hexToText(sp.submission.payload)) })),
+        el("li", { text: ["vote.confirm_device", { link: el("a", { href: `/e/${id}/spoiled#${checked.tracking_code}`, text: `${location.host}/e/${id}/spoiled` }), code: checked.tracking_code }] }),
+        el("li", { text: ["vote.confirm_tool", { cmd: el("code", { text: `tabella verify --spoiled ${spoiledFile(checked)} --server ${location.origin} --election ${id}` }) }] })),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-secondary", id: "download-checked", text: ["vote.download_checked"], onclick: () => T.download(spoiledFile(checked), T.hexToText(sp.submission.payload)) })),
     );
   }
 
@@ -421,8 +422,8 @@
     } catch (e) {
       casting = false;
       ["cast", "check", "change"].forEach((b) => ($(b).disabled = false));
-      if (e instanceof T.ApiError) showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: "Retry", onclick: () => $("cast").click() })));
-      else showMsg($("cast-status"), "bad", "This page's election data does not match the public board", `Do not cast from this page: ${e.message}. Report this to the election officials and observers.`);
+      if (e instanceof T.ApiError) showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: ["common.retry"], onclick: () => $("cast").click() })));
+      else showMsg($("cast-status"), "bad", ["vote.mismatch"], ["vote.mismatch_cast_text", { reason: e.message }]);
       return;
     }
     let sub;
@@ -430,20 +431,20 @@
       sub = call("cast", current.handle); // from now on this encryption can never be revealed
     } catch (e) {
       casting = false;
-      showMsg($("cast-status"), "bad", "Could not cast", String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.cast_failed"], String(e.message || e));
       return;
     }
     await submitCast(sub);
   });
 
   async function submitCast(sub) {
-    showMsg($("cast-status"), "info", "Casting your ballot…", "Sending the encrypted, signed ballot to the board.");
+    showMsg($("cast-status"), "info", ["vote.casting"], ["vote.casting_text"]);
     let receiptText;
     try {
-      receiptText = await T.postEntry(id, sub, (n) => showMsg($("cast-status"), "warn", "Network trouble: retrying…", `Attempt ${n + 1}. Retrying is safe: the board never records the same ballot twice.`));
+      receiptText = await T.postEntry(id, sub, (n) => showMsg($("cast-status"), "warn", ["vote.retrying"], ["vote.attempt", { n: n + 1 }]));
     } catch (e) {
       if (e.retryable) {
-        showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: "Retry", onclick: () => submitCast(sub) })));
+        showError($("cast-status"), e, {}, el("div", { class: "actions" }, el("button", { type: "button", class: "btn btn-primary", text: ["common.retry"], onclick: () => submitCast(sub) })));
         $("cast-status").querySelector("button").focus();
         return;
       }
@@ -477,7 +478,7 @@
   function showReceipt(text) {
     const r = JSON.parse(text);
     const receipt = r.receipt || r;
-    $("receipt-code").textContent = current.tracking_code;
+    setText($("receipt-code"), current.tracking_code);
     $("step-review").hidden = true;
     $("step-cred").hidden = true;
     $("step-ballot").hidden = true;
@@ -488,15 +489,15 @@
     try {
       const v = call("checkReceipt", text, info.board_key || "", "", "", "");
       checks.replaceChildren(
-        li("ok", "The receipt's checkpoint is signed by the election board."),
-        li("ok", `Your ballot is entry #${v.index} of the board's tree of ${v.size} entries (inclusion proof checked in this browser).`));
+        li("ok", ["receipt.signed"]),
+        li("ok", ["vote.receipt_entry", { index: String(v.index), n: v.size }]));
       $("receipt-kv").replaceChildren(
-        el("dt", { text: "Board entry" }), el("dd", { text: `#${v.index}` }),
-        el("dt", { text: "Checkpoint" }), el("dd", { text: `${v.size} entries` }),
-        el("dt", { text: "Tree root" }), el("dd", { class: "mono", text: v.root }),
-        el("dt", { text: "Entry hash" }), el("dd", { class: "mono", text: v.entry_hash }));
+        el("dt", { text: ["common.board_entry"] }), el("dd", { text: `#${v.index}` }),
+        el("dt", { text: ["common.checkpoint"] }), el("dd", { text: ["common.entries", { n: v.size }] }),
+        el("dt", { text: ["common.tree_root"] }), el("dd", { class: "mono", text: v.root }),
+        el("dt", { text: ["common.entry_hash"] }), el("dd", { class: "mono", text: v.entry_hash }));
     } catch (e) {
-      checks.replaceChildren(li("bad", "The receipt did not verify: " + (e.message || e)));
+      checks.replaceChildren(li("bad", ["vote.receipt_bad", { reason: String(e.message || e) }]));
     }
     // The receipt file is what `tabella vote` saves and `tabella receipt
     // check` reads: {"receipt","tracking_code","board_key"}, canonical.
@@ -511,7 +512,7 @@
     $("download").onclick = () => T.download(`tabella-receipt-${id}-${current.tracking_code}.json`, file);
     $("check-link").href = `/e/${id}/receipt`;
     $("check-link2").href = `/e/${id}/receipt`;
-    showMsg($("receipt-msg"), "ok", "Your ballot is on the public board", "Download the receipt and keep it. You may vote again before the election closes; only your last ballot counts.");
+    showMsg($("receipt-msg"), "ok", ["vote.on_board"], ["vote.on_board_text"]);
     $("receipt-h").focus();
   }
 
