@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/mixnet"
@@ -230,4 +232,45 @@ func (v *View) input(ctx context.Context, src EntrySource, c *cascade.Cascade) e
 		return fmt.Errorf("%w: %w", ErrRecord, err)
 	}
 	return nil
+}
+
+// RankedFromBoard reads the counted ballots (entries counted, increasing,
+// all in [from, to)) from src and returns each ranked contest's counted
+// sequences in board order (e2e/SPEC.md §16.1, rules.MixInput), page by
+// page. The ballots are not verified again: the service admitted each.
+func RankedFromBoard(ctx context.Context, src EntrySource, el *ballot.Election, from, to uint64, counted []uint64) (map[string][]mixnet.Sequence, error) {
+	ids := rules.AwaitingMix(el.Manifest)
+	out := make(map[string][]mixnet.Sequence, len(ids))
+	for _, id := range ids {
+		out[id] = []mixnet.Sequence{}
+	}
+	if len(ids) == 0 || len(counted) == 0 {
+		return out, nil
+	}
+	k := 0
+	for es, err := range Pages(ctx, src, from, to) {
+		if err != nil {
+			return nil, err
+		}
+		var page []*bulletin.Entry
+		for _, e := range es {
+			for k < len(counted) && counted[k] < e.Index {
+				k++
+			}
+			if k < len(counted) && counted[k] == e.Index {
+				page = append(page, e)
+			}
+		}
+		for _, id := range ids {
+			l, err := rules.MixInput(el, id, page)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+			}
+			out[id] = append(out[id], l...)
+		}
+	}
+	if n := len(out[ids[0]]); n != len(counted) {
+		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, n, len(counted))
+	}
+	return out, nil
 }

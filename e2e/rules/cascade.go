@@ -9,17 +9,19 @@ import (
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/mixnet"
 	"github.com/tabella-vote/tabella/mixnet/cascade"
+	"github.com/tabella-vote/tabella/mixnet/count"
 )
 
 // RankedContests returns the cascade's view of the manifest's ranked
 // contests, in manifest order (e2e/SPEC.md §16.2): n options (a value is
-// in 0..n, 0 for "no option at this rank") and sequences of
-// max_selections ciphertexts.
+// in 0..n, 0 for "no option at this rank"), sequences of max_selections
+// ciphertexts, and the counting method and seats.
 func RankedContests(m *ballot.Manifest) []cascade.Contest {
 	var out []cascade.Contest
 	for _, c := range m.Contests {
 		if c.Kind == ballot.Ranked {
-			out = append(out, cascade.Contest{ID: c.ID, Options: len(c.Options), Width: int(c.MaxSelections)})
+			out = append(out, cascade.Contest{ID: c.ID, Options: len(c.Options), Width: c.RankingLength(),
+				Method: count.Method(c.Method), Seats: int(c.Seats)})
 		}
 	}
 	return out

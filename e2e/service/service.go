@@ -103,6 +103,10 @@ type election struct {
 	// election.close at entry tallyClose.
 	tally      *rules.Tally
 	tallyClose int64
+	// ranked is the counted sequences of the ranked contests (for the
+	// first mix of each), for the election.close at entry rankedClose.
+	ranked      map[string][]mixnet.Sequence
+	rankedClose int64
 }
 
 // Open opens the board store named by dsn ("sqlite:PATH" or
@@ -562,7 +566,9 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			}
 		}
 		if sub.Type == record.TypeMix || sub.Type == record.TypeMixResult {
-			pre.Ranked = s.rankedOf(e)
+			if pre.Ranked, err = s.rankedOf(ctx, e); err != nil {
+				return nil, "", err
+			}
 		}
 		e.mu.Lock()
 		x = tentative(e.st, sub, s.now().UnixMilli())
@@ -662,20 +668,30 @@ func (s *Service) tallyOf(ctx context.Context, e *election) (*rules.Tally, error
 
 // rankedOf returns the counted sequences of the ranked contests of a
 // closed election (rules.Pre.Ranked, the input of each contest's first
-// mix, e2e/SPEC.md §16.1), or nil when they are not needed or known: an
-// election with no counted ballot has none.
-func (s *Service) rankedOf(e *election) map[string][]mixnet.Sequence {
+// mix, e2e/SPEC.md §16.1), read from the board once, or nil before the
+// close (the rules then refuse the mix for its order).
+func (s *Service) rankedOf(ctx context.Context, e *election) (map[string][]mixnet.Sequence, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	st := e.st
-	if st.CloseIndex < 0 || st.Manifest == nil || len(st.Latest) > 0 {
-		return nil
+	if st.CloseIndex < 0 || st.Ballots == nil {
+		e.mu.Unlock()
+		return nil, nil
 	}
-	out := map[string][]mixnet.Sequence{}
-	for _, c := range rules.RankedContests(st.Manifest) {
-		out[c.ID] = nil
+	if e.ranked != nil && e.rankedClose == st.CloseIndex {
+		r := e.ranked
+		e.mu.Unlock()
+		return r, nil
 	}
-	return out
+	id, from, to, idx, el := st.Election, uint64(st.OpenIndex)+1, uint64(st.CloseIndex), counted(st), st.Ballots
+	e.mu.Unlock()
+	r, err := coord.RankedFromBoard(ctx, entrySource{s, id}, el, from, to, idx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the counted rankings of %s: %w", ErrUnavailable, id, err)
+	}
+	e.mu.Lock()
+	e.ranked, e.rankedClose = r, int64(to)
+	e.mu.Unlock()
+	return r, nil
 }
 
 // configuredOfficial is the service's own policy on top of the rules: an
