@@ -431,6 +431,9 @@ type Decryption struct {
 	// posted, or the one it had posted before (Existing).
 	Entry    uint64
 	Existing bool
+	// Late: the tally.result was on the board before this trustee's
+	// share; nothing was posted.
+	Late bool
 }
 
 // Decrypt is the trustee's decryption step: it reads the board from src
@@ -483,6 +486,13 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 			say("this trustee's decryption share is already on the board at entry %d", sp.Index)
 			return out, nil
 		}
+	}
+	if v.State.ResultIndex >= 0 {
+		// The other trustees' shares sufficed (with a ranked contest the
+		// last mixer comes late): a share now would be refused.
+		out.Late = true
+		say("the tally.result is on the board already (entry %d): no decryption share needed", v.State.ResultIndex)
+		return out, nil
 	}
 	share, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
 	if err != nil {

@@ -141,6 +141,8 @@ type MixShare struct {
 	Deadline int64
 	// Empty: no ballot was counted; there is nothing to decrypt.
 	Empty bool
+	// Late: the contest's mix.result was on the board already.
+	Late bool
 }
 
 // DecryptMixes is the trustee's decryption of the final lists
@@ -170,6 +172,12 @@ func DecryptMixes(ctx context.Context, src EntrySource, v *View, id *trustee.Ide
 		if k := slices.IndexFunc(c.Shares, func(m *cascade.Shares) bool { return m.Trustee == ks.Trustee }); k >= 0 {
 			ms.Entry, ms.Existing = c.ShareIndex[k], true
 			say("contest %s: this trustee's decryption shares are on the board at entry %d", rc.ID, ms.Entry)
+			out = append(out, ms)
+			continue
+		}
+		if c.ResultIndex >= 0 {
+			ms.Late = true
+			say("contest %s: its mix.result is on the board already (entry %d): no decryption share needed", rc.ID, c.ResultIndex)
 			out = append(out, ms)
 			continue
 		}
