@@ -134,6 +134,9 @@ func TestBrowserKeyboard(t *testing.T) {
 	path = append(path, tabTo(t, ctx, "credential", 3)...)
 	t.Logf("focus order to the credential: %v", path)
 	do(t, ctx, "type the credential", chromedp.KeyEvent(creds[0]))
+	if v := eval[string](t, ctx, `document.getElementById("credential").value`); v != creds[0] {
+		t.Fatalf("the credential field holds %q after typing (following the skip link must not touch it)", v)
+	}
 	// Mayor: Tab into the radio group, Space picks the first, an arrow the next.
 	tabTo(t, ctx, "opt-mayor-0", 2)
 	do(t, ctx, "pick by keyboard", chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.ArrowDown))

@@ -463,6 +463,22 @@ func observeResult(t *testing.T, ctx context.Context, ax *axeChecker, base, id, 
 	if !eval[bool](t, ctx, `document.querySelectorAll("#results svg rect").length > 0`) {
 		t.Fatal("no bars in the chart")
 	}
+	// Beside each chart, a table with the same counts; above them the
+	// turnout against the roll and the checked ballots.
+	tables := eval[[]string](t, ctx, `[...document.querySelectorAll("#results .contest-result")].map((s) =>
+		s.querySelector("h3").textContent + ": " + [...s.querySelectorAll("table tbody tr")].map((r) => r.cells[0].textContent + " " + r.cells[1].textContent).join(", "))`)
+	if strings.Join(tables, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the result tables show\n%s\nwant\n%s", strings.Join(tables, "\n"), strings.Join(want, "\n"))
+	}
+	if got := text(t, ctx, "turnout"); !strings.HasPrefix(got, ballots+" ballots counted of 3 voters on the roll (") {
+		t.Fatalf("turnout: %q", got)
+	}
+	if got := text(t, ctx, "spoiled-count"); got != "1 checked ballot, never counted" {
+		t.Fatalf("checked ballots: %q", got)
+	}
+	if n := eval[int](t, ctx, `[...document.querySelectorAll("#results figure svg")].filter((s) => s.getAttribute("role") === "img" && s.getAttribute("aria-label")).length`); n != len(want) {
+		t.Fatalf("%d charts with a text alternative, want %d", n, len(want))
+	}
 	shot(t, ctx, dir, "10-observe-result")
 	ax.check(t, ctx, "the observer page with the results")
 }
