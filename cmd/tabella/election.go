@@ -487,8 +487,19 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 	if err := r.WriteTable(&table); err != nil {
 		return err
 	}
-	_, err = io.WriteString(e.stdout, withTurnout(table.String(), r.Turnout, in.Roll.Count, spoiled))
-	return err
+	if _, err = io.WriteString(e.stdout, withTurnout(table.String(), r.Turnout, in.Roll.Count, spoiled)); err != nil {
+		return err
+	}
+	// Ranked contests: their counts, round by round (election_ranked.go).
+	m, err := ballot.DecodeManifest(in.Manifest)
+	if err != nil {
+		return fmt.Errorf("the election's manifest: %w", err)
+	}
+	mr, err := waitMixResults(ctx, e, bc, m, *wait)
+	if err != nil {
+		return err
+	}
+	return writeRankedRounds(e.stdout, m, mr)
 }
 
 // countSpoiled counts the ballot.spoiled entries (e2e/SPEC.md §7.9)
