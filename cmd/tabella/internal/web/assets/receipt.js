@@ -20,12 +20,15 @@ T.ready.then(() => {
     $("use-saved").addEventListener("click", () => check(saved));
   }
 
-  $("file").addEventListener("change", async () => {
+  async function readFile() {
     const f = $("file").files[0];
     if (!f) return;
     if (f.size > 1 << 20) { showMsg($("form-msg"), "bad", ["receipt.too_large"], ""); return; }
     $("paste").value = await f.text();
-  });
+  }
+  $("file").addEventListener("change", readFile);
+  // A file chosen while the page was still loading its texts.
+  readFile();
   $("receipt-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = $("paste").value.trim();
