@@ -396,7 +396,11 @@ func (b *benchRun) election(ctx context.Context, cfg electionBench) error {
 		return err
 	}
 	b.say("cast: setting up a %s election of %d voters on %s…", cfg.workload, n, storeKind(dsn))
-	if err := createElection(ctx, quiet, c, off, []ed25519.PublicKey{off.Public()}, m, manifest, []trustee.Public{*ident.Public()}, 1, 30*time.Second); err != nil {
+	// The ceremony's round must outlast posting the roll, which comes
+	// before the trustee starts (a round closes early once every message
+	// is in, so a long one costs nothing).
+	round := max(30*time.Second, time.Duration(n)*2*time.Millisecond)
+	if err := createElection(ctx, quiet, c, off, []ed25519.PublicKey{off.Public()}, m, manifest, []trustee.Public{*ident.Public()}, 1, round); err != nil {
 		return err
 	}
 	creds := make([]*ballot.Credential, n)

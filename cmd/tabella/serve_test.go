@@ -43,7 +43,7 @@ func TestServeOperatorEndpoints(t *testing.T) {
 		b, err := os.ReadFile(addrFile)
 		url = "http://" + strings.TrimSpace(string(b))
 		return err == nil && len(b) > 0
-	}, 30*time.Second, 10*time.Millisecond, "serve did not start: %s", &stderr)
+	}, 2*time.Minute, 10*time.Millisecond, "serve did not start: %s", &stderr)
 
 	get := func(path string) (int, string) {
 		resp, err := http.Get(url + path)

@@ -21,6 +21,7 @@ import (
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -102,6 +103,10 @@ type election struct {
 	// election.close at entry tallyClose.
 	tally      *rules.Tally
 	tallyClose int64
+	// ranked is the counted sequences of the ranked contests (for the
+	// first mix of each), for the election.close at entry rankedClose.
+	ranked      map[string][]mixnet.Sequence
+	rankedClose int64
 }
 
 // Open opens the board store named by dsn ("sqlite:PATH" or
@@ -546,7 +551,8 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		el  *ballot.Election
 		err error
 	)
-	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true}
+	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true, DeferMix: true}
+	var mixWork func(*rules.Pre) error
 	for attempt := 0; ; attempt++ {
 		e := s.lookup(id)
 		if attempt > 0 {
@@ -556,6 +562,11 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 		if sub.Type == record.TypeResult {
 			if pre.Tally, err = s.tallyOf(ctx, e); err != nil {
+				return nil, "", err
+			}
+		}
+		if sub.Type == record.TypeMix || sub.Type == record.TypeMixResult {
+			if pre.Ranked, err = s.rankedOf(ctx, e); err != nil {
 				return nil, "", err
 			}
 		}
@@ -571,6 +582,9 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			return e.st.Check(x, pre)
 		})
 		el = e.st.Ballots
+		if err == nil {
+			mixWork = e.st.MixWork(x)
+		}
 		e.mu.Unlock()
 		if errors.Is(err, ErrInternal) {
 			return nil, "", err
@@ -585,7 +599,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 	if err != nil {
 		return nil, "", err
 	}
-	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally}
+	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally, Ranked: pre.Ranked}
 	var tc ballot.TrackingCode
 	switch sub.Type {
 	case record.TypeSetup:
@@ -596,6 +610,13 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 	case record.TypeSpoiled:
 		done.Spoiled, err = s.checkSpoiled(el, x)
+	case record.TypeMix, record.TypeMixShare:
+		// The shuffle or share proofs, against the list the state held
+		// (admission checks it is still the latest); without work, the
+		// rules verify inside admission.
+		if mixWork != nil {
+			err = s.recovered(id, x, "mix verification", func() error { return mixWork(done) })
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -643,6 +664,34 @@ func (s *Service) tallyOf(ctx context.Context, e *election) (*rules.Tally, error
 	e.tally, e.tallyClose = t, int64(to)
 	e.mu.Unlock()
 	return t, nil
+}
+
+// rankedOf returns the counted sequences of the ranked contests of a
+// closed election (rules.Pre.Ranked, the input of each contest's first
+// mix, e2e/SPEC.md §16.1), read from the board once, or nil before the
+// close (the rules then refuse the mix for its order).
+func (s *Service) rankedOf(ctx context.Context, e *election) (map[string][]mixnet.Sequence, error) {
+	e.mu.Lock()
+	st := e.st
+	if st.CloseIndex < 0 || st.Ballots == nil {
+		e.mu.Unlock()
+		return nil, nil
+	}
+	if e.ranked != nil && e.rankedClose == st.CloseIndex {
+		r := e.ranked
+		e.mu.Unlock()
+		return r, nil
+	}
+	id, from, to, idx, el := st.Election, uint64(st.OpenIndex)+1, uint64(st.CloseIndex), counted(st), st.Ballots
+	e.mu.Unlock()
+	r, err := coord.RankedFromBoard(ctx, entrySource{s, id}, el, from, to, idx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the counted rankings of %s: %w", ErrUnavailable, id, err)
+	}
+	e.mu.Lock()
+	e.ranked, e.rankedClose = r, int64(to)
+	e.mu.Unlock()
+	return r, nil
 }
 
 // configuredOfficial is the service's own policy on top of the rules: an

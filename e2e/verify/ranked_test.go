@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,18 +18,40 @@ import (
 
 var ranked = &builtOnce{cfg: electiontest.Config{ElectionID: "ranked-2026", Manifest: electiontest.RankedManifest(), Voters: 8, Revotes: 2, Spoils: 1}}
 
+var unmixed = &builtOnce{cfg: electiontest.Config{ElectionID: "ranked-2026", Manifest: electiontest.RankedManifest(), Voters: 8, Revotes: 2, Spoils: 1, NoMix: true}}
+
 // rankedElection is a whole election whose manifest has a ranked contest
 // between homomorphic ones (electiontest.RankedManifest), with revotes and
 // spoiled ballots, built once per test process.
 func rankedElection(t testing.TB) *electiontest.Election { return ranked.get(t) }
 
 // TestRankedAwaitsMix: the ballots of an election with a ranked contest
-// verify, the homomorphic contests are tallied and checked as always, and
-// the ranked contest is reported as awaiting the mix instead of the record
-// passing with it uncounted.
+// verify, the homomorphic contests are tallied and checked as always, the
+// record with its mix cascade verifies (every shuffle and decryption proof,
+// the plaintexts recomputed), and without the cascade the ranked contest is
+// reported as awaiting the mix instead of the record passing with it
+// uncounted.
 func TestRankedAwaitsMix(t *testing.T) {
 	e := rankedElection(t)
 	rep, err := verifyBytes(t, e.Bytes(), Options{All: true})
+	require.NoError(t, err)
+	require.True(t, rep.Valid && rep.Complete, "failures: %v", rep.Failures)
+	require.Len(t, rep.Mixes, 5, "every qualified trustee mixed")
+	for k, l := range rep.Mixes {
+		assert.Equal(t, MixLine{Contest: "budget", N: k + 1, M: 5, Mixer: k + 1, Entry: uint64(e.MixIndexes[k])}, l)
+	}
+	assert.Equal(t, "mix 1 of 5: shuffle proof verified (contest budget, trustee 1, entry "+strconv.Itoa(e.MixIndexes[0])+")", rep.Mixes[0].String())
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "mix 5 of 5: shuffle proof verified")
+	require.Len(t, rep.MixResults, 1)
+	assert.Equal(t, e.Rankings["budget"], rep.MixResults[0].Sequences)
+	assert.Equal(t, uint64(5), rep.Counts.Mixes)
+	assert.Equal(t, uint64(3), rep.Counts.MixShareMessages)
+
+	// Without the cascade the ranked contest awaits the mix.
+	e = unmixed.get(t)
+	rep, err = verifyBytes(t, e.Bytes(), Options{All: true})
 	var f *Failure
 	require.True(t, errors.As(err, &f), "a complete record with an uncounted ranked contest passed: %v", err)
 	require.Len(t, rep.Failures, 1, "failures: %v", rep.Failures)
@@ -52,7 +75,7 @@ func TestRankedAwaitsMix(t *testing.T) {
 	}
 	assert.Equal(t, []string{"mayor", "council", "parks"}, ids)
 	assert.Equal(t, e.Counts, got)
-	var text strings.Builder
+	text.Reset()
 	require.NoError(t, rep.WriteText(&text))
 	assert.Contains(t, text.String(), "NOT VERIFIED: ranked contests awaiting the mix")
 	assert.Contains(t, text.String(), `mix.pending: ranked contest "budget": awaiting the mix`)

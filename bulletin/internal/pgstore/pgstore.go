@@ -20,6 +20,12 @@
 // BenchmarkFloor in this package measures what the server allows for
 // the same rows; the rest of the gap is the server's own work for the
 // five tables (the entry insert is most of it) while the appender waits.
+// With 256 writers and 2 KiB payloads (BenchmarkAppend in bulletin/board,
+// 2-core machine, idle), the five or six round trips before this layout
+// gave 9 450–9 690 appends/s and these two 13 680–14 100 (three runs
+// each, old and new alternated); on the loaded machine the timing split
+// of a ~130-entry batch was about 4 ms for the lock, 1.5 ms of the
+// board's own work and 25 ms for the writes and the commit.
 package pgstore
 
 import (
