@@ -94,18 +94,20 @@
 // shuffle package implements Neff's shuffle (shuffle.Shuffle, and
 // shuffle.SequencesShuffle for sequences, with proof.HashProve). It was
 // measured against this package in the same run (BenchmarkShuffle,
-// -benchtime 1x -count 3, medians) on a two-core AMD EPYC shared with other
-// jobs (load 10 to 30). The figures are CPU time in milliseconds per
+// -benchtime 1x -count 3, medians; N=10^5 once) on a two-core AMD EPYC shared with other
+// jobs (load 2 to 8). The figures are CPU time in milliseconds per
 // ciphertext, summed over the cores, which that load barely affects (the
 // wall clock was up to 4 times longer and varied from run to run). TW's
 // prover and verifier use both cores, kyber's one, so the wall-clock ratio
 // on an idle machine should be larger than the CPU-time ratio:
 //
-//	                   prove                    verify
-//	N=1000,  w=1   TW 0.28  kyber 1.49  (5.3×)   TW 0.100  kyber 1.58  (16×)
-//	N=1000,  w=5   TW 0.16  kyber 1.12  (7.1×)   TW 0.055  kyber 0.98  (18×)
-//	N=10000, w=1   TW 0.27  kyber 1.40  (5.1×)   TW 0.089  kyber 1.82  (20×)
-//	N=10000, w=5   TW 0.16  kyber 1.21  (7.5×)   TW 0.050  (kyber pending)
+//	                    prove                     verify
+//	N=1000,   w=1   TW 0.24  kyber 1.52  (6.4×)   TW 0.108  kyber 1.67  (15×)
+//	N=1000,   w=5   TW 0.12  kyber 1.10  (8.8×)   TW 0.052  kyber 0.99  (19×)
+//	N=10000,  w=1   TW 0.29  kyber 1.34  (4.6×)   TW 0.108  kyber 1.68  (16×)
+//	N=10000,  w=5   TW 0.15  kyber 1.19  (8.2×)   TW 0.054  kyber 1.03  (19×)
+//	N=100000, w=1   TW 0.28                       TW 0.084   (one run, no kyber)
+//	N=100000, w=5   TW 0.14                       TW 0.047
 //
 // The TW figures meet the project's targets of 0.3 ms to prove and 0.4 ms
 // to verify a ciphertext even in CPU time. TW is faster because almost all
