@@ -524,6 +524,7 @@
   for (const verb of ["open", "close"]) {
     $(verb).addEventListener("click", async () => {
       const box = $("phase-msg");
+      box.replaceChildren();
       $(verb).disabled = true;
       try {
         const s = T.call("phaseEntry", state.id, verb);

@@ -58,7 +58,7 @@ const T = (() => {
   // A page may add catalogues of its own, named on its root element
   // (<html data-i18n-extra="admin-i18n"> loads admin-i18n-<lang>.json
   // too); their keys join the language's catalogue.
-  const EXTRA = (document.documentElement.dataset.i18nExtra || "").split(/\s+/).filter((n) => /^[a-z][a-z-]*$/.test(n));
+  const EXTRA = (document.documentElement.dataset.i18nExtra || "").split(/\s+/).filter((n) => /^[a-z][a-z0-9-]*$/.test(n));
   function loadCatalogue(l) {
     if (cats[l]) return Promise.resolve(cats[l]);
     const one = (name) => fetch(`/assets/${name}-${l}.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})).then((c) => (c && typeof c === "object" ? c : {}));
