@@ -55,18 +55,33 @@ type Body struct {
 	Contests   []EncryptedContest `json:"contests"`
 }
 
-// An EncryptedContest holds one contest of a ballot: a selection per option
-// in manifest order and the proof that their sum is in range.
+// An EncryptedContest holds one contest of a ballot (e2e/SPEC.md §7.3). A
+// homomorphic contest (one_of_n, approval, score) has Selections, one per
+// option in manifest order, and SumProof, the proof that their sum is in
+// range; Ranks is nil. A ranked contest has only Ranks: L =
+// max_selections ciphertexts, the 1st rank first, each encrypting the
+// 1-based number of the option at that rank or 0 for none, with a proof
+// that it is in 0..n (n the number of options); it has no sum proof.
 type EncryptedContest struct {
 	ID         string      `json:"id"`
-	Selections []Selection `json:"selections"`
+	Selections []Selection `json:"selections,omitempty"`
 	// SumProof proves that Σ selections' ciphertexts encrypts a value in the
 	// contest's [Contest.SumRange].
-	SumProof *zk.Range `json:"sum_proof"`
+	SumProof *zk.Range   `json:"sum_proof,omitempty"`
+	Ranks    []Selection `json:"ranks,omitempty"`
 }
 
-// A Selection is one option's encrypted value and the proof that it is in
-// 0..[Contest.SelectionLimit].
+// Parts returns the ciphertexts of c with their proofs: the selections of
+// a homomorphic contest, the ranks of a ranked one.
+func (c *EncryptedContest) Parts() []Selection {
+	if c.Ranks != nil {
+		return c.Ranks
+	}
+	return c.Selections
+}
+
+// A Selection is one option's (or, in a ranked contest, one rank's)
+// encrypted value and the proof that it is in 0..[Contest.SelectionLimit].
 type Selection struct {
 	Ciphertext elgamal.Ciphertext `json:"ciphertext"`
 	Proof      *zk.Range          `json:"proof"`
@@ -119,19 +134,30 @@ func (b *Ballot) checkFields() error {
 	}
 	for i := range b.Contests {
 		c := &b.Contests[i]
-		if c.Selections == nil {
-			return fmt.Errorf("%w: ballot: contest %d: missing selections", ErrMalformed, i)
+		what := "option"
+		if c.Ranks != nil {
+			// A ranked part (e2e/SPEC.md §7.3): ranks only.
+			if c.Selections != nil || c.SumProof != nil {
+				return fmt.Errorf("%w: ballot: contest %d: has both ranks and selections or a sum proof", ErrMalformed, i)
+			}
+			if len(c.Ranks) == 0 {
+				return fmt.Errorf("%w: ballot: contest %d: empty ranks", ErrMalformed, i)
+			}
+			what = "rank position"
+		} else {
+			if len(c.Selections) == 0 {
+				return fmt.Errorf("%w: ballot: contest %d: missing selections (and no ranks)", ErrMalformed, i)
+			}
+			if c.SumProof == nil {
+				return fmt.Errorf("%w: ballot: contest %d: missing sum proof", ErrMalformed, i)
+			}
 		}
-		if c.SumProof == nil {
-			return fmt.Errorf("%w: ballot: contest %d: missing sum proof", ErrMalformed, i)
-		}
-		for j := range c.Selections {
-			s := &c.Selections[j]
+		for j, s := range c.Parts() {
 			if s.Ciphertext.A == nil || s.Ciphertext.B == nil {
-				return fmt.Errorf("%w: ballot: contest %d option %d: missing ciphertext", ErrMalformed, i, j)
+				return fmt.Errorf("%w: ballot: contest %d %s %d: missing ciphertext", ErrMalformed, i, what, j)
 			}
 			if s.Proof == nil {
-				return fmt.Errorf("%w: ballot: contest %d option %d: missing proof", ErrMalformed, i, j)
+				return fmt.Errorf("%w: ballot: contest %d %s %d: missing proof", ErrMalformed, i, what, j)
 			}
 		}
 	}
@@ -183,7 +209,8 @@ func (b *Body) Hash() ([32]byte, error) {
 
 // checkShape checks b against the election: version, election, base hash,
 // and one contest per manifest contest, in order, with one selection per
-// option. It runs before any proof is looked at.
+// option (homomorphic contests) or exactly L ranks (ranked contests). It
+// runs before any proof is looked at.
 func (b *Ballot) checkShape(e *Election) error {
 	if b.Version != Version {
 		return fmt.Errorf("%w: version %q, want %q", ErrMalformed, b.Version, Version)
@@ -203,11 +230,20 @@ func (b *Ballot) checkShape(e *Election) error {
 	}
 	for i := range m.Contests {
 		mc, bc := &m.Contests[i], &b.Contests[i]
-		if mc.Kind == Ranked {
-			return fmt.Errorf("%w: contest %q is ranked: not a homomorphic ballot", ErrUnsupported, mc.ID)
-		}
 		if bc.ID != mc.ID {
 			return fmt.Errorf("%w: contest %d is %q, manifest has %q", ErrMalformed, i, bc.ID, mc.ID)
+		}
+		if mc.Kind == Ranked {
+			if bc.Ranks == nil {
+				return fmt.Errorf("%w: contest %q is ranked: the ballot has selections, not ranks", ErrMalformed, mc.ID)
+			}
+			if L := mc.RankingLength(); len(bc.Ranks) != L {
+				return fmt.Errorf("%w: contest %q: %d ranks, the ranking length (max_selections) is %d", ErrMalformed, mc.ID, len(bc.Ranks), L)
+			}
+			continue
+		}
+		if bc.Ranks != nil {
+			return fmt.Errorf("%w: contest %q is %s: the ballot has ranks, not selections", ErrMalformed, mc.ID, mc.Kind)
 		}
 		if len(bc.Selections) != len(mc.Options) {
 			return fmt.Errorf("%w: contest %q: %d selections, manifest has %d options", ErrMalformed, mc.ID, len(bc.Selections), len(mc.Options))
@@ -219,8 +255,7 @@ func (b *Ballot) checkShape(e *Election) error {
 // BallotSize returns the exact length in bytes of the encoding of every
 // ballot for e: all of a ballot's fields have a fixed size once the manifest
 // is known (e2e/SPEC.md §7.3). A server can reject a request body of any
-// other length before decoding it. It returns 0 if the manifest has a
-// ranked contest.
+// other length before decoding it.
 func (e *Election) BallotSize() int {
 	if e.sized {
 		return e.size
@@ -248,10 +283,15 @@ func (e *Election) ballotSize() int {
 	}, Signature: &zk.Schnorr{A: g, Z: zero}}
 	for i := range m.Contests {
 		c := &m.Contests[i]
-		if c.Kind == Ranked {
-			return 0
-		}
 		sel := proof(int(c.SelectionLimit()) + 1)
+		if c.Kind == Ranked {
+			ec := EncryptedContest{ID: c.ID, Ranks: make([]Selection, c.RankingLength())}
+			for j := range ec.Ranks {
+				ec.Ranks[j] = Selection{Ciphertext: elgamal.Ciphertext{A: g, B: g}, Proof: sel}
+			}
+			b.Contests[i] = ec
+			continue
+		}
 		lo, hi := c.SumRange()
 		ec := EncryptedContest{ID: c.ID, Selections: make([]Selection, len(c.Options)), SumProof: proof(int(hi-lo) + 1)}
 		for j := range ec.Selections {

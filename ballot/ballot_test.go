@@ -228,10 +228,13 @@ func TestEncryptRejects(t *testing.T) {
 	}
 	m := *e.Manifest
 	m.Contests = append(append([]Contest(nil), m.Contests...), Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 1, MaxSelections: 2})
+		Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
 	re := newTestElection(t, &m)
-	if _, _, err := Encrypt(re.Election, cred, Choices{"mayor": {1, 0, 0}, "budget": {1, 2}}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"budget"`) {
-		t.Errorf("ranked contest: %v", err)
+	if _, _, err := Encrypt(re.Election, cred, Choices{"mayor": {1, 0, 0}, "budget": {1, 1}}); !errors.Is(err, ErrOverVote) || !strings.Contains(err.Error(), `"budget"`) {
+		t.Errorf("ranked contest with a repeat: %v", err)
+	}
+	if _, _, err := Encrypt(re.Election, cred, Choices{"mayor": {1, 0, 0}, "budget": {0, 2}}); !errors.Is(err, ErrInvalidChoices) || !strings.Contains(err.Error(), "skipped") {
+		t.Errorf("ranked contest with a skip: %v", err)
 	}
 }
 
@@ -595,6 +598,15 @@ func FuzzDecodeBallot(f *testing.F) {
 	f.Add([]byte(strings.Replace(o, `"election_id":"w-1-2"`, `"election_id":"w\u003c1\"\\é"`, 1)))
 	f.Add([]byte(strings.Replace(o, `"election_id":"w-1-2"`, `"election_id":"w<1"`, 1)))
 	f.Add([]byte(o[:strings.Index(o, `"contests":`)] + `"contests":[],"signature":` + o[strings.LastIndex(o, `"signature":`)+len(`"signature":`):]))
+	// A small ballot with a ranked part (a one_of_n contest and a ranked
+	// contest of 3 options, L = 2), and seeds for the ranked paths.
+	re := newTestElection(f, rankedW1())
+	origRanked := readTestdata(f, "ballot-ranked-w1.json")
+	f.Add(origRanked)
+	r := string(origRanked)
+	f.Add([]byte(strings.Replace(r, `{"id":"r","ranks":`, `{"id":"r","selections":`, 1)))
+	f.Add([]byte(strings.Replace(r, `"ranks":[{`, `"ranks":[],"x":[{`, 1)))
+	f.Add([]byte(strings.Replace(r, `{"id":"c0","selections":`, `{"id":"c0","ranks":`, 1)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b, err := DecodeBallot(in)
 		ref, refErr := decodeBallotReference(in)
@@ -622,6 +634,10 @@ func FuzzDecodeBallot(f *testing.F) {
 		err = Verify(e.Election, b)
 		if bytes.Equal(in, orig) != (err == nil) {
 			t.Fatalf("verify of %d-byte ballot: %v", len(in), err)
+		}
+		err = Verify(re.Election, b)
+		if bytes.Equal(in, origRanked) != (err == nil) {
+			t.Fatalf("verify of %d-byte ballot for the ranked election: %v", len(in), err)
 		}
 	})
 }

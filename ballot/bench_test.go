@@ -64,6 +64,26 @@ func benchVerify(b *testing.B, e *testElection, ch Choices) {
 	})
 }
 
+// rankedR5 is one ranked contest of 5 options with a full ranking
+// (L = 5): 5 ciphertexts with 6-branch proofs, the ranked counterpart of
+// oneOfN(1, 5) (5 ciphertexts with 2-branch proofs and a sum proof).
+func rankedR5(b *testing.B) *testElection {
+	m := oneOfN(1, 5)
+	m.ElectionID = "r-5"
+	m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(5), MaxSelections: 5, Method: IRV}
+	return newTestElection(b, m)
+}
+
+var r5Choices = Choices{"r": {3, 1, 5, 2, 4}}
+
+func BenchmarkEncryptRanked5(b *testing.B) { benchEncrypt(b, rankedR5(b), r5Choices) }
+func BenchmarkVerifyRanked5(b *testing.B)  { benchVerify(b, rankedR5(b), r5Choices) }
+func BenchmarkEncryptOneOf5(b *testing.B) {
+	benchEncrypt(b, newTestElection(b, oneOfN(1, 5)), Choices{"c0": {0, 0, 1, 0, 0}})
+}
+func BenchmarkVerifyOneOf5(b *testing.B) {
+	benchVerify(b, newTestElection(b, oneOfN(1, 5)), Choices{"c0": {0, 0, 1, 0, 0}})
+}
 func BenchmarkEncryptW1(b *testing.B) { benchEncrypt(b, w1(b), Choices{"c0": {0, 1}}) }
 func BenchmarkEncryptW2(b *testing.B) { benchEncrypt(b, w2(b), w2Choices(0)) }
 func BenchmarkVerifyW1(b *testing.B)  { benchVerify(b, w1(b), Choices{"c0": {0, 1}}) }

@@ -4,11 +4,13 @@ import (
 	"fmt"
 )
 
-// Choices are a voter's plaintext choices: for each contest id, one value per
-// option in manifest order (e2e/SPEC.md §7.2). A value is 0 or 1 for
-// one_of_n and approval contests (1 = selected), the score for score
-// contests, and the rank (1 = first, 0 = unranked) for ranked contests. A
-// contest missing from the map is blank: all values 0.
+// Choices are a voter's plaintext choices (e2e/SPEC.md §7.2). For a
+// one_of_n, approval or score contest: one value per option in manifest
+// order, 0 or 1 for one_of_n and approval (1 = selected), the score for
+// score contests. For a ranked contest: the ranking, one value per rank
+// (L = max_selections values, 1st rank first), each the 1-based number of
+// the option at that rank or 0 for none; build it from option ids with
+// [Contest.Ranking]. A contest missing from the map is blank: all values 0.
 type Choices map[string][]uint64
 
 // Validate checks ch against m: no unknown contest, one value per option,
@@ -34,16 +36,19 @@ func (ch Choices) values(c *Contest) []uint64 {
 	if v, ok := ch[c.ID]; ok {
 		return v
 	}
+	if c.Kind == Ranked {
+		return make([]uint64, c.RankingLength())
+	}
 	return make([]uint64, len(c.Options))
 }
 
 func (ch Choices) validateContest(c *Contest) error {
 	v := ch.values(c)
+	if c.Kind == Ranked {
+		return validateRanking(c, v)
+	}
 	if len(v) != len(c.Options) {
 		return fmt.Errorf("%w: contest %q: %d values, want one per option (%d)", ErrInvalidChoices, c.ID, len(v), len(c.Options))
-	}
-	if c.Kind == Ranked {
-		return validateRanks(c, v)
 	}
 	limit := c.SelectionLimit()
 	var sum uint64
@@ -67,35 +72,91 @@ func (ch Choices) validateContest(c *Contest) error {
 	return nil
 }
 
-// validateRanks checks that the non-zero values are exactly 1..k for some k
-// within [min_selections, max_selections].
-func validateRanks(c *Contest, v []uint64) error {
-	n := uint64(len(v))
-	seen := make([]bool, n+1)
+// validateRanking checks a ranking on the voter's side (e2e/SPEC.md §7.2):
+// exactly L values, each 0..n; the non-zero ones first (no skipped rank),
+// no option ranked twice, and at least min_selections options ranked. The
+// ballot's proofs show only that each rank is in 0..n: a verifier cannot
+// see repeats or skips, which the count treats as exhausting the ballot
+// (e2e/SPEC.md §7.8).
+func validateRanking(c *Contest, v []uint64) error {
+	L, n := c.RankingLength(), uint64(len(c.Options))
+	if len(v) != L {
+		return fmt.Errorf("%w: contest %q: ranking of %d values, want %d (max_selections; 0 for an empty rank)", ErrInvalidChoices, c.ID, len(v), L)
+	}
+	seen := make([]int, n+1)
 	var k uint64
-	for j, r := range v {
-		if r == 0 {
+	for j, x := range v {
+		if x > n {
+			return fmt.Errorf("%w: contest %q rank %d: option number %d, at most %d", ErrInvalidChoices, c.ID, j+1, x, n)
+		}
+		if x == 0 {
 			continue
 		}
-		if r > n {
-			return fmt.Errorf("%w: contest %q option %q: rank %d, at most %d", ErrInvalidChoices, c.ID, c.Options[j].ID, r, n)
+		if k != uint64(j) {
+			return fmt.Errorf("%w: contest %q: rank %d is empty but rank %d is not (ranks must not be skipped)", ErrInvalidChoices, c.ID, k+1, j+1)
 		}
-		if seen[r] {
-			return fmt.Errorf("%w: %w: contest %q option %q: rank %d given twice", ErrInvalidChoices, ErrOverVote, c.ID, c.Options[j].ID, r)
+		if seen[x] != 0 {
+			return fmt.Errorf("%w: %w: contest %q: option %q ranked twice (ranks %d and %d)", ErrInvalidChoices, ErrOverVote, c.ID, c.Options[x-1].ID, seen[x], j+1)
 		}
-		seen[r] = true
+		seen[x] = j + 1
 		k++
-	}
-	for r := uint64(1); r <= k; r++ {
-		if !seen[r] {
-			return fmt.Errorf("%w: contest %q: ranks skip %d", ErrInvalidChoices, c.ID, r)
-		}
-	}
-	if k > c.MaxSelections {
-		return fmt.Errorf("%w: %w: contest %q: %d options ranked, at most %d", ErrInvalidChoices, ErrOverVote, c.ID, k, c.MaxSelections)
 	}
 	if k < c.MinSelections {
 		return fmt.Errorf("%w: %w: contest %q: %d options ranked, at least %d", ErrInvalidChoices, ErrUnderVote, c.ID, k, c.MinSelections)
 	}
 	return nil
+}
+
+// Ranking returns the values of a ranking of c (see [Choices]): options,
+// by id, from the first rank on; unfilled ranks are 0. It checks the
+// ranking as [Choices.Validate] does (unknown option, repeats, more than
+// max_selections or fewer than min_selections options); errors wrap
+// ErrInvalidChoices.
+func (c *Contest) Ranking(optionIDs ...string) ([]uint64, error) {
+	if c.Kind != Ranked {
+		return nil, fmt.Errorf("%w: contest %q is %s, not ranked", ErrInvalidChoices, c.ID, c.Kind)
+	}
+	L := c.RankingLength()
+	if len(optionIDs) > L {
+		return nil, fmt.Errorf("%w: %w: contest %q: %d options ranked, at most %d", ErrInvalidChoices, ErrOverVote, c.ID, len(optionIDs), L)
+	}
+	v := make([]uint64, L)
+	for j, id := range optionIDs {
+		k := c.optionIndex(id)
+		if k < 0 {
+			return nil, fmt.Errorf("%w: contest %q rank %d: unknown option %q", ErrInvalidChoices, c.ID, j+1, id)
+		}
+		v[j] = uint64(k + 1)
+	}
+	if err := validateRanking(c, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// RankedOptions returns the option ids a ranking of c names, rank by rank,
+// stopping at the first empty rank (what a voter compares with what they
+// picked, e.g. after [VerifySpoiled]). A value above the number of options
+// is an error; repeats are returned as they are.
+func (c *Contest) RankedOptions(v []uint64) ([]string, error) {
+	var ids []string
+	for j, x := range v {
+		if x == 0 {
+			break
+		}
+		if x > uint64(len(c.Options)) {
+			return nil, fmt.Errorf("%w: contest %q rank %d: option number %d, at most %d", ErrInvalidChoices, c.ID, j+1, x, len(c.Options))
+		}
+		ids = append(ids, c.Options[x-1].ID)
+	}
+	return ids, nil
+}
+
+func (c *Contest) optionIndex(id string) int {
+	for k := range c.Options {
+		if c.Options[k].ID == id {
+			return k
+		}
+	}
+	return -1
 }

@@ -12,12 +12,12 @@ func TestChoicesValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Contests = append(m.Contests, Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 2})
+		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
 	good := Choices{
 		"mayor":   {0, 1, 0},
 		"council": {1, 0, 0, 1},
 		"parks":   {5, 3},
-		"budget":  {2, 0, 1},
+		"budget":  {3, 1}, // c first, then a
 	}
 	if err := good.Validate(m); err != nil {
 		t.Fatalf("valid choices rejected: %v", err)
@@ -37,19 +37,57 @@ func TestChoicesValidate(t *testing.T) {
 		{"score total", Choices{"mayor": {1, 0, 0}, "parks": {5, 4}}, ErrOverVote, `total score 9, at most 8`},
 		{"unknown contest", Choices{"mayor": {1, 0, 0}, "sheriff": {1}}, ErrInvalidChoices, `unknown contest "sheriff"`},
 		{"wrong length", Choices{"mayor": {1, 0}}, ErrInvalidChoices, `2 values, want one per option (3)`},
-		{"rank twice", Choices{"mayor": {1, 0, 0}, "budget": {1, 1, 0}}, ErrOverVote, `rank 1 given twice`},
-		{"rank gap", Choices{"mayor": {1, 0, 0}, "budget": {1, 3, 0}}, ErrInvalidChoices, `ranks skip 2`},
-		{"rank too many", Choices{"mayor": {1, 0, 0}, "budget": {1, 2, 3}}, ErrOverVote, `3 options ranked, at most 2`},
+		{"rank twice", Choices{"mayor": {1, 0, 0}, "budget": {2, 2}}, ErrOverVote, `contest "budget": option "b" ranked twice (ranks 1 and 2)`},
+		{"rank skipped", Choices{"mayor": {1, 0, 0}, "budget": {0, 3}}, ErrInvalidChoices, `contest "budget": rank 1 is empty but rank 2 is not`},
+		{"ranking too long", Choices{"mayor": {1, 0, 0}, "budget": {1, 2, 3}}, ErrInvalidChoices, `ranking of 3 values, want 2`},
+		{"ranking too short", Choices{"mayor": {1, 0, 0}, "budget": {1}}, ErrInvalidChoices, `ranking of 1 values, want 2`},
 		{"rank none", Choices{"mayor": {1, 0, 0}}, ErrUnderVote, `0 options ranked, at least 1`},
-		{"rank beyond n", Choices{"mayor": {1, 0, 0}, "budget": {4, 0, 0}}, ErrInvalidChoices, `rank 4, at most 3`},
+		{"rank none explicit", Choices{"mayor": {1, 0, 0}, "budget": {0, 0}}, ErrUnderVote, `0 options ranked, at least 1`},
+		{"rank beyond n", Choices{"mayor": {1, 0, 0}, "budget": {4, 0}}, ErrInvalidChoices, `contest "budget" rank 1: option number 4, at most 3`},
 	}
 	for _, tc := range cases {
-		if _, ok := tc.ch["budget"]; !ok && tc.name != "rank none" && !strings.Contains(tc.want, "budget") {
-			tc.ch["budget"] = []uint64{1, 0, 0}
+		if _, ok := tc.ch["budget"]; !ok && !strings.HasPrefix(tc.name, "rank none") && !strings.Contains(tc.want, "budget") {
+			tc.ch["budget"] = []uint64{1, 0}
 		}
 		err := tc.ch.Validate(m)
 		if !errors.Is(err, ErrInvalidChoices) || !errors.Is(err, tc.class) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %v containing %q", tc.name, err, tc.class, tc.want)
 		}
+	}
+}
+
+func TestRanking(t *testing.T) {
+	c := &Contest{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(4), MinSelections: 1, MaxSelections: 3, Method: IRV}
+	v, err := c.Ranking("o3", "o1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 3 || v[0] != 3 || v[1] != 1 || v[2] != 0 {
+		t.Fatalf("Ranking(o3, o1) = %v, want [3 1 0]", v)
+	}
+	ids, err := c.RankedOptions(v)
+	if err != nil || strings.Join(ids, ",") != "o3,o1" {
+		t.Fatalf("RankedOptions = %v, %v", ids, err)
+	}
+	if _, err := c.RankedOptions([]uint64{5}); !errors.Is(err, ErrInvalidChoices) {
+		t.Fatalf("RankedOptions of 5 of 4: %v", err)
+	}
+	bad := []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"o1", "o1"}, `option "o1" ranked twice (ranks 1 and 2)`},
+		{[]string{"o1", "x"}, `rank 2: unknown option "x"`},
+		{[]string{"o1", "o2", "o3", "o4"}, "4 options ranked, at most 3"},
+		{nil, "0 options ranked, at least 1"},
+	}
+	for _, tc := range bad {
+		if _, err := c.Ranking(tc.ids...); !errors.Is(err, ErrInvalidChoices) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Ranking(%v): %v, want %q", tc.ids, err, tc.want)
+		}
+	}
+	oneOf := &Contest{ID: "m", Kind: OneOfN, Options: rankedOptions(2), MaxSelections: 1}
+	if _, err := oneOf.Ranking("o1"); !errors.Is(err, ErrInvalidChoices) {
+		t.Errorf("Ranking of a one_of_n contest: %v", err)
 	}
 }

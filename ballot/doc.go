@@ -15,8 +15,8 @@
 //
 // # Ballots
 //
-// A [Ballot] carries, for each contest in manifest order and each option, an
-// exponential ElGamal ciphertext of the selection under the joint key with a
+// A [Ballot] carries, for each homomorphic contest in manifest order and
+// each option, an exponential ElGamal ciphertext of the selection under the joint key with a
 // disjunctive Chaum-Pedersen proof that it encrypts a value in 0..limit, and
 // for each contest a proof that the homomorphic sum of its ciphertexts lies
 // in the contest's allowed range. Every proof's Fiat-Shamir transcript binds
@@ -50,8 +50,13 @@
 //
 // # Security notes
 //
-// Ranked contests validate in a manifest but are encrypted and counted by
-// the mixnet; [Encrypt] returns [ErrUnsupported] for them. Nonces and the
+// A ranked contest's part of a ballot is its ranking, rank by rank: L =
+// max_selections ciphertexts of the option number at each rank (0 for
+// none), each with a range proof over 0..n and no sum proof. The proofs
+// cannot show that a ranking has no repeated option or skipped rank: only
+// [Choices.Validate] on the voter's side checks that, and the count (by the
+// mixnet, after a verifiable shuffle of the rankings) treats such a ranking
+// as exhausted from that rank. Nonces and the
 // credential secret are secrets: keep a [Spoiled] ballot away from anything
 // that will be cast, and never log a [Credential.Secret]. Errors of
 // [Choices.Validate] (and so of [Encrypt]) quote the offending choice for

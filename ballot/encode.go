@@ -154,31 +154,53 @@ func appendBody(dst []byte, b *Body) ([]byte, error) {
 		}
 		dst = append(dst, `{"id":`...)
 		dst = appendString(dst, c.ID)
-		dst = append(dst, `,"selections":`...)
-		if c.Selections == nil || c.SumProof == nil {
+		// The three fields are omitted when empty, as encoding/json's
+		// omitempty does: a homomorphic contest has selections and a
+		// sum proof, a ranked one ranks (e2e/SPEC.md §7.3).
+		if len(c.Selections) > 0 {
+			dst = append(dst, `,"selections":`...)
+			if dst, err = appendSelections(dst, c.Selections); err != nil {
+				return nil, err
+			}
+		}
+		if c.SumProof != nil {
+			dst = append(dst, `,"sum_proof":`...)
+			if dst, err = appendRange(dst, c.SumProof); err != nil {
+				return nil, err
+			}
+		}
+		if len(c.Ranks) > 0 {
+			dst = append(dst, `,"ranks":`...)
+			if dst, err = appendSelections(dst, c.Ranks); err != nil {
+				return nil, err
+			}
+		}
+		if len(c.Selections) == 0 && len(c.Ranks) == 0 {
 			return nil, errIncomplete
 		}
-		dst = append(dst, '[')
-		for j := range c.Selections {
-			s := &c.Selections[j]
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"ciphertext":`...)
-			if dst, err = appendCiphertext(dst, s.Ciphertext); err != nil {
-				return nil, err
-			}
-			dst = append(dst, `,"proof":`...)
-			if s.Proof == nil {
-				return nil, errIncomplete
-			}
-			if dst, err = appendRange(dst, s.Proof); err != nil {
-				return nil, err
-			}
-			dst = append(dst, '}')
+		dst = append(dst, '}')
+	}
+	return append(dst, ']'), nil
+}
+
+// appendSelections writes [{"ciphertext":…,"proof":…},…].
+func appendSelections(dst []byte, sel []Selection) ([]byte, error) {
+	var err error
+	dst = append(dst, '[')
+	for j := range sel {
+		s := &sel[j]
+		if j > 0 {
+			dst = append(dst, ',')
 		}
-		dst = append(dst, `],"sum_proof":`...)
-		if dst, err = appendRange(dst, c.SumProof); err != nil {
+		dst = append(dst, `{"ciphertext":`...)
+		if dst, err = appendCiphertext(dst, s.Ciphertext); err != nil {
+			return nil, err
+		}
+		dst = append(dst, `,"proof":`...)
+		if s.Proof == nil {
+			return nil, errIncomplete
+		}
+		if dst, err = appendRange(dst, s.Proof); err != nil {
 			return nil, err
 		}
 		dst = append(dst, '}')
@@ -190,8 +212,8 @@ func appendBody(dst []byte, b *Body) ([]byte, error) {
 func (b *Body) encodedSizeHint() int {
 	n := 512
 	for i := range b.Contests {
-		for j := range b.Contests[i].Selections {
-			if p := b.Contests[i].Selections[j].Proof; p != nil {
+		for _, s := range b.Contests[i].Parts() {
+			if p := s.Proof; p != nil {
 				n += 160 + 4*67*len(p.A)
 			}
 		}

@@ -11,11 +11,40 @@ import (
 // selectionTranscript is the context of the range proof of option j of
 // contest contestID (e2e/SPEC.md §7.5).
 func selectionTranscript(base [32]byte, cred *group.Point, contestID string, j int) *zk.Transcript {
-	t := zk.NewTranscript(protoSelection, base)
+	return positionTranscript(protoSelection, "option", base, cred, contestID, j)
+}
+
+// rankTranscript is the context of the range proof of rank position j
+// (0 = 1st) of ranked contest contestID (e2e/SPEC.md §7.5).
+func rankTranscript(base [32]byte, cred *group.Point, contestID string, j int) *zk.Transcript {
+	return positionTranscript(protoRank, "rank", base, cred, contestID, j)
+}
+
+// positionTranscript is the context of the proof of the ciphertext at
+// position j (an option or a rank, named by label) of a contest.
+func positionTranscript(proto, label string, base [32]byte, cred *group.Point, contestID string, j int) *zk.Transcript {
+	t := zk.NewTranscript(proto, base)
 	t.Point("credential", cred)
 	t.Bytes("contest", []byte(contestID))
-	t.Uint64("option", uint64(j))
+	t.Uint64(label, uint64(j))
 	return t
+}
+
+// partTranscript is the transcript of part j of contest c: a selection's
+// or a rank's.
+func partTranscript(base [32]byte, cred *group.Point, c *Contest, j int) *zk.Transcript {
+	if c.Kind == Ranked {
+		return rankTranscript(base, cred, c.ID, j)
+	}
+	return selectionTranscript(base, cred, c.ID, j)
+}
+
+// partProof is the proof name of a part of contest c in a [ProofError].
+func partProof(c *Contest) string {
+	if c.Kind == Ranked {
+		return ProofRank
+	}
+	return ProofSelection
 }
 
 // sumTranscript is the context of the sum proof of contest contestID.
@@ -34,7 +63,7 @@ func signatureTranscript(base [32]byte, bodyHash [32]byte) *zk.Transcript {
 }
 
 // An Opening holds the secrets of a ballot [Encrypt] made: each selection's
-// plaintext value and nonce. It is what a Benaloh challenge reveals
+// (or rank's) plaintext value and nonce. It is what a Benaloh challenge reveals
 // ([Spoil]); otherwise discard it. It never formats its contents.
 type Opening struct {
 	values [][]uint64
@@ -58,16 +87,11 @@ func sumCiphertext(sel []Selection) elgamal.Ciphertext {
 
 // Encrypt encrypts ch under the election and signs the ballot with cred
 // (e2e/SPEC.md §7.4). ch must be valid for the manifest ([Choices.Validate];
-// errors wrap ErrInvalidChoices). Manifests with a ranked contest return
-// ErrUnsupported. The returned [Opening] holds the nonces: keep it only to
-// spoil the ballot.
+// errors wrap ErrInvalidChoices). A ranked contest's ranking is encrypted
+// rank by rank, each with a range proof over 0..n and no sum proof. The
+// returned [Opening] holds the nonces: keep it only to spoil the ballot.
 func Encrypt(e *Election, cred *Credential, ch Choices) (*Ballot, *Opening, error) {
 	m := e.Manifest
-	for i := range m.Contests {
-		if m.Contests[i].Kind == Ranked {
-			return nil, nil, fmt.Errorf("%w: contest %q is ranked; ranked ballots are encrypted for the mixnet", ErrUnsupported, m.Contests[i].ID)
-		}
-	}
 	if err := ch.Validate(m); err != nil {
 		return nil, nil, err
 	}
@@ -85,22 +109,30 @@ func Encrypt(e *Election, cred *Credential, ch Choices) (*Ballot, *Opening, erro
 		c := &m.Contests[i]
 		values := append([]uint64(nil), ch.values(c)...)
 		nonces := make([]*group.Scalar, len(values))
-		ec := EncryptedContest{ID: c.ID, Selections: make([]Selection, len(values))}
+		parts := make([]Selection, len(values))
 		limit := c.SelectionLimit()
 		rsum := group.NewScalar(0)
 		var msum uint64
 		for j, v := range values {
 			r := group.RandomNonZeroScalar()
 			ct := elgamal.EncryptUintMax(pk, v, limit, r) // v ≤ limit: choices validated
-			proof, err := zk.ProveRange(selectionTranscript(e.BaseHash, X, c.ID, j), pk, ct, v, r, 0, limit)
+			proof, err := zk.ProveRange(partTranscript(e.BaseHash, X, c, j), pk, ct, v, r, 0, limit)
 			if err != nil {
-				return nil, nil, fmt.Errorf("ballot: contest %q option %d: proving selection: %w", c.ID, j, err)
+				return nil, nil, fmt.Errorf("ballot: contest %q part %d: proving %s: %w", c.ID, j, partProof(c), err)
 			}
-			ec.Selections[j] = Selection{Ciphertext: ct, Proof: proof}
+			parts[j] = Selection{Ciphertext: ct, Proof: proof}
 			nonces[j] = r
 			rsum = rsum.Add(r)
 			msum += v
 		}
+		o.values[i], o.nonces[i] = values, nonces
+		if c.Kind == Ranked {
+			// No sum proof: repeats and skips are the count's concern
+			// (e2e/SPEC.md §7.3).
+			b.Contests[i] = EncryptedContest{ID: c.ID, Ranks: parts}
+			continue
+		}
+		ec := EncryptedContest{ID: c.ID, Selections: parts}
 		lo, hi := c.SumRange()
 		sp, err := zk.ProveRange(sumTranscript(e.BaseHash, X, c.ID), pk, sumCiphertext(ec.Selections), msum, rsum, lo, hi)
 		if err != nil {
@@ -108,7 +140,6 @@ func Encrypt(e *Election, cred *Credential, ch Choices) (*Ballot, *Opening, erro
 		}
 		ec.SumProof = sp
 		b.Contests[i] = ec
-		o.values[i], o.nonces[i] = values, nonces
 	}
 	bh, err := b.Body.Hash()
 	if err != nil {

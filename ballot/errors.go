@@ -19,9 +19,6 @@ var (
 	// ErrUnderVote: fewer selections, or a smaller total, than a contest
 	// requires. It is always wrapped together with ErrInvalidChoices.
 	ErrUnderVote = errors.New("ballot: under-vote")
-	// ErrUnsupported: the operation is not available for this contest kind
-	// (ranked contests are encrypted by the mixnet's ballot format).
-	ErrUnsupported = errors.New("ballot: unsupported")
 	// ErrMalformed: a ballot, spoiled ballot or receipt value failed to
 	// decode, or does not have the shape the manifest requires.
 	ErrMalformed = errors.New("ballot: malformed")
@@ -46,6 +43,7 @@ var (
 const (
 	ProofSelection = "selection range proof"
 	ProofSum       = "contest sum proof"
+	ProofRank      = "rank range proof"
 	ProofSignature = "signature"
 )
 
@@ -54,8 +52,8 @@ const (
 type ProofError struct {
 	Ballot  int    // index in the batch passed to VerifyBatch; 0 for Verify
 	Contest string // contest id; empty for the signature
-	Option  int    // option index for a selection proof; -1 otherwise
-	Proof   string // ProofSelection, ProofSum or ProofSignature
+	Option  int    // option index for a selection proof, rank position (0 = 1st) for a rank proof; -1 otherwise
+	Proof   string // ProofSelection, ProofRank, ProofSum or ProofSignature
 	Err     error  // the verifier's error
 }
 
@@ -63,6 +61,8 @@ type ProofError struct {
 func (e *ProofError) Error() string {
 	where := "ballot " + strconv.Itoa(e.Ballot) + ": "
 	switch {
+	case e.Option >= 0 && e.Proof == ProofRank:
+		where += fmt.Sprintf("contest %q rank position %d: ", e.Contest, e.Option)
 	case e.Option >= 0:
 		where += fmt.Sprintf("contest %q option %d: ", e.Contest, e.Option)
 	case e.Contest != "":

@@ -22,6 +22,7 @@ const (
 const (
 	protoSelection = "tabella/v1 selection"
 	protoSum       = "tabella/v1 contest-sum"
+	protoRank      = "tabella/v1 rank"
 	protoSignature = "tabella/v1 ballot-signature"
 )
 

@@ -18,6 +18,7 @@ const Version = "tabella/v1"
 const (
 	MaxContests       = 64      // contests per manifest
 	MaxOptions        = 64      // options per contest
+	MaxRankedOptions  = 50      // options per ranked contest
 	MaxIDLength       = 64      // bytes of an election, contest or option id
 	MaxTitleLength    = 256     // bytes of a title (UTF-8)
 	MaxManifestSize   = 8 << 20 // bytes of an encoded manifest
@@ -40,9 +41,24 @@ const (
 	// Score: give each option a score in 0..max_score; the total is bounded
 	// by min_total and max_total.
 	Score Kind = "score"
-	// Ranked: rank between min_selections and max_selections options. Valid
-	// in a manifest; counted by the mixnet, not encrypted by this package.
+	// Ranked: rank up to max_selections options (the ranking length L).
+	// Each rank is encrypted as the 1-based number of the option at that
+	// rank, 0 for none; the ballots are counted by the mixnet with the
+	// contest's [Method], not homomorphically (e2e/SPEC.md §6.1, §7.3).
 	Ranked Kind = "ranked"
+)
+
+// A Method is how a ranked contest is counted (e2e/SPEC.md §6.1).
+type Method string
+
+// The counting methods of ranked contests.
+const (
+	// IRV: instant-runoff voting, one seat.
+	IRV Method = "irv"
+	// STV: single transferable vote, [Contest.Seats] seats.
+	STV Method = "stv"
+	// Schulze: the Schulze (beatpath) method, one winner.
+	Schulze Method = "schulze"
 )
 
 // A Manifest describes an election: what is asked and when (e2e/SPEC.md §6.1).
@@ -76,6 +92,10 @@ type Contest struct {
 	MaxScore      uint64   `json:"max_score,omitempty"`
 	MinTotal      uint64   `json:"min_total,omitempty"`
 	MaxTotal      uint64   `json:"max_total,omitempty"`
+	// Method and Seats apply only to ranked contests: the counting method,
+	// and for [STV] the number of seats (1 ≤ seats < options).
+	Method Method `json:"method,omitempty"`
+	Seats  uint64 `json:"seats,omitempty"`
 }
 
 // An Option is one choice of a contest.
@@ -134,18 +154,34 @@ func (m *Manifest) Contest(id string) *Contest {
 }
 
 // SelectionLimit returns the largest value one selection of c may encrypt:
-// max_score for score contests, 1 otherwise.
+// max_score for score contests, 1 for one_of_n and approval, and for a
+// ranked contest the number of options (a rank encrypts 0..n: none, or the
+// 1-based number of an option).
 func (c *Contest) SelectionLimit() uint64 {
-	if c.Kind == Score {
+	switch c.Kind {
+	case Score:
 		return c.MaxScore
+	case Ranked:
+		return uint64(len(c.Options))
 	}
 	return 1
 }
 
+// RankingLength returns L, the number of ranks of a ranked contest (its
+// max_selections), or 0 for any other kind.
+func (c *Contest) RankingLength() int {
+	if c.Kind != Ranked {
+		return 0
+	}
+	return int(c.MaxSelections)
+}
+
 // SumRange returns the range [lo, hi] the sum of c's selections must lie in:
-// [min_selections, max_selections] for one_of_n and approval (and ranked, as
-// a count of ranked options), [min_total, max_total] for score, where an
-// absent max_total means len(options)·max_score.
+// [min_selections, max_selections] for one_of_n and approval, [min_total,
+// max_total] for score, where an absent max_total means
+// len(options)·max_score. A ranked contest has no sum proof; for it
+// SumRange returns [min_selections, max_selections], the number of options
+// a voter's client lets them rank.
 func (c *Contest) SumRange() (lo, hi uint64) {
 	if c.Kind == Score {
 		hi = c.MaxTotal
@@ -159,6 +195,9 @@ func (c *Contest) SumRange() (lo, hi uint64) {
 
 // branches is the number of range-proof branches c contributes to a ballot.
 func (c *Contest) branches() int {
+	if c.Kind == Ranked {
+		return c.RankingLength() * (len(c.Options) + 1)
+	}
 	lo, hi := c.SumRange()
 	return len(c.Options)*int(c.SelectionLimit()+1) + int(hi-lo+1)
 }
@@ -207,9 +246,7 @@ func (m *Manifest) Validate() error {
 			return manifestErr("contest %d: duplicate contest id %q", i, c.ID)
 		}
 		seen[c.ID] = true
-		if c.Kind != Ranked {
-			branches += c.branches()
-		}
+		branches += c.branches()
 	}
 	if branches > MaxBallotBranches {
 		return manifestErr("ballot would need %d range-proof branches, at most %d", branches, MaxBallotBranches)
@@ -250,6 +287,9 @@ func (c *Contest) validate() error {
 		}
 		return nil
 	}
+	if c.Kind != Ranked && (c.Method != "" || c.Seats != 0) {
+		return fmt.Errorf("%s: method and seats apply only to ranked contests", c.Kind)
+	}
 	switch c.Kind {
 	case OneOfN:
 		if n < 2 {
@@ -262,10 +302,9 @@ func (c *Contest) validate() error {
 			return fmt.Errorf("one_of_n: min_selections is %d, must be 0 or 1", c.MinSelections)
 		}
 		return noScore()
-	case Approval, Ranked:
-		if c.Kind == Ranked && n < 2 {
-			return fmt.Errorf("ranked needs at least 2 options, has %d", n)
-		}
+	case Ranked:
+		return c.validateRanked()
+	case Approval:
 		if c.MaxSelections == 0 {
 			return fmt.Errorf("%s: max_selections must be at least 1", c.Kind)
 		}
@@ -301,6 +340,38 @@ func (c *Contest) validate() error {
 	default:
 		return fmt.Errorf("unknown kind %q", c.Kind)
 	}
+}
+
+// validateRanked checks the rules of a ranked contest (e2e/SPEC.md §6.1).
+func (c *Contest) validateRanked() error {
+	n := uint64(len(c.Options))
+	if n < 2 || n > MaxRankedOptions {
+		return fmt.Errorf("ranked: options: %d options, want 2..%d", n, MaxRankedOptions)
+	}
+	switch c.Method {
+	case IRV, Schulze:
+		if c.Seats != 0 {
+			return fmt.Errorf("ranked: seats: %d, but seats apply only to method %q (method is %q)", c.Seats, STV, c.Method)
+		}
+	case STV:
+		if c.Seats < 1 || c.Seats >= n {
+			return fmt.Errorf("ranked: seats: %d, want 1 ≤ seats < options (%d) for method %q", c.Seats, n, STV)
+		}
+	case "":
+		return fmt.Errorf("ranked: method: missing, want %q, %q or %q", IRV, STV, Schulze)
+	default:
+		return fmt.Errorf("ranked: method: unknown method %q, want %q, %q or %q", c.Method, IRV, STV, Schulze)
+	}
+	if c.MaxSelections < 1 || c.MaxSelections > n {
+		return fmt.Errorf("ranked: max_selections (ranking length): %d, want 1..%d (the number of options)", c.MaxSelections, n)
+	}
+	if c.MinSelections > c.MaxSelections {
+		return fmt.Errorf("ranked: min_selections %d > max_selections %d", c.MinSelections, c.MaxSelections)
+	}
+	if c.MaxScore != 0 || c.MinTotal != 0 || c.MaxTotal != 0 {
+		return fmt.Errorf("ranked: max_score, min_total and max_total apply only to score contests")
+	}
+	return nil
 }
 
 // checkID enforces [a-z0-9][a-z0-9-]{0,63}.

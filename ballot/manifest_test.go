@@ -126,9 +126,26 @@ func TestManifestValidation(t *testing.T) {
 	}
 	ranked := good()
 	ranked.Contests = append(ranked.Contests, Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 3})
+		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 3, Method: IRV})
 	if err := ranked.Validate(); err != nil {
 		t.Fatalf("ranked contest rejected: %v", err)
+	}
+	for _, c := range []Contest{
+		{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(2), MaxSelections: 1, Method: Schulze},
+		{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(MaxRankedOptions), MaxSelections: MaxRankedOptions, Method: IRV},
+		{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(5), MaxSelections: 3, Method: STV, Seats: 4},
+		{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(5), MaxSelections: 5, Method: STV, Seats: 1},
+	} {
+		m := good()
+		m.Contests = append(m.Contests, c)
+		if err := m.Validate(); err != nil {
+			t.Errorf("valid ranked contest (%d options, %s, %d seats) rejected: %v", len(c.Options), c.Method, c.Seats, err)
+		}
+	}
+	rk := func(n int, l uint64, method Method, seats uint64) func(m *Manifest) {
+		return func(m *Manifest) {
+			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: rankedOptions(n), MaxSelections: l, Method: method, Seats: seats}
+		}
 	}
 	cases := []struct {
 		name   string
@@ -184,8 +201,34 @@ func TestManifestValidation(t *testing.T) {
 			}
 		}, "wider than 1024"},
 		{"ranked min > max", func(m *Manifest) {
-			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 2, MaxSelections: 1}
+			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 2, MaxSelections: 1, Method: IRV}
 		}, "min_selections 2 > max_selections 1"},
+		{"ranked 1 option", rk(1, 1, IRV, 0), `contest 0 ("r"): ranked: options: 1 options, want 2..50`},
+		{"ranked 51 options", rk(51, 3, IRV, 0), `contest 0 ("r"): ranked: options: 51 options, want 2..50`},
+		{"ranked 65 options", rk(65, 3, IRV, 0), "options, at most 64"},
+		{"ranked unknown method", rk(3, 3, "borda", 0), `ranked: method: unknown method "borda"`},
+		{"ranked no method", rk(3, 3, "", 0), "ranked: method: missing"},
+		{"ranked method case", rk(3, 3, "IRV", 0), `unknown method "IRV"`},
+		{"stv no seats", rk(3, 3, STV, 0), "ranked: seats: 0, want 1 ≤ seats < options (3)"},
+		{"stv seats = options", rk(3, 3, STV, 3), "ranked: seats: 3, want 1 ≤ seats < options (3)"},
+		{"stv seats > options", rk(3, 3, STV, 7), "ranked: seats: 7, want 1 ≤ seats < options (3)"},
+		{"irv with seats", rk(3, 3, IRV, 1), `ranked: seats: 1, but seats apply only to method "stv"`},
+		{"schulze with seats", rk(3, 3, Schulze, 2), `ranked: seats: 2, but seats apply only to method "stv"`},
+		{"ranked length 0", rk(3, 0, IRV, 0), "ranked: max_selections (ranking length): 0, want 1..3"},
+		{"ranked length > options", rk(3, 4, IRV, 0), "ranked: max_selections (ranking length): 4, want 1..3"},
+		{"ranked with score", func(m *Manifest) {
+			rk(3, 3, IRV, 0)(m)
+			m.Contests[0].MaxScore = 2
+		}, "ranked: max_score, min_total and max_total apply only to score"},
+		{"method on one_of_n", func(m *Manifest) { m.Contests[0].Method = IRV }, "one_of_n: method and seats apply only to ranked contests"},
+		{"seats on approval", func(m *Manifest) { m.Contests[1].Seats = 1 }, "approval: method and seats apply only to ranked contests"},
+		{"ranked too many branches", func(m *Manifest) {
+			m.Contests = nil
+			for i := 0; i < 7; i++ { // 7 × 50 × 51 > 16384
+				m.Contests = append(m.Contests, Contest{ID: fmt.Sprintf("r%d", i), Title: "R", Kind: Ranked,
+					Options: rankedOptions(50), MaxSelections: 50, Method: IRV})
+			}
+		}, "branches"},
 		{"too many branches", func(m *Manifest) {
 			m.Contests = nil
 			for i := 0; i < 40; i++ {
@@ -210,6 +253,15 @@ func TestManifestValidation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rankedOptions returns n options o1..on.
+func rankedOptions(n int) []Option {
+	o := make([]Option, n)
+	for i := range o {
+		o[i] = Option{ID: fmt.Sprintf("o%d", i+1), Title: fmt.Sprintf("Option %d", i+1)}
+	}
+	return o
 }
 
 func TestDecodeManifestStrict(t *testing.T) {
@@ -245,6 +297,7 @@ func FuzzDecodeManifest(f *testing.F) {
 	f.Add(readTestdata(f, "manifest.json"))
 	b, _ := oneOfN(2, 3).Encode()
 	f.Add(b)
+	f.Add(readTestdata(f, "ranked-manifest.json"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, err := DecodeManifest(in)
 		if err != nil {

@@ -243,24 +243,52 @@ func (p *parser) contest() (EncryptedContest, error) {
 	if c.ID, err = p.str(); err != nil {
 		return c, err
 	}
-	if err = p.lit(`,"selections":`); err != nil {
-		return c, err
+	// Each of the three fields is optional, as omitempty makes them in
+	// the reference encoding; checkFields then requires selections and a
+	// sum proof, or ranks alone (e2e/SPEC.md §7.3).
+	if p.peekLit(`,"selections":`) {
+		if c.Selections, err = p.selections(); err != nil {
+			return c, err
+		}
 	}
-	c.Selections = []Selection{}
-	if _, err = p.list(0, func() error {
-		s, err := p.selection()
-		c.Selections = append(c.Selections, s)
-		return err
-	}); err != nil {
-		return c, err
+	if p.peekLit(`,"sum_proof":`) {
+		if c.SumProof, err = p.rangeProof(); err != nil {
+			return c, err
+		}
 	}
-	if err = p.lit(`,"sum_proof":`); err != nil {
-		return c, err
-	}
-	if c.SumProof, err = p.rangeProof(); err != nil {
-		return c, err
+	if p.peekLit(`,"ranks":`) {
+		if c.Ranks, err = p.selections(); err != nil {
+			return c, err
+		}
 	}
 	return c, p.lit("}")
+}
+
+// peekLit consumes the literal s if the input continues with it.
+func (p *parser) peekLit(s string) bool {
+	if len(p.data)-p.pos >= len(s) && string(p.data[p.pos:p.pos+len(s)]) == s {
+		p.pos += len(s)
+		return true
+	}
+	return false
+}
+
+// selections reads a non-empty list of selections (an empty list is not
+// canonical: omitempty omits the field).
+func (p *parser) selections() ([]Selection, error) {
+	var out []Selection
+	n, err := p.list(0, func() error {
+		s, err := p.selection()
+		out = append(out, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, p.errorf("empty list (omitted when empty)")
+	}
+	return out, nil
 }
 
 // parseBallot parses the canonical encoding of a ballot. The caller bounds

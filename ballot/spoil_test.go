@@ -134,6 +134,9 @@ func FuzzDecodeSpoiled(f *testing.F) {
 	orig := readTestdata(f, "spoiled.json")
 	f.Add(orig)
 	e := vectorElection(f)
+	origRanked := readTestdata(f, "spoiled-ranked.json")
+	f.Add(origRanked)
+	re := newTestElection(f, rankedManifest(f))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		sp, err := DecodeSpoiled(in)
 		if err != nil {
@@ -149,6 +152,10 @@ func FuzzDecodeSpoiled(f *testing.F) {
 		_, err = VerifySpoiled(e.Election, sp)
 		if bytes.Equal(in, orig) != (err == nil) {
 			t.Fatalf("verify of mutated spoiled ballot: %v", err)
+		}
+		_, err = VerifySpoiled(re.Election, sp)
+		if bytes.Equal(in, origRanked) != (err == nil) {
+			t.Fatalf("verify of mutated ranked spoiled ballot: %v", err)
 		}
 	})
 }

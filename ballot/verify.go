@@ -9,13 +9,13 @@ import (
 )
 
 // Verify checks one ballot against the election (e2e/SPEC.md §7.8): its
-// shape, every selection's range proof, every contest's sum proof and the
-// signature. It does not check that the credential is on the roll or that
+// shape, every selection's and rank's range proof, every homomorphic
+// contest's sum proof and the signature. It does not check that the credential is on the roll or that
 // the ballot is within the schedule; the service and the verifier do.
 //
 // A failing proof is reported as a *[ProofError] naming the contest, option
-// and proof; shape errors wrap ErrMalformed, ErrWrongElection or
-// ErrUnsupported.
+// (or rank position) and proof; shape errors wrap ErrMalformed or
+// ErrWrongElection.
 func Verify(e *Election, b *Ballot) error {
 	return verifyOne(e, b, 0)
 }
@@ -34,11 +34,13 @@ func verifyOne(e *Election, b *Ballot, index int) error {
 	for i := range m.Contests {
 		mc, bc := &m.Contests[i], &b.Contests[i]
 		limit := mc.SelectionLimit()
-		for j := range bc.Selections {
-			s := &bc.Selections[j]
-			if err := s.Proof.Verify(selectionTranscript(e.BaseHash, X, mc.ID, j), pk, s.Ciphertext, 0, limit); err != nil {
-				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: ProofSelection, Err: err}
+		for j, s := range bc.Parts() {
+			if err := s.Proof.Verify(partTranscript(e.BaseHash, X, mc, j), pk, s.Ciphertext, 0, limit); err != nil {
+				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: partProof(mc), Err: err}
 			}
+		}
+		if mc.Kind == Ranked {
+			continue // no sum proof (e2e/SPEC.md §7.8)
 		}
 		lo, hi := mc.SumRange()
 		if err := bc.SumProof.Verify(sumTranscript(e.BaseHash, X, mc.ID), pk, sumCiphertext(bc.Selections), lo, hi); err != nil {
@@ -65,11 +67,13 @@ func addToBatch(zb *zk.Batch, e *Election, b *Ballot, index int) error {
 	for i := range m.Contests {
 		mc, bc := &m.Contests[i], &b.Contests[i]
 		limit := mc.SelectionLimit()
-		for j := range bc.Selections {
-			s := &bc.Selections[j]
-			if err := s.Proof.AddToBatch(zb, selectionTranscript(e.BaseHash, X, mc.ID, j), pk, s.Ciphertext, 0, limit); err != nil {
-				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: ProofSelection, Err: err}
+		for j, s := range bc.Parts() {
+			if err := s.Proof.AddToBatch(zb, partTranscript(e.BaseHash, X, mc, j), pk, s.Ciphertext, 0, limit); err != nil {
+				return &ProofError{Ballot: index, Contest: mc.ID, Option: j, Proof: partProof(mc), Err: err}
 			}
+		}
+		if mc.Kind == Ranked {
+			continue
 		}
 		lo, hi := mc.SumRange()
 		if err := bc.SumProof.AddToBatch(zb, sumTranscript(e.BaseHash, X, mc.ID), pk, sumCiphertext(bc.Selections), lo, hi); err != nil {

@@ -54,6 +54,7 @@ func TestBrowserLanguages(t *testing.T) {
 	ctx := tbChromium(t)
 	base, id, creds := devServer(t)
 	dir := shots(t)
+	ax := maybeAxe(t)
 	acceptLanguage(t, ctx, "fr-CH,fr;q=0.9,en;q=0.5")
 
 	do(t, ctx, "open the voter page", chromedp.Navigate(base+"/e/"+id+"/#"+creds[0]), chromedp.WaitEnabled(chromedp.ID("encrypt")))
@@ -72,6 +73,7 @@ func TestBrowserLanguages(t *testing.T) {
 	click(t, ctx, "opt-council-2")
 	waitText(t, ctx, "count-council", "2 sur 2 choisis")
 	shot(t, ctx, dir, "l-vote-fr")
+	ax.check(t, ctx, "the voter page in French")
 
 	// Plural forms: French counts 0 and 1 as singular, German only 1.
 	plural := func() string {
@@ -114,6 +116,7 @@ func TestBrowserLanguages(t *testing.T) {
 	waitText(t, ctx, "live", "live")
 	checkLanguage(t, ctx, "de", map[string]string{"feed-h": "Live-Tafel", "entries": "Stimmzettel", "n-voters": "1 von 3 Wahlberechtigten"})
 	shot(t, ctx, dir, "l-observe-de")
+	ax.check(t, ctx, "the observer page in German")
 
 	// Back to French on the checked-ballots page; then a key missing from
 	// the catalogue shows in English.

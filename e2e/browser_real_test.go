@@ -106,7 +106,17 @@ func browserManifest(id string) []byte {
 // opens the election.
 func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realElection {
 	t.Helper()
+	return startRealOn(t, voters, "", beforeOpen)
+}
+
+// startRealOn is startReal on the store dsn ("": SQLite in the test's
+// directory).
+func startRealOn(t *testing.T, voters int, dsn string, beforeOpen func(url, id string)) *realElection {
+	t.Helper()
 	dir := t.TempDir()
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "board.db")
+	}
 	r := &realElection{t: t, dir: dir, bin: goBuild(t, "./cmd/tabella", dir), id: "riverside-2026"}
 	pass := filepath.Join(dir, "pass")
 	os.WriteFile(pass, []byte("correct horse battery\n"), 0o600)
@@ -122,7 +132,7 @@ func startReal(t *testing.T, voters int, beforeOpen func(url, id string)) *realE
 	r.addr = ln.Addr().String()
 	ln.Close()
 	r.url = "http://" + r.addr
-	r.serveArgs = []string{"serve", "--store", "sqlite:" + filepath.Join(dir, "board.db"), "--addr", r.addr,
+	r.serveArgs = []string{"serve", "--store", dsn, "--addr", r.addr,
 		"--board-key", filepath.Join(dir, "board.key"), "--board-name", "board.test", "--official", offPub}
 	r.logf, _ = os.Create(filepath.Join(dir, "server.log"))
 	r.startServer()
@@ -278,6 +288,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: the browser test builds tabella and runs a whole election")
 	}
 	ctx := tbChromium(t)
+	ax := maybeAxe(t)
 	dir := shots(t)
 	t.Logf("screenshots in %s", dir)
 	r := startReal(t, 3, func(url, id string) {
@@ -290,21 +301,36 @@ func TestBrowser(t *testing.T) {
 			t.Fatal("the encrypt button is enabled before the opening")
 		}
 		shot(t, ctx, dir, "0-not-open")
+		ax.check(t, ctx, "the voter page before the opening")
 	})
 	do(t, ctx, "open the landing page", chromedp.Navigate(r.url+"/"))
 	waitText(t, ctx, "list", r.id)
 	shot(t, ctx, dir, "0-index")
-	res := voteFlow(t, ctx, r.url, r.id, r.creds[0], dir)
+	ax.check(t, ctx, "the landing page")
+	do(t, ctx, "open the voter page without a credential", chromedp.Navigate(r.url+"/e/"+r.id+"/"), chromedp.WaitEnabled(chromedp.ID("encrypt")))
+	waitJS(t, ctx, "the board check", `!!document.getElementById("board-ok")`)
+	ax.check(t, ctx, "the voter page before the credential")
+	res := voteFlow(t, ctx, ax, r.url, r.id, r.creds[0], dir)
 	t.Logf("encrypt+prove in the page: %.1f ms", res.encryptMillis)
 	wrongCredential(t, ctx, r.url, r.id, ballot.NewCredential().Secret(), dir)
 	offlineCast(t, ctx, r.url, r.id, r.creds[1], dir)
 	phone(t, ctx, r.url, r.id, dir)
-	observeResult(t, ctx, r.url, r.id, dir, r.closeAndTally, "2", wantResult)
+	observeResult(t, ctx, ax, r.url, r.id, dir, r.closeAndTally, "2", wantResult)
+
+	// tabella election tally prints the turnout and the checked ballots
+	// beside its table.
+	out := r.tabella("election", "tally", "--server", r.url, "--election", r.id)
+	for _, want := range []string{"Turnout  2 ballots\nRoll     3 voters, 2 counted: turnout 66.7%\nSpoiled  1 checked ballot (Benaloh challenge), never counted\n", "Contest mayor"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("tabella election tally does not print %q:\n%s", want, out)
+		}
+	}
+	t.Logf("tabella election tally:\n%s", out)
 
 	// The record as the observer page assembled it from the feed verifies.
 	downloads := allowDownloads(t, ctx)
 	rec := downloaded(t, ctx, "record", downloads, "*.record.jsonl")
-	out := r.tabella("verify", "--no-progress", rec)
+	out = r.tabella("verify", "--no-progress", rec)
 	t.Logf("tabella verify on the record from the observer page:\n%s", out)
 
 	// The checked encryption verifies with the command-line tool too.
@@ -319,9 +345,14 @@ func TestBrowser(t *testing.T) {
 	click(t, ctx, "use-saved")
 	waitText(t, ctx, "verdict", "was counted")
 	shot(t, ctx, dir, "11-receipt-counted")
+	ax.check(t, ctx, "the receipt page with a counted ballot")
 	out = r.tabella("receipt", "check", "--server", r.url, res.receiptFile)
 	t.Logf("tabella receipt check on the downloaded receipt:\n%s", out)
 	closedPage(t, ctx, r.url, r.id, dir)
+	ax.check(t, ctx, "the voter page after the tally")
+	if ax != nil {
+		t.Logf("axe-core found nothing serious on: %s", strings.Join(ax.seen, "; "))
+	}
 }
 
 // reconnectTrustees replaces the trustees' sockets with new ones (after

@@ -194,7 +194,7 @@ func downloaded(t *testing.T, ctx context.Context, id, dir, pattern string) stri
 // voteFlow drives the voter page: pick (checking that the form enforces
 // the limits), check one encryption, cast a fresh one, download the
 // receipt and check it on the receipt page.
-func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) castResult {
+func voteFlow(t *testing.T, ctx context.Context, ax *axeChecker, base, id, cred, dir string) castResult {
 	t.Helper()
 	var res castResult
 	downloads := allowDownloads(t, ctx)
@@ -207,6 +207,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 		t.Fatalf("credential field %q, want the fragment's", v)
 	}
 	shot(t, ctx, dir, "1-vote")
+	ax.check(t, ctx, "the voter page with the credential")
 	// Every control has a label a screen reader announces, and every
 	// contest is a fieldset with a legend.
 	if unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("input, select, textarea")].filter((e) => e.type !== "hidden" && !e.labels.length && !e.getAttribute("aria-label")).map((e) => e.id || e.name)`); len(unlabelled) > 0 {
@@ -240,6 +241,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	setSelect(t, ctx, "opt-parks-1", "3")
 	waitText(t, ctx, "count-parks", "8 of 8")
 	shot(t, ctx, dir, "2-picked")
+	ax.check(t, ctx, "the voter page with choices made")
 
 	// Encrypt: the tracking code appears.
 	click(t, ctx, "encrypt")
@@ -247,6 +249,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	first := text(t, ctx, "tracking")
 	res.encryptMillis = eval[float64](t, ctx, `Number(document.body.dataset.encryptMs)`)
 	shot(t, ctx, dir, "3-review")
+	ax.check(t, ctx, "the review step")
 
 	// Check this encryption: it is published, opened, and a fresh one made.
 	click(t, ctx, "check")
@@ -265,6 +268,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	res.spoiledCode = first
 	res.spoiledFile = downloaded(t, ctx, "download-checked", downloads, "tabella-checked-*.json")
 	shot(t, ctx, dir, "4-checked")
+	ax.check(t, ctx, "the checked encryption on the voter page")
 
 	// Cast the fresh encryption (after the page confirmed its election
 	// data against the public board).
@@ -279,6 +283,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 	}
 	res.tracking = second
 	shot(t, ctx, dir, "5-receipt")
+	ax.check(t, ctx, "the receipt on the voter page")
 
 	// Download the receipt.
 	file := downloaded(t, ctx, "download", downloads, "tabella-receipt-*.json")
@@ -309,6 +314,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 		}
 	}
 	shot(t, ctx, dir, "6-receipt-check")
+	ax.check(t, ctx, "the receipt page with a checked receipt")
 
 	// Anyone can open the checked encryption on another device.
 	do(t, ctx, "open the checked ballots page", chromedp.Navigate(base+"/e/"+id+"/spoiled#"+first))
@@ -317,6 +323,7 @@ func voteFlow(t *testing.T, ctx context.Context, base, id, cred, dir string) cas
 		t.Fatalf("the checked encryption does not open to the picks: %s", text(t, ctx, "found-body"))
 	}
 	shot(t, ctx, dir, "7-spoiled")
+	ax.check(t, ctx, "the checked ballots page with an opened check")
 	return res
 }
 
@@ -438,7 +445,7 @@ func wrongCredential(t *testing.T, ctx context.Context, base, id, notOnRoll, dir
 // observeResult opens the observer page, checks the live board figures,
 // has tally run (while the page follows the feed) and checks the chart
 // shows exactly the cast vote.
-func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tally func(), ballots string, want []string) {
+func observeResult(t *testing.T, ctx context.Context, ax *axeChecker, base, id, dir string, tally func(), ballots string, want []string) {
 	t.Helper()
 	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
 	waitText(t, ctx, "n-ballots", ballots)
@@ -446,6 +453,7 @@ func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tall
 	waitText(t, ctx, "cp-root", "matches the entries")
 	waitText(t, ctx, "live", "live")
 	shot(t, ctx, dir, "9-observe-open")
+	ax.check(t, ctx, "the observer page while voting is open")
 	tally()
 	waitJS(t, ctx, "the results", `!document.getElementById("results").hidden`)
 	labels := eval[[]string](t, ctx, `[...document.querySelectorAll("#results svg")].map((s) => s.getAttribute("aria-label"))`)
@@ -455,7 +463,24 @@ func observeResult(t *testing.T, ctx context.Context, base, id, dir string, tall
 	if !eval[bool](t, ctx, `document.querySelectorAll("#results svg rect").length > 0`) {
 		t.Fatal("no bars in the chart")
 	}
+	// Beside each chart, a table with the same counts; above them the
+	// turnout against the roll and the checked ballots.
+	tables := eval[[]string](t, ctx, `[...document.querySelectorAll("#results .contest-result")].map((s) =>
+		s.querySelector("h3").textContent + ": " + [...s.querySelectorAll("table tbody tr")].map((r) => r.cells[0].textContent + " " + r.cells[1].textContent).join(", "))`)
+	if strings.Join(tables, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the result tables show\n%s\nwant\n%s", strings.Join(tables, "\n"), strings.Join(want, "\n"))
+	}
+	if got := text(t, ctx, "turnout"); !strings.HasPrefix(got, ballots+" ballots counted of 3 voters on the roll (") {
+		t.Fatalf("turnout: %q", got)
+	}
+	if got := text(t, ctx, "spoiled-count"); got != "1 checked ballot, never counted" {
+		t.Fatalf("checked ballots: %q", got)
+	}
+	if n := eval[int](t, ctx, `[...document.querySelectorAll("#results figure svg")].filter((s) => s.getAttribute("role") === "img" && s.getAttribute("aria-label")).length`); n != len(want) {
+		t.Fatalf("%d charts with a text alternative, want %d", n, len(want))
+	}
 	shot(t, ctx, dir, "10-observe-result")
+	ax.check(t, ctx, "the observer page with the results")
 }
 
 func tbChromium(t *testing.T) context.Context { return tb.Chromium(t, 1200, 900) }
@@ -541,6 +566,7 @@ func BenchmarkBrowserEncrypt(b *testing.B) {
 func TestBrowserRanked(t *testing.T) {
 	dir := t.TempDir()
 	m := strings.Replace(tb.DemoManifest, `{"id":"council","title":"City council","kind":"approval"`, `{"id":"council","title":"City council","kind":"ranked"`, 1)
+	m = strings.Replace(m, `"max_selections":2}`, `"max_selections":2,"method":"irv"}`, 1)
 	mf := filepath.Join(dir, "ranked.json")
 	if err := os.WriteFile(mf, []byte(m), 0o644); err != nil {
 		t.Fatal(err)

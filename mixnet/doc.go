@@ -93,20 +93,28 @@
 // The project's design names go.dedis.ch/kyber/v3 for the mixnet. Its
 // shuffle package implements Neff's shuffle (shuffle.Shuffle, and
 // shuffle.SequencesShuffle for sequences, with proof.HashProve). It was
-// measured against this package in the same run (BenchmarkShuffle, a
-// shared two-core AMD EPYC under load from other jobs, so the absolute
-// figures are pessimistic; medians of 3 runs, milliseconds per ciphertext):
+// measured against this package in the same run (BenchmarkShuffle,
+// -benchtime 1x -count 3, medians) on a two-core AMD EPYC shared with other
+// jobs (load 10 to 30). The figures are CPU time in milliseconds per
+// ciphertext, summed over the cores, which that load barely affects (the
+// wall clock was up to 4 times longer and varied from run to run). TW's
+// prover and verifier use both cores, kyber's one, so the wall-clock ratio
+// on an idle machine should be larger than the CPU-time ratio:
 //
-//	N = 1000, w = 1:  prove TW 0.57 vs kyber 6.5 (11×), verify TW 0.47 vs kyber 6.9 (15×)
+//	                   prove                    verify
+//	N=1000,  w=1   TW 0.28  kyber 1.49  (5.3×)   TW 0.100  kyber 1.58  (16×)
+//	N=1000,  w=5   TW 0.16  kyber 1.12  (7.1×)   TW 0.055  kyber 0.98  (18×)
+//	N=10000, w=1   TW 0.27  kyber 1.40  (5.1×)   TW 0.089  kyber 1.82  (20×)
+//	N=10000, w=5   TW 0.16  kyber 1.21  (7.5×)   TW 0.050  (kyber pending)
 //
-// Figures for N = 10^4 and w = 5 are in the closing note of issue 13 and in
-// BenchmarkShuffle's comment; the TW proof stays below the project's targets
-// (prove ≤ 0.3 ms, verify ≤ 0.4 ms per ciphertext on a quiet machine) at
-// every size measured. It is faster for three reasons: it needs about 10
-// exponentiations per sequence plus 4 per ciphertext where Neff needs more
-// than twice that, most of its exponentiations are fixed-base (G, K, h with
-// precomputed tables) or part of one large multi-scalar multiplication, and
-// it runs on both cores (kyber's shuffle is sequential).
+// The TW figures meet the project's targets of 0.3 ms to prove and 0.4 ms
+// to verify a ciphertext even in CPU time. TW is faster because almost all
+// of its multiplications are fixed-base (G, K and h have precomputed
+// tables) or terms of a multi-scalar multiplication: the prover does 6 per
+// sequence and 4 per ciphertext, the verifier one multi-scalar
+// multiplication of 4N·(w + 1) terms with Pippenger's method; kyber computes
+// each multiplication of Neff's proof on its own with a generic
+// variable-base multiplication, on one core.
 //
 // kyber is only the baseline, not a dependency of this package, for more
 // reasons than speed: its Neff shuffle runs on kyber's own edwards25519 group,
@@ -123,8 +131,8 @@
 // A list has 1 to [MaxSequences] sequences of width 1 to [MaxWidth], at most
 // [MaxCiphertexts] ciphertexts in all; a contest id has 1 to [MaxContestID]
 // bytes; mixer indices start at 1. Neither component of a ciphertext may be
-// the identity. Memory grows linearly: about 1 KiB per ciphertext while
-// proving or verifying.
+// the identity. Time and memory grow linearly in N·w; the generators, once
+// derived, stay cached for the life of the process.
 //
 // The proof shows that the output is some re-encrypted permutation of the
 // input under K; it says nothing about what the ciphertexts encrypt (the

@@ -10,7 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot/group"
 )
 
-// Version labels at the start of the binary encodings.
+// Version labels at the start of the binary encodings (e2e/SPEC.md §14.3).
 const (
 	ListTag  = "TML1" // a list of sequences
 	ProofTag = "TMP1" // a shuffle proof
@@ -67,8 +67,8 @@ func appendScalars(dst []byte, ss []*group.Scalar) []byte {
 	return dst
 }
 
-// EncodeList returns the binary encoding of a list of sequences (layout in
-// the package comment). It returns an error wrapping ErrMalformed for a
+// EncodeList returns the binary encoding of a list of sequences
+// (e2e/SPEC.md §14.3). It returns an error wrapping ErrMalformed for a
 // list Verify would refuse.
 func EncodeList(l []Sequence) ([]byte, error) {
 	w, err := checkList("", l)
@@ -156,7 +156,7 @@ func DecodeList(b []byte) ([]Sequence, error) {
 	return l, nil
 }
 
-// Bytes returns the binary encoding of p (layout in the package comment).
+// Bytes returns the binary encoding of p (e2e/SPEC.md §14.3).
 // It returns an error wrapping ErrMalformed if p's slices do not agree in
 // length or hold nil or identity points.
 func (p *Proof) Bytes() ([]byte, error) {

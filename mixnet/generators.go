@@ -11,15 +11,15 @@ import (
 )
 
 // GeneratorDST is the RFC 9380 domain separation tag of the commitment
-// generators (see the package comment, "Generators").
+// generators (e2e/SPEC.md §14.4).
 const GeneratorDST = "tabella-v1-mixnet-generators"
 
 // hashToGroup is RFC 9380's hash_to_ristretto255 with expand_message_xmd
 // over SHA-512 (suite ristretto255_XMD:SHA-512_R255MAP_RO_) under
 // GeneratorDST: 64 uniform bytes mapped with the ristretto255 one-way map
-// (RFC 9496 §4.3.4). ballot/group has no hash-to-point, so this one sits here,
-// on the same backend (gtank/ristretto255); the point crosses into
-// group.Point through its canonical encoding.
+// (RFC 9496 §4.3.4). ballot/group has no hash-to-point, so this one sits here
+// and uses gtank/ristretto255's element derivation; the point crosses into
+// group.Point through its canonical encoding (e2e/SPEC.md §14.4).
 func hashToGroup(msg []byte) *group.Point {
 	u := expander.NewExpanderMD(crypto.SHA512, []byte(GeneratorDST)).Expand(msg, 64)
 	var e ristretto255.Element
@@ -44,14 +44,13 @@ func generator(i uint64) *group.Point {
 // and kept: the cache grows to the largest N asked for.
 var gens struct {
 	sync.Mutex
-	h     *group.FixedBase        // table for generator 0
-	list  []*group.Point          // list[i] is generator i+1
-	elems []*ristretto255.Element // the same in gtank's form, for ctMSM
+	h    *group.FixedBase // table for generator 0
+	list []*group.Point   // list[i] is generator i+1
 }
 
 // generators returns the chain base h (with a precomputed table) and
-// h_1..h_n (also as gtank elements), deriving the missing ones in parallel.
-func generators(n int) (*group.FixedBase, []*group.Point, []*ristretto255.Element) {
+// h_1..h_n, deriving the missing ones in parallel.
+func generators(n int) (*group.FixedBase, []*group.Point) {
 	gens.Lock()
 	defer gens.Unlock()
 	if gens.h == nil {
@@ -65,7 +64,6 @@ func generators(n int) (*group.FixedBase, []*group.Point, []*ristretto255.Elemen
 			}
 		})
 		gens.list = append(gens.list, more...)
-		gens.elems = append(gens.elems, elements(more)...)
 	}
-	return gens.h, gens.list[:n:n], gens.elems[:n:n]
+	return gens.h, gens.list[:n:n]
 }

@@ -13,11 +13,12 @@ import (
 	"github.com/tabella-vote/tabella/ballot/zk"
 )
 
-// Protocol is the transcript's protocol tag (zk.NewTranscript).
+// Protocol is the transcript's protocol tag (zk.NewTranscript; e2e/SPEC.md
+// §14.5).
 const Protocol = "tabella/mixnet/v1"
 
 // ChallengeDST is the RFC 9380 domain separation tag of the per-sequence
-// challenges u_1..u_N (see the package comment, "Fiat-Shamir").
+// challenges u_1..u_N (e2e/SPEC.md §14.5).
 const ChallengeDST = "tabella-v1-mixnet-u"
 
 // Limits on what Shuffle, Verify and the decoders accept.
@@ -156,19 +157,18 @@ func Shuffle(st *Statement, in []Sequence) ([]Sequence, *Proof, error) {
 	return out, prove(st, in, out, perm, rho), nil
 }
 
-// canonical returns c with its points re-created from their encodings, so
-// that they carry them: the transcript, the caller's encoding and the
-// prover's conversions then do not encode them again.
+// canonical encodes c's points (each computed point keeps its encoding,
+// so the transcript and the caller's encoding do not pay for it again; the
+// shuffle does this in parallel) and checks they are not the identity.
 func canonical(c elgamal.Ciphertext) elgamal.Ciphertext {
-	a, b := c.A.Bytes(), c.B.Bytes()
-	pa, errA := group.DecodeElement(a[:])
-	pb, errB := group.DecodeElement(b[:])
-	if errA != nil || errB != nil {
+	c.A.Bytes()
+	c.B.Bytes()
+	if c.A.IsIdentity() || c.B.IsIdentity() {
 		// A re-encryption is the identity only if the randomness cancels
 		// the input, with probability 2^-252.
 		panic("mixnet: internal error: re-encryption gave the identity")
 	}
-	return elgamal.Ciphertext{A: pa, B: pb}
+	return c
 }
 
 // randomPermutation returns a uniformly random permutation of 0..n−1
@@ -211,7 +211,7 @@ func isPermutation(perm []int) bool {
 }
 
 // transcript is the Fiat-Shamir transcript up to the permutation
-// commitment.
+// commitment (e2e/SPEC.md §14.5).
 func transcript(st *Statement, in, out []Sequence, commitments []*group.Point) *zk.Transcript {
 	n, w := len(in), len(in[0])
 	t := zk.NewTranscript(Protocol, st.base)
@@ -265,7 +265,7 @@ func finalChallenge(t *zk.Transcript, p *Proof) *group.Scalar {
 // that does not verify (the tests use that).
 func prove(st *Statement, in, out []Sequence, perm []int, rho [][]*group.Scalar) *Proof {
 	n, w := len(in), len(in[0])
-	hFB, hs, hsE := generators(n)
+	hFB, hs := generators(n)
 	p := &Proof{
 		Commitments: make([]*group.Point, n),
 		Chain:       make([]*group.Point, n),
@@ -331,8 +331,7 @@ func prove(st *Statement, in, out []Sequence, perm []int, rho [][]*group.Scalar)
 	})
 	p.T1 = group.BaseMul(w1)
 	p.T2 = group.BaseMul(w2)
-	gwPerm := gtScalars(wPerm)
-	p.T3 = group.BaseMul(w3).Add(ctMSM(gwPerm, hsE))
+	p.T3 = group.BaseMul(w3).Add(ctMSM(wPerm, hs))
 	w4 := make([]*group.Scalar, w)
 	col := make([]*group.Point, n)
 	for k := range w {
@@ -340,11 +339,11 @@ func prove(st *Statement, in, out []Sequence, perm []int, rho [][]*group.Scalar)
 		for i := range n {
 			col[i] = out[i][k].A
 		}
-		a := ctMSM(gwPerm, elements(col)).Sub(group.BaseMul(w4[k]))
+		a := ctMSM(wPerm, col).Sub(group.BaseMul(w4[k]))
 		for i := range n {
 			col[i] = out[i][k].B
 		}
-		b := ctMSM(gwPerm, elements(col)).Sub(st.key.Mul(w4[k]))
+		b := ctMSM(wPerm, col).Sub(st.key.Mul(w4[k]))
 		p.T4[k] = elgamal.Ciphertext{A: a, B: b}
 	}
 

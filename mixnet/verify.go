@@ -35,7 +35,7 @@ func Verify(st *Statement, in, out []Sequence, proof *Proof) error {
 	if err := checkMixed(in, out); err != nil {
 		return err
 	}
-	hFB, hs, _ := generators(n)
+	hFB, hs := generators(n)
 	h := hFB.Point()
 	t := transcript(st, in, out, proof.Commitments)
 	u := challenges(t, n)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -593,4 +594,49 @@ func TestAggregatePanicIsAnError(t *testing.T) {
 	})
 	require.ErrorContains(t, err, "internal error (panic)")
 	require.ErrorContains(t, err, "fault")
+}
+
+// TestLayoutExcludesRanked: a ballot that mixes homomorphic and ranked
+// contests contributes exactly its homomorphic selections, in layout
+// order, on the full and the fast path (e2e/SPEC.md §10.2).
+func TestLayoutExcludesRanked(t *testing.T) {
+	m := testManifest(t)
+	plain := LayoutOf(m)
+	r := ballot.Contest{ID: "budget", Title: "Budget", Kind: ballot.Ranked, MaxSelections: 2, Method: ballot.Schulze,
+		Options: []ballot.Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}}}
+	m.Contests = slices.Insert(m.Contests, 1, r)
+	m.Contests = append(m.Contests, r)
+	m.Contests[len(m.Contests)-1].ID = "board"
+	l := LayoutOf(m)
+	if !reflect.DeepEqual(l, plain) {
+		t.Fatalf("layout with ranked contests %+v, want %+v", l, plain)
+	}
+	el, err := ballot.NewElection(m, group.BaseMul(group.RandomScalar()), [32]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := ballot.Encrypt(el, ballot.NewCredential(), ballot.Choices{"mayor": {0, 1, 0}, "parks": {1, 2}, "budget": {3, 1}, "board": {2, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []elgamal.Ciphertext
+	for _, c := range b.Contests {
+		for _, s := range c.Selections {
+			want = append(want, s.Ciphertext)
+		}
+	}
+	full, err1 := l.Vector(b)
+	fast, err2 := l.Ciphertexts(data)
+	if err1 != nil || err2 != nil || len(full) != l.Width() || len(fast) != l.Width() || len(want) != l.Width() {
+		t.Fatalf("vector %v, ciphertexts %v, widths %d %d %d, want %d", err1, err2, len(full), len(fast), len(want), l.Width())
+	}
+	for j := range want {
+		if !full[j].Equal(want[j]) || !fast[j].Equal(want[j]) {
+			t.Fatalf("position %d is not the ballot's homomorphic selection", j)
+		}
+	}
 }

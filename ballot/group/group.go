@@ -20,29 +20,55 @@
 //
 // # Backend
 //
-// The issue asked for github.com/cloudflare/circl/group. We measured it
-// against github.com/gtank/ristretto255 (the Go ristretto255 implementation by
-// the Go cryptography maintainers; same encodings, RFC 9496 test vectors) in
-// BenchmarkBackend* in this package: circl has no multi-scalar
-// multiplication and no precomputed base-point table, and both are the hot
-// path of ballot encryption and batch verification. gtank/ristretto255 has
-// both, so it is the backend; circl is still used for RFC 9380
-// expand_message_xmd in hash-to-scalar (see [HashToScalar]). The figures are
-// in the README's cryptography section.
+// The group arithmetic is filippo.io/edwards25519 (v1.2.0; its field is
+// the one Go's crypto/ed25519 uses), with the ristretto255 encoding and
+// decoding written in this package from RFC 9496 §4.3 (r255.go). Points
+// enter and leave only through that canonical encoding:
+// edwards25519's own Point.SetBytes accepts non-canonical Ed25519
+// encodings and is never used on wire data.
+//
+// Three backends were measured in one run of BenchmarkBackend in this
+// package, the operations of the hot path: github.com/gtank/ristretto255
+// (the previous backend), github.com/cloudflare/circl/group (no
+// multi-scalar multiplication: its MSM is n separate multiplications),
+// github.com/bwesterb/go-ristretto (which circl wraps), and this package
+// over filippo.io/edwards25519. Medians of five 100 ms runs (MSM: three)
+// on the 2-core machine while it was shared with other jobs (load 10–14),
+// so only the ratios mean much, in µs:
+//
+//	backend       decode  encode  s·G   s·P   MSM 64   MSM 1024
+//	gtank         16      21      70    146   3 190    33 600
+//	circl          8.5     9.2    42    186   21 300   211 000
+//	go-ristretto  14      12      73    288   17 600   113 000
+//	edwards25519  14      11      47    140   2 280    39 100
+//	(this package: decode 14, s·G 46, s·P 135, FixedBase s·P 56)
+//
+// edwards25519 is the fastest or within noise of it on every row that
+// the proofs use in bulk (fixed-base multiplication for encryption, MSM
+// for verification); circl decodes and encodes fastest, but a ballot's
+// verification is one large MSM, where circl is 5–10× slower. gtank stays
+// in the tests as the reference: the RFC 9496 vectors (valid and
+// invalid encodings, testdata/) run on both, and FuzzDifferentialGtank
+// compares decoding, encoding, Mul, BaseMul, FixedBase and MSM between
+// them. circl is still used for RFC 9380 expand_message_xmd in
+// hash-to-scalar (see [HashToScalar]).
 //
 // Two speed-ups sit behind the same API, both measured in this package's
 // benchmarks:
 //
 //   - [FixedBase]: a precomputed, constant-time table for one point (the
-//     election key), from github.com/bwesterb/go-ristretto (the library
-//     circl's own ristretto255 group wraps), because gtank has no public
-//     table for points other than G. Values cross between the two libraries
-//     only as canonical encodings. See [FixedBase] for the reasons and
-//     figures.
-//   - [VarTimeMSM] switches from gtank's Straus method to Pippenger's bucket
-//     method (msm.go, written on gtank's public point addition) above a few
-//     hundred terms: batch verification of many ballots is one such MSM,
-//     and Pippenger needs several times fewer additions per term there.
+//     election key), the affine radix-16 layout edwards25519 keeps for the
+//     generator but does not offer for other points (fixedbase.go; 24
+//     KiB). BenchmarkFixedBaseWindow sized it against projective tables
+//     of 3- to 8-bit windows (54 KiB to 660 KiB: slower past w = 4, the
+//     scans and the cache lose) and go-ristretto's table, the previous
+//     FixedBase: in one run 54 µs against 70 µs (w = 4), 171 µs
+//     (go-ristretto) and 179 µs for variable-base Mul.
+//   - [VarTimeMSM] uses edwards25519's Straus method below
+//     pippengerThreshold (192) terms and Pippenger's bucket method with
+//     signed digits above (msm.go): batch verification of many ballots
+//     is one such MSM, and Pippenger needs several times fewer additions
+//     per term there (BenchmarkVarTimeMSM).
 //
 // Decoded points keep their encoding, so [Point.Bytes] (transcripts,
 // hashing, re-encoding) costs nothing for them.

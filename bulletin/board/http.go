@@ -254,3 +254,29 @@ func capPage(es []*bulletin.Entry, max int) []*bulletin.Entry {
 // entryJSONOverhead bounds the JSON of an entry besides its type and byte
 // strings: field names, quotes, two hashes in hex, two 20-digit numbers.
 const entryJSONOverhead = 256
+
+// Ready reports whether the store answers and accepts writes, for a
+// server's readiness endpoint: it runs an UPDATE that matches no row,
+// which SQLite and PostgreSQL both refuse on a read-only database (an
+// SQLite file opened read-only, a PostgreSQL standby or read-only
+// transaction default) and which needs the write lock, so a store that is
+// wedged holding it is not ready either. It writes nothing, so it cannot
+// detect a full disk; an append on one is refused and rolled back.
+func (b *Board) Ready(ctx context.Context) error {
+	x, ok := b.st.(interface {
+		Exec(ctx context.Context, query string, args ...any) error
+	})
+	if !ok {
+		return nil // a store without SQL: nothing to probe
+	}
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if err := x.Exec(ctx, "UPDATE board_heads SET size = size WHERE 1 = 0"); err != nil {
+		return fmt.Errorf("board: store not writable: %w", err)
+	}
+	return nil
+}

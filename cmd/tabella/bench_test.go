@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,4 +46,27 @@ func TestBenchOnlyAndBadFlags(t *testing.T) {
 	code, _, errOut = runCmd(t, "bench", "--workload", "W3", "--only", "cast")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "W1 or W2")
+}
+
+// TestBenchRecountAlone: --only recount fills the board through the
+// service in process (no HTTP cast row) and reports the recount alone.
+func TestBenchRecountAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a small election")
+	}
+	prof := t.TempDir() + "/recount.pprof"
+	code, out, errOut := runCmd(t, "bench", "--only", "recount", "--json", "--ballots", "30", "--recount-cpuprofile", prof)
+	require.Equal(t, 0, code, "stderr:\n%s", errOut)
+	var doc struct {
+		Rows []benchRow `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	require.Len(t, doc.Rows, 1)
+	assert.Equal(t, "recount", doc.Rows[0].Workload)
+	assert.Positive(t, doc.Rows[0].Ratio)
+	assert.Contains(t, errOut, "through the service, in process")
+	assert.NotContains(t, errOut, "cast: casting")
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Positive(t, st.Size(), "the recount's CPU profile is written")
 }

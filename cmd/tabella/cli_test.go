@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -108,6 +109,42 @@ func TestParseChoices(t *testing.T) {
 	} {
 		if _, err := parseChoices(m, bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseChoicesRanked(t *testing.T) {
+	m, _, err := readManifest("../../ballot/testdata/ranked-manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := parseChoices(m, "mayor=bob;budget=o3,o1;board=o2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ch["budget"]) != "[3 1 0]" || fmt.Sprint(ch["board"]) != "[2 0]" {
+		t.Fatalf("rankings %v %v, want [3 1 0] [2 0]", ch["budget"], ch["board"])
+	}
+	for _, bad := range []string{
+		"mayor=bob",                    // budget needs one option ranked
+		"mayor=bob;budget=o1,o1",       // repeat
+		"mayor=bob;budget=o1,o2,o3,o4", // longer than L = 3
+		"mayor=bob;budget=o9",          // no such option
+	} {
+		if _, err := parseChoices(m, bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := randomChoices(m); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		ch, err := randomChoices(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ch.Validate(m); err != nil {
+			t.Fatalf("random choices %v: %v", ch, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +28,8 @@ import (
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/e2e/verify"
+	"github.com/tabella-vote/tabella/mixnet/cascade"
+	"github.com/tabella-vote/tabella/mixnet/count"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
 )
@@ -65,8 +70,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	serve := fs.Bool("serve", false, "after the scripted voters, keep the election open for people: print voter\nlinks (each carries a credential) and the observer page, and close and tally on Ctrl-C")
 	browser := fs.Int("browser-voters", 5, "credentials `K` kept for people with --serve")
 	addr := fs.String("addr", "", "the listen address `ADDR` (default 127.0.0.1:0; with --serve 127.0.0.1:8080)")
+	ranked := fs.Bool("ranked", false, "add a ranked contest (instant-runoff over 4 options, rankings of up to 3) beside\nthe homomorphic ones: the trustees (3 of them, 2 needed, unless set) mix it in a\ncascade, decrypt the mixed list with proofs, and the board counts it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *ranked {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["trustees"] {
+			*nTrustees = 3
+		}
+		if !set["threshold"] {
+			*threshold = min(2, *nTrustees)
+		}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -99,7 +115,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *recordFile == "" {
 		*recordFile = filepath.Join(dir, "demo.record")
 	}
-	d := &demo{e: e, dir: dir, quiet: *quiet, serve: *serve, browser: *browser, addr: *addr}
+	d := &demo{e: e, dir: dir, quiet: *quiet, serve: *serve, browser: *browser, addr: *addr, ranked: *ranked}
 	return d.run(ctx, *voters, *nTrustees, *threshold, *conc, *recordFile)
 }
 
@@ -110,6 +126,7 @@ type demo struct {
 	serve   bool   // keep the election open for people until Ctrl-C
 	browser int    // credentials kept for people (with serve)
 	addr    string // listen address
+	ranked  bool   // with a ranked contest and its mix cascade
 	t0      time.Time
 }
 
@@ -127,8 +144,21 @@ func (d *demo) bar(n int, what string) *progressbar.ProgressBar {
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 }
 
-// demoManifest is the demo's election: one yes/no question and a 1-of-3.
-func demoManifest(id string, now time.Time) *ballot.Manifest {
+// demoRanked is the ranked contest of `tabella demo --ranked`.
+var demoRanked = ballot.Contest{ID: "budget", Title: "Budget priorities", Kind: ballot.Ranked, MinSelections: 1, MaxSelections: 3, Method: ballot.IRV,
+	Options: []ballot.Option{{ID: "roads", Title: "Roads"}, {ID: "parks", Title: "Parks"}, {ID: "schools", Title: "Schools"}, {ID: "library", Title: "Library"}}}
+
+// demoManifest is the demo's election: one yes/no question and a 1-of-3,
+// and with ranked the ranked contest between them.
+func demoManifest(id string, now time.Time, ranked bool) *ballot.Manifest {
+	m := demoBase(id, now)
+	if ranked {
+		m.Contests = []ballot.Contest{m.Contests[0], demoRanked, m.Contests[1]}
+	}
+	return m
+}
+
+func demoBase(id string, now time.Time) *ballot.Manifest {
 	return &ballot.Manifest{Version: ballot.Version, ElectionID: id, Title: "Tabella demo election",
 		Schedule: ballot.Schedule{Opens: now.Add(-time.Minute).UTC().Format(ballot.TimeLayout), Closes: now.Add(24 * time.Hour).UTC().Format(ballot.TimeLayout)},
 		Contests: []ballot.Contest{
@@ -183,7 +213,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 		pubs[i] = *ids[i].Public()
 	}
 	id := "demo-" + time.Now().UTC().Format("20060102-150405")
-	m := demoManifest(id, time.Now())
+	m := demoManifest(id, time.Now(), d.ranked)
 	manifest, err := m.Encode()
 	if err != nil {
 		return err
@@ -272,6 +302,7 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	mayor := []string{"alice", "bob", "carol"}
 	park := []string{"yes", "no", ""}
 	want := map[string]uint64{}
+	var rankings [][]int // the ranked contest's choices, as raw rankings (e2e/SPEC.md §15.1)
 	var mu sync.Mutex
 	jobs := make(chan int)
 	var failed atomic.Value
@@ -284,11 +315,20 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 			for i := range jobs {
 				a, b := mayor[randIntn(3)], park[randIntn(3)]
 				spec := "mayor=" + a + ";park=" + b
+				var raw []int
+				if d.ranked {
+					var ids []string
+					ids, raw = randomRanking()
+					spec += ";budget=" + strings.Join(ids, ",")
+				}
 				if _, _, err := castBallot(ctx, c, el, creds[i], spec, false); err != nil {
 					failed.Store(fmt.Errorf("voter %d: %w", i+1, err))
 					continue
 				}
 				mu.Lock()
+				if raw != nil {
+					rankings = append(rankings, raw)
+				}
 				want["mayor/"+a]++
 				if b != "" {
 					want["park/"+b]++
@@ -332,12 +372,22 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	if err != nil {
 		return err
 	}
+	if d.ranked {
+		if err := d.mix(ctx, bc, id, ids, clients); err != nil {
+			return err
+		}
+	}
 	for i := range threshold {
 		if _, err := coord.Decrypt(ctx, bc, id, ids[i], clients[i], nil); err != nil {
 			return fmt.Errorf("trustee %d decryption: %w", i+1, err)
 		}
 	}
 	d.step("%d trustees verified every counted ballot, recomputed the aggregate and posted decryption shares", threshold)
+	if d.ranked {
+		if err := d.decryptMixes(ctx, bc, id, ids[:threshold], clients, rankings); err != nil {
+			return err
+		}
+	}
 	r, _, err := waitResult(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, id, 5*time.Minute)
 	if err != nil {
 		return err
@@ -387,6 +437,9 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	if !rep.Valid || !rep.Complete {
 		return fmt.Errorf("the record did not verify: %v", rep.Failures)
 	}
+	for _, l := range rep.Mixes {
+		d.step("%s", l)
+	}
 	d.step("record of %d entries written and verified: every signature, the ceremony, %d counted ballots and the tally check out", n, r.Turnout)
 	fmt.Fprintf(e.stdout, "Election record: %s\nVerify it yourself with:\n  tabella verify %s\n", recordFile, recordFile)
 	fmt.Fprintf(e.stdout, "Board key: %s\n", srv.svc.BoardKey())
@@ -406,4 +459,97 @@ func paramsFrom(es []*bulletin.Entry) (*ceremony.Params, time.Time, error) {
 		}
 	}
 	return nil, time.Time{}, errors.New("no ceremony.params on the board")
+}
+
+// randomRanking is a random ranking of the ranked contest's options: 1 to
+// 3 of them in a random order, as option ids and as a raw ranking.
+func randomRanking() ([]string, []int) {
+	c := &demoRanked
+	perm := make([]int, len(c.Options))
+	for i := range perm {
+		j := randIntn(i + 1)
+		perm[i] = perm[j]
+		perm[j] = i
+	}
+	L := int(c.MaxSelections)
+	k := 1 + randIntn(L)
+	ids := make([]string, k)
+	raw := make([]int, L)
+	for r := range k {
+		ids[r] = c.Options[perm[r]].ID
+		raw[r] = perm[r] + 1
+	}
+	return ids, raw
+}
+
+// mix runs the mix cascade of the ranked contest: every trustee in turn,
+// each over its own websocket and its own view of the board, verifies the
+// mixes before it and posts its own (e2e/SPEC.md §16.2).
+func (d *demo) mix(ctx context.Context, bc *bulletin.Client, id string, ids []*trustee.Identity, clients []*coord.Client) error {
+	t0 := time.Now()
+	for i, ident := range ids {
+		v, err := coord.ReadView(ctx, bc, id, nil)
+		if err != nil {
+			return err
+		}
+		steps, err := coord.Mix(ctx, bc, v, ident, clients[i], clients[i].Status().Time, nil)
+		if err != nil {
+			return fmt.Errorf("trustee %d mix: %w", i+1, err)
+		}
+		for _, s := range steps {
+			if s.State != coord.MixPosted {
+				return fmt.Errorf("trustee %d, contest %s: %s, not mixed", i+1, s.Contest, s.State)
+			}
+		}
+	}
+	d.step("%d trustees shuffled the ranked ballots in turn, each verifying the shuffles before its own (%.1fs)", len(ids), time.Since(t0).Seconds())
+	return nil
+}
+
+// decryptMixes has the first t trustees decrypt the mixed list, waits for
+// the board's mix.result, prints the count's rounds and checks the winner
+// against the rankings the voters cast.
+func (d *demo) decryptMixes(ctx context.Context, bc *bulletin.Client, id string, ids []*trustee.Identity, clients []*coord.Client, rankings [][]int) error {
+	for i, ident := range ids {
+		v, err := coord.ReadView(ctx, bc, id, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := coord.DecryptMixes(ctx, bc, v, ident, clients[i], clients[i].Status().Time, nil); err != nil {
+			return fmt.Errorf("trustee %d, decrypting the mixed list: %w", i+1, err)
+		}
+	}
+	d.step("%d trustees decrypted the mixed list with a proof for every ciphertext", len(ids))
+	var r *cascade.Result
+	err := clients[0].WaitUntil(ctx, func(*coord.Status) bool {
+		for _, x := range clients[0].Entries() {
+			if x.Type == record.TypeMixResult {
+				r, _ = cascade.DecodeResult(x.Payload)
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil || r == nil {
+		return fmt.Errorf("no mix.result on the board: %v", err)
+	}
+	cr, err := count.Decode(r.Count)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(demoRanked.Options))
+	for k, o := range demoRanked.Options {
+		names[k] = o.ID
+	}
+	d.step("ranked contest %s counted by the board (instant-runoff):\n", demoRanked.ID)
+	fmt.Fprintln(d.e.stdout, cr.Table(names))
+	want, err := count.Count(count.IRV, len(names), 1, rankings)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(want.Winners, cr.Winners) {
+		return fmt.Errorf("ranked contest: the board's count elects %v, the voters' rankings elect %v", cr.Winners, want.Winners)
+	}
+	d.step("the instant-runoff winner matches the rankings the voters cast")
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/service"
 	"github.com/tabella-vote/tabella/tally"
@@ -439,8 +442,10 @@ const electionTallyUsage = `Usage: tabella election tally --server URL --electio
 
 Waits (default up to 10m) until the trustees' decryption shares are in and
 the server has posted the result (tally.result), then prints the result
-table, or with --json the result as posted. The election must be closed;
-each trustee runs 'tabella trustee decrypt'.
+table with the turnout (ballots counted of the voters on the roll) and the
+number of checked (spoiled) ballots, which are never counted; with --json
+it prints the result as posted. The election must be closed; each trustee
+runs 'tabella trustee decrypt'.
 `
 
 const electionTallyExample = `tabella election tally --server http://127.0.0.1:8080 --election demo-2026`
@@ -457,7 +462,8 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 	if err := requireFlags("server", *server, "election", *id); err != nil {
 		return err
 	}
-	r, raw, err := waitResult(ctx, e, service.NewClient(*server), *id, *wait)
+	c := service.NewClient(*server)
+	r, raw, err := waitResult(ctx, e, c, *id, *wait)
 	if err != nil {
 		return err
 	}
@@ -465,7 +471,72 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s\n", raw)
 		return nil
 	}
-	return r.WriteTable(e.stdout)
+	in, err := c.Info(ctx, *id)
+	if err != nil {
+		return err
+	}
+	bc, err := bulletin.NewClient(*server, *id, &http.Client{Timeout: time.Minute})
+	if err != nil {
+		return err
+	}
+	spoiled, err := countSpoiled(ctx, bc, in.Size)
+	if err != nil {
+		return fmt.Errorf("counting the checked ballots on the board: %w", err)
+	}
+	var table strings.Builder
+	if err := r.WriteTable(&table); err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.stdout, withTurnout(table.String(), r.Turnout, in.Roll.Count, spoiled))
+	return err
+}
+
+// countSpoiled counts the ballot.spoiled entries (e2e/SPEC.md §7.9)
+// among the first size entries of the board.
+func countSpoiled(ctx context.Context, bc *bulletin.Client, size uint64) (uint64, error) {
+	var n uint64
+	for start := uint64(0); start < size; {
+		page, err := bc.Entries(ctx, start, min(start+bulletin.MaxPage, size))
+		if err != nil {
+			return 0, err
+		}
+		if len(page) == 0 {
+			return 0, fmt.Errorf("the board returned no entries from %d of %d", start, size)
+		}
+		for _, x := range page {
+			if x.Type == record.TypeSpoiled {
+				n++
+			}
+		}
+		start += uint64(len(page))
+	}
+	return n, nil
+}
+
+// withTurnout puts under the result table's "Turnout" line (ballots
+// counted) the roll's size with the turnout as a share of it, and the
+// checked (spoiled) ballots, which are published and never counted.
+func withTurnout(table string, counted, roll, spoiled uint64) string {
+	share := "no voters on the roll"
+	if roll > 0 {
+		share = "turnout " + strconv.FormatFloat(100*float64(counted)/float64(roll), 'f', 1, 64) + "%"
+	}
+	lines := fmt.Sprintf("Roll     %d %s, %d counted: %s\nSpoiled  %d checked %s (Benaloh challenge), never counted\n",
+		roll, plural(roll, "voter", "voters"), counted, share, spoiled, plural(spoiled, "ballot", "ballots"))
+	if i := strings.Index(table, "\nTurnout "); i >= 0 {
+		if j := strings.IndexByte(table[i+1:], '\n'); j >= 0 {
+			at := i + 1 + j + 1
+			return table[:at] + lines + table[at:]
+		}
+	}
+	return table + "\n" + lines
+}
+
+func plural(n uint64, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
 }
 
 // waitResult polls the election's summary until its result is posted.

@@ -368,6 +368,16 @@ func randomChoices(m *ballot.Manifest) (ballot.Choices, error) {
 					s++
 				}
 			}
+		case ballot.Ranked:
+			// A random ranking of between max(min_selections, 1) and L
+			// options.
+			L := c.RankingLength()
+			k := max(int(c.MinSelections), 1)
+			k += randIntn(L - k + 1)
+			v = make([]uint64, L)
+			for j, o := range randPerm(n)[:k] {
+				v[j] = uint64(o + 1)
+			}
 		default:
 			return nil, fmt.Errorf("contest %s: %s contests are not cast by the load test", c.ID, c.Kind)
 		}

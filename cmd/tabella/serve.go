@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,10 +41,24 @@ structured (log/slog) on stderr; SIGINT/SIGTERM shut down gracefully.
 Several 'tabella serve' processes may share one PostgreSQL store: each
 admission decision is taken inside the board's append transaction, with
 the election's log locked.
+
+The configuration file (the config flag) holds flags, one "key = value"
+a line, the key a flag's name without dashes (official, witness and trusted-proxy may
+repeat; any other key once), '#' starting a comment line. An unknown key
+or a value its flag refuses stops the server, naming the line. A flag on
+the command line overrides the file's lines for it.
+
+Health and monitoring: GET /healthz answers 200 while the process serves;
+GET /readyz answers 200 once the store is reachable and accepts writes
+and the board key signs, 503 with the reason otherwise (take the node out
+of the load balancer); GET /metrics gives Prometheus text-format metrics
+(submissions admitted and refused by type and code, append latency,
+verification queue, open connections by kind).
 `
 
 const serveExample = `tabella official init --out official.key > official.pub
-tabella serve --store sqlite:vote.db --officials official.pub --addr :8080`
+tabella serve --store sqlite:vote.db --officials official.pub --addr :8080
+tabella serve --config /etc/tabella/serve.conf --log-level debug`
 
 func init() {
 	register(&command{name: "serve", summary: "run the election service (board, write API, trustees, web)", usage: serveUsage, example: serveExample, run: runServe})
@@ -51,7 +66,7 @@ func init() {
 
 // loadOrCreateBoardKey reads the board's note signing key, creating it
 // (mode 0600) on first run.
-func loadOrCreateBoardKey(e *env, path, name string) (string, error) {
+func loadOrCreateBoardKey(logger *slog.Logger, path, name string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return strings.TrimSpace(string(b)), nil
@@ -69,62 +84,100 @@ func loadOrCreateBoardKey(e *env, path, name string) (string, error) {
 	if err := writeNewFile(path, []byte(skey+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("creating board key: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "created board key %s; board-key %s\n", path, vkey)
+	logger.Info("created the board key", "file", path, "board_key", vkey)
 	return skey, nil
 }
 
-func runServe(ctx context.Context, e *env, args []string) error {
+// serveFlags are the flags of `tabella serve`, which its configuration
+// file may also set (serveconfig.go).
+type serveFlags struct {
+	fs                                           *flag.FlagSet
+	config, dsn, addr, addrFile, keyFile         *string
+	boardName, officialsFile, tlsCert, tlsKey    *string
+	ipHeader, logLevel, clockFile                *string
+	officials, witnesses, proxies                multiFlag
+	workers, queue, maxStreams, maxStreamsClient *int
+	ipRate, credRate                             *float64
+	jsonLogs, runCoord                           *bool
+}
+
+func newServeFlags(e *env) *serveFlags {
 	fs := newFlags(e, "serve")
-	dsn := fs.String("store", "sqlite:tabella.db", "the board store `DSN`: sqlite:PATH or a postgres:// URL")
-	addr := fs.String("addr", "127.0.0.1:8080", "the listen address `ADDR`")
-	addrFile := fs.String("addr-file", "", "write the bound address to `FILE` once listening")
-	keyFile := fs.String("board-key", "board.key", "the board's note signing key `FILE` (created on first run with --board-name)")
-	boardName := fs.String("board-name", "tabella.local", "the board's `NAME` for a new key")
-	officialsFile := fs.String("officials", "", "`FILE` of official keys, one per line")
-	var officials, witnesses multiFlag
-	fs.Var(&officials, "official", "an official's Ed25519 public `KEY` in hex, allowed to set up elections (repeatable)")
-	fs.Var(&witnesses, "witness", "accept cosignatures from the witness with this cosignature `VKEY` (repeatable)")
-	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate in `FILE` (with --tls-key)")
-	tlsKey := fs.String("tls-key", "", "the TLS private key `FILE` (with --tls-cert)")
-	workers := fs.Int("verify-workers", 0, "concurrent ballot batch verifications `N` (0: the number of CPUs)")
-	queue := fs.Int("verify-queue", 0, "ballots `N` waiting for verification before refusing (0: 4096)")
-	ipRate := fs.Float64("ip-rate", 0, "submissions per second `R` per client address (0: 500)")
-	credRate := fs.Float64("cred-rate", 0, "submissions per second `R` per voter credential (0: 1, burst 10)")
-	ipHeader := fs.String("client-ip-header", "", "behind a reverse proxy: the `HEADER` holding the client's address (X-Forwarded-For or X-Real-IP), read only from --trusted-proxy addresses")
-	var proxies multiFlag
-	fs.Var(&proxies, "trusted-proxy", "a reverse proxy's address or `CIDR` whose --client-ip-header is believed (repeatable)")
-	maxStreams := fs.Int("max-streams", 0, "open websockets `N` (board feeds and trustee sockets) in all (0: 10000)")
-	maxStreamsClient := fs.Int("max-streams-per-client", 0, "open websockets `N` per client address (an IPv6 /64) (0: 64)")
-	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
-	runCoord := fs.Bool("coordinator", true, "run the trustee coordinator, which posts ceremony.result and tally.result (false when the board's entries come from elsewhere, as when replaying a record)")
-	clockFile := fs.String("clock-file", "", "testing only: the board's clock reads unix milliseconds from `FILE` at each append (to replay a record at its entries' times); never for a real election")
-	if err := parseFlags(fs, args); err != nil {
+	f := &serveFlags{fs: fs}
+	f.config = fs.String(configFlag, "", "read flags from the configuration `FILE` (\"key = value\" lines, key a flag name; flags on the command line override it)")
+	f.dsn = fs.String("store", "sqlite:tabella.db", "the board store `DSN`: sqlite:PATH or a postgres:// URL")
+	f.addr = fs.String("addr", "127.0.0.1:8080", "the listen address `ADDR`")
+	f.addrFile = fs.String("addr-file", "", "write the bound address to `FILE` once listening")
+	f.keyFile = fs.String("board-key", "board.key", "the board's note signing key `FILE` (created on first run with --board-name)")
+	f.boardName = fs.String("board-name", "tabella.local", "the board's `NAME` for a new key")
+	f.officialsFile = fs.String("officials", "", "`FILE` of official keys, one per line")
+	fs.Var(&f.officials, "official", "an official's Ed25519 public `KEY` in hex, allowed to set up elections (repeatable)")
+	fs.Var(&f.witnesses, "witness", "accept cosignatures from the witness with this cosignature `VKEY` (repeatable)")
+	f.tlsCert = fs.String("tls-cert", "", "serve HTTPS with the certificate in `FILE` (with --tls-key)")
+	f.tlsKey = fs.String("tls-key", "", "the TLS private key `FILE` (with --tls-cert)")
+	f.workers = fs.Int("verify-workers", 0, "concurrent ballot batch verifications `N` (0: the number of CPUs)")
+	f.queue = fs.Int("verify-queue", 0, "ballots `N` waiting for verification before refusing (0: 4096)")
+	f.ipRate = fs.Float64("ip-rate", 0, "submissions per second `R` per client address (0: 500)")
+	f.credRate = fs.Float64("cred-rate", 0, "submissions per second `R` per voter credential (0: 1, burst 10)")
+	f.ipHeader = fs.String("client-ip-header", "", "behind a reverse proxy: the `HEADER` holding the client's address (X-Forwarded-For or X-Real-IP), read only from --trusted-proxy addresses")
+	fs.Var(&f.proxies, "trusted-proxy", "a reverse proxy's address or `CIDR` whose --client-ip-header is believed (repeatable)")
+	f.maxStreams = fs.Int("max-streams", 0, "open websockets `N` (board feeds and trustee sockets) in all (0: 10000)")
+	f.maxStreamsClient = fs.Int("max-streams-per-client", 0, "open websockets `N` per client address (an IPv6 /64) (0: 64)")
+	f.jsonLogs = fs.Bool("json-logs", false, "log JSON instead of text")
+	f.logLevel = fs.String("log-level", "info", "the least `LEVEL` logged: debug, info, warn or error")
+	f.runCoord = fs.Bool("coordinator", true, "run the trustee coordinator, which posts ceremony.result and tally.result (false when the board's entries come from elsewhere, as when replaying a record)")
+	f.clockFile = fs.String("clock-file", "", "testing only: the board's clock reads unix milliseconds from `FILE` at each append (to replay a record at its entries' times); never for a real election")
+	return f
+}
+
+// parse parses the command line, then the configuration file if one is
+// named.
+func (f *serveFlags) parse(args []string) error {
+	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, f.fs.Arg(0))
 	}
-	trusted, err := parsePrefixes(proxies)
+	return loadConfig(f.fs, *f.config)
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	f := newServeFlags(e)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	level, ok := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[*f.logLevel]
+	if !ok {
+		return fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, *f.logLevel)
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(e.stderr, ho)
+	if *f.jsonLogs {
+		h = slog.NewJSONHandler(e.stderr, ho)
+	}
+	logger := slog.New(h)
+	trusted, err := parsePrefixes(f.proxies)
 	if err != nil {
 		return err
 	}
-	if *ipHeader != "" && len(trusted) == 0 {
+	if *f.ipHeader != "" && len(trusted) == 0 {
 		return fmt.Errorf("%w: --client-ip-header needs --trusted-proxy (the header is believed only from the proxy)", errUsage)
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
+	if (*f.tlsCert == "") != (*f.tlsKey == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
 	}
 	var keys []ed25519.PublicKey
-	if *officialsFile != "" {
-		b, err := os.ReadFile(*officialsFile)
+	if *f.officialsFile != "" {
+		b, err := os.ReadFile(*f.officialsFile)
 		if err != nil {
 			return err
 		}
 		if keys, err = parseOfficialKeys(string(b)); err != nil {
-			return fmt.Errorf("%s: %w", *officialsFile, err)
+			return fmt.Errorf("%s: %w", *f.officialsFile, err)
 		}
 	}
-	for _, o := range officials {
+	for _, o := range f.officials {
 		k, err := parseOfficialKey(strings.TrimSpace(o))
 		if err != nil {
 			return fmt.Errorf("%w: --official: %v", errUsage, err)
@@ -132,10 +185,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		fmt.Fprintln(e.stderr, "warning: no --official or --officials: nobody can set up a new election on this server")
+		logger.Warn("no --official or --officials: nobody can set up a new election on this server")
 	}
 	var wv []note.Verifier
-	for _, w := range witnesses {
+	for _, w := range f.witnesses {
 		k, err := readKeyArg(w)
 		if err != nil {
 			return err
@@ -146,37 +199,32 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		wv = append(wv, v)
 	}
-	var h slog.Handler = slog.NewTextHandler(e.stderr, nil)
-	if *jsonLogs {
-		h = slog.NewJSONHandler(e.stderr, nil)
-	}
-	logger := slog.New(h)
-	skey, err := loadOrCreateBoardKey(e, *keyFile, *boardName)
+	skey, err := loadOrCreateBoardKey(logger, *f.keyFile, *f.boardName)
 	if err != nil {
 		return err
 	}
 	bo := board.Options{Witnesses: wv}
-	if *clockFile != "" {
-		logger.Warn("the board's clock is read from a file: for tests and replays only, never for a real election", "clock_file", *clockFile)
-		bo.Now = fileClock(*clockFile, logger)
+	if *f.clockFile != "" {
+		logger.Warn("the board's clock is read from a file: for tests and replays only, never for a real election", "clock_file", *f.clockFile)
+		bo.Now = fileClock(*f.clockFile, logger)
 	}
 	srv, err := startServer(ctx, serverConfig{
-		dsn: *dsn, addr: *addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*runCoord,
-		svc: service.Options{VerifyWorkers: *workers, VerifyQueue: *queue, Board: bo},
-		http: service.HTTPOptions{IPRate: *ipRate, IPBurst: 2 * *ipRate, CredRate: *credRate, CredBurst: 10 * *credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0},
-			ClientIPHeader: *ipHeader, TrustedProxies: trusted, MaxStreams: *maxStreams, MaxStreamsPerClient: *maxStreamsClient},
-		tlsCert: *tlsCert, tlsKey: *tlsKey,
+		dsn: *f.dsn, addr: *f.addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*f.runCoord,
+		svc: service.Options{VerifyWorkers: *f.workers, VerifyQueue: *f.queue, Board: bo},
+		http: service.HTTPOptions{IPRate: *f.ipRate, IPBurst: 2 * *f.ipRate, CredRate: *f.credRate, CredBurst: 10 * *f.credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0},
+			ClientIPHeader: *f.ipHeader, TrustedProxies: trusted, MaxStreams: *f.maxStreams, MaxStreamsPerClient: *f.maxStreamsClient},
+		tlsCert: *f.tlsCert, tlsKey: *f.tlsKey,
 	})
 	if err != nil {
 		return err
 	}
-	if *addrFile != "" {
-		if err := os.WriteFile(*addrFile, []byte(srv.addr+"\n"), 0o644); err != nil {
+	if *f.addrFile != "" {
+		if err := os.WriteFile(*f.addrFile, []byte(srv.addr+"\n"), 0o644); err != nil {
 			srv.shutdown()
 			return err
 		}
 	}
-	logger.Info("serving", "addr", srv.addr, "store", storeKind(*dsn), "board", srv.svc.BoardName(), "board_key", srv.svc.BoardKey(), "officials", len(keys))
+	logger.Info("serving", "addr", srv.addr, "store", storeKind(*f.dsn), "board", srv.svc.BoardName(), "board_key", srv.svc.BoardKey(), "officials", len(keys), "config", *f.config)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.shutdown()
@@ -240,13 +288,17 @@ type server struct {
 	ctx   context.Context
 	// noCoord: runCoordinator does nothing (serverConfig.noCoordinator).
 	noCoord bool
+	log     *slog.Logger
 }
 
 // startServer opens the store, starts the coordinator of every election
 // that needs one and serves HTTP on cfg.addr (":0" picks a free port).
 func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
 	cfg.svc.BoardKey, cfg.svc.Officials, cfg.svc.Logger = cfg.boardKey, cfg.officials, cfg.logger
-	s := &server{coord: map[string]bool{}, noCoord: cfg.noCoordinator}
+	s := &server{coord: map[string]bool{}, noCoord: cfg.noCoordinator, log: cfg.logger}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.ctx, s.stop = runCtx, stop
 	cfg.svc.OnAppend = func(id, typ string) {
@@ -283,6 +335,7 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return runCtx },
+		ConnState:         svc.ConnState,
 	}
 	s.errc = make(chan error, 1)
 	go func() {
@@ -361,10 +414,10 @@ func (s *server) runCoordinator(id string) {
 				return
 			}
 			if errors.Is(err, ceremony.ErrTooFewQualified) {
-				slog.Default().Error("the key ceremony failed; no key for this election", "election", id, "err", err)
+				s.log.Error("the key ceremony failed; no key for this election", "election", id, "err", err)
 				return
 			}
-			slog.Default().Warn("coordinator stopped; restarting", "election", id, "err", err)
+			s.log.Warn("coordinator stopped; restarting", "election", id, "err", err)
 			select {
 			case <-s.ctx.Done():
 			case <-time.After(5 * time.Second):

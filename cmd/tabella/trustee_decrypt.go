@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/tabella-vote/tabella/ballot"
+	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/tally/trustee"
+
 	"github.com/tabella-vote/tabella/ballot/canon"
-	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/tally"
 )
@@ -26,6 +31,11 @@ Posts this trustee's share of the decryption of the election's tally
      and sums them itself: it never uses an aggregate from the server;
   4. computes a decryption share of each sum with a Chaum-Pedersen proof,
      signs the tally.share entry and posts it over the trustee websocket.
+
+If the manifest has ranked contests, the trustee first takes its turn in
+their mix cascades ('tabella trustee mix'), and after its tally.share,
+once every cascade is over, posts its decryption shares of each contest's
+final mixed list with their proofs (mix.share, e2e/SPEC.md §16.3).
 
 If the trustee's share is already on the board nothing is posted again.
 Progress goes to stderr; stdout gets a JSON summary. With --wait, the
@@ -60,32 +70,41 @@ type decryptOutcome struct {
 func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 	fs, f := addTrusteeFlags(e, "trustee decrypt", true)
 	wait := fs.Duration("wait", 0, "then wait up to `DURATION` (e.g. 5m) for the result and print it")
+	mixWait := fs.Duration("mix-wait", time.Hour, "with ranked contests, wait up to `DURATION` for this trustee's turn to mix and for the cascades to end")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := f.check(fs); err != nil {
-		return err
-	}
-	id, err := openTrusteeKey(e, *f.key, *f.passFile)
-	if err != nil {
-		return err
-	}
-	bc, err := bulletin.NewClient(*f.server, *f.election, nil)
-	if err != nil {
-		return err
-	}
-	c, err := coord.Dial(ctx, *f.server, *f.election, id, coord.ClientOptions{OnConnection: connectionReporter(e.stderr)})
+	id, bc, c, err := f.connect(ctx, e, fs)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	start := time.Now()
+	ranked, err := hasRanked(ctx, c)
+	if err != nil {
+		return err
+	}
+	if ranked {
+		// The mix cascade comes first (e2e/SPEC.md §16.6): this trustee's
+		// turn in every ranked contest.
+		if _, err := mixTurns(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
+			if errors.Is(err, coord.ErrNotReady) {
+				return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
+			}
+			return err
+		}
+	}
 	d, err := coord.Decrypt(ctx, bc, *f.election, id, c, func(msg string) { fmt.Fprintln(e.stderr, msg) })
 	if errors.Is(err, coord.ErrNotReady) {
 		return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
 	}
 	if err != nil {
 		return err
+	}
+	if ranked {
+		if err := mixShares(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(e.stderr, "done in %v\n", time.Since(start).Round(time.Millisecond))
 	out := decryptOutcome{Election: *f.election, Trustee: d.Trustee, Turnout: d.Recount.Count, Entry: d.Entry, Existing: d.Existing}
@@ -135,4 +154,62 @@ func printResult(e *env, c *coord.Client, asJSON bool) error {
 		return r.WriteTable(e.stdout)
 	}
 	return errors.New("no tally.result on the board")
+}
+
+// hasRanked reports whether the election's manifest, streamed by the
+// server, has a ranked contest.
+func hasRanked(ctx context.Context, c *coord.Client) (bool, error) {
+	if err := c.WaitUntil(ctx, func(s *coord.Status) bool { return s != nil }); err != nil {
+		return false, err
+	}
+	for _, x := range c.Entries() {
+		if x.Type != record.TypeManifest {
+			continue
+		}
+		m, err := ballot.DecodeManifest(x.Payload)
+		if err != nil {
+			return false, fmt.Errorf("the manifest at entry %d: %w", x.Index, err)
+		}
+		return len(rules.RankedContests(m)) > 0, nil
+	}
+	return false, nil
+}
+
+// mixShares posts this trustee's decryption shares of every ranked
+// contest's final list, waiting up to wait for the cascades to end.
+func mixShares(ctx context.Context, src coord.EntrySource, c *coord.Client, election string, id *trustee.Identity, wait time.Duration, w io.Writer) error {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	say := func(msg string) { fmt.Fprintln(w, msg) }
+	v, err := coord.ReadView(wctx, src, election, nil)
+	if err != nil {
+		return err
+	}
+	for {
+		now := c.Status().Time
+		out, err := coord.DecryptMixes(wctx, src, v, id, c, now, say)
+		if err != nil {
+			return err
+		}
+		var next int64
+		pending := false
+		for _, m := range out {
+			if m.Waiting {
+				pending = true
+				if m.Mixer != 0 && (next == 0 || m.Deadline < next) {
+					next = m.Deadline
+				}
+			}
+		}
+		if !pending {
+			return nil
+		}
+		mixes := countMixes(c)
+		err = c.WaitUntil(wctx, func(s *coord.Status) bool {
+			return s != nil && (next != 0 && s.Time > next || countMixes(c) > mixes)
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for the mix cascades to end: %w", err)
+		}
+	}
 }

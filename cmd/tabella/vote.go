@@ -27,7 +27,8 @@ its encryption is opened on the board, so anyone can check it encrypted
 your choices; it never counts.
 
 SPEC lists each contest's choices: 'contest=option[,option…];…'. For score
-contests write option:score. A contest left out gets no selection.
+contests write option:score; for ranked contests the options in order of
+preference, first choice first. A contest left out gets no selection.
 `
 
 const voteExample = `tabella vote --server http://127.0.0.1:8080 --credential voter-000001.txt \
@@ -55,6 +56,20 @@ func parseChoices(m *ballot.Manifest, spec string) (ballot.Choices, error) {
 		}
 		if _, dup := ch[c.ID]; dup {
 			return nil, fmt.Errorf("%w: contest %q given twice", errUsage, c.ID)
+		}
+		if c.Kind == ballot.Ranked {
+			var ids []string
+			for _, o := range strings.Split(opts, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					ids = append(ids, o)
+				}
+			}
+			v, err := c.Ranking(ids...)
+			if err != nil {
+				return nil, err
+			}
+			ch[c.ID] = v
+			continue
 		}
 		v := make([]uint64, len(c.Options))
 		for _, o := range strings.Split(opts, ",") {
@@ -85,8 +100,8 @@ func parseChoices(m *ballot.Manifest, spec string) (ballot.Choices, error) {
 		ch[c.ID] = v
 	}
 	for _, c := range m.Contests {
-		if _, ok := ch[c.ID]; !ok {
-			ch[c.ID] = make([]uint64, len(c.Options))
+		if _, ok := ch[c.ID]; !ok && c.Kind != ballot.Ranked {
+			ch[c.ID] = make([]uint64, len(c.Options)) // a ranked one left out is blank too
 		}
 	}
 	if err := ch.Validate(m); err != nil {

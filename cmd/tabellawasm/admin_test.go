@@ -140,7 +140,7 @@ func TestManifestCheckFields(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, r.Errors, 1)
 	assert.Equal(t, "contests.2.max_score", r.Errors[0].Field)
-	r, err = c.manifestCheck([]byte(strings.Replace(good, `"title":"Mayor"`, `"title":"Mayor","seats":2`, 1)))
+	r, err = c.manifestCheck([]byte(strings.Replace(good, `"title":"Mayor"`, `"title":"Mayor","colour":"red"`, 1)))
 	require.NoError(t, err)
 	require.Len(t, r.Errors, 1)
 	assert.Equal(t, "contests.0", r.Errors[0].Field)

@@ -199,9 +199,14 @@ type Encrypted struct {
 	Millis float64 `json:"millis"`
 }
 
-// encrypt encrypts and proves the voter's choices (JSON: contest id →
-// one integer per option) with the credential, keeps the opening, and
-// returns the tracking code. The ballot is not released until [cast].
+// encrypt encrypts and proves the voter's choices with the credential,
+// keeps the opening, and returns the tracking code. The ballot is not
+// released until [cast]. choicesJSON maps a contest id to one integer per
+// option (e2e/SPEC.md §7.2); for a ranked contest, to the ranking: the
+// option ids from the first rank on (["o3","o1"]), or the L integers of
+// [ballot.Choices] (option numbers, 0 for an empty rank). A ranking is
+// checked here (no repeats, no skipped rank, the manifest's limits): the
+// ballot's proofs cannot show it.
 func (c *client) encrypt(credential string, choicesJSON []byte) (*Encrypted, error) {
 	if c.election == nil {
 		return nil, errNoElection
@@ -216,11 +221,9 @@ func (c *client) encrypt(credential string, choicesJSON []byte) (*Encrypted, err
 	if len(choicesJSON) > maxChoicesSize {
 		return nil, fmt.Errorf("%w: choices of %d bytes", errBadInput, len(choicesJSON))
 	}
-	var ch ballot.Choices
-	dec := json.NewDecoder(bytes.NewReader(choicesJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ch); err != nil {
-		return nil, fmt.Errorf("%w: choices: %v", errBadInput, err)
+	ch, err := c.decodeChoices(choicesJSON)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	b, o, err := ballot.Encrypt(c.election, cred, ch)
@@ -249,6 +252,59 @@ func (c *client) encrypt(credential string, choicesJSON []byte) (*Encrypted, err
 		Signer:       credentialInfo(cred).Signer,
 		Millis:       float64(elapsed.Microseconds()) / 1000,
 	}, nil
+}
+
+// decodeChoices decodes the page's choices: per contest an array of
+// integers, or for a ranked contest an array of option ids (the ranking,
+// turned into values by [ballot.Contest.Ranking]).
+func (c *client) decodeChoices(data []byte) (ballot.Choices, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: choices: %v", errBadInput, err)
+	}
+	ch := make(ballot.Choices, len(raw))
+	for id, v := range raw {
+		var values []uint64
+		if err := json.Unmarshal(v, &values); err == nil {
+			ch[id] = values
+			continue
+		}
+		var ids []string
+		if err := json.Unmarshal(v, &ids); err != nil {
+			return nil, fmt.Errorf("%w: choices of contest %q: neither integers nor a ranking of option ids", errBadInput, id)
+		}
+		ct := c.election.Manifest.Contest(id)
+		if ct == nil {
+			return nil, fmt.Errorf("%w: unknown contest %q", ballot.ErrInvalidChoices, id)
+		}
+		values, err := ct.Ranking(ids...)
+		if err != nil {
+			return nil, err
+		}
+		ch[id] = values
+	}
+	return ch, nil
+}
+
+// rankingsOf returns, for each ranked contest of ch, the option ids it
+// ranks (for the page to show what a spoiled ballot opened to).
+func rankingsOf(m *ballot.Manifest, ch ballot.Choices) (map[string][]string, error) {
+	out := map[string][]string{}
+	for i := range m.Contests {
+		ct := &m.Contests[i]
+		if ct.Kind != ballot.Ranked {
+			continue
+		}
+		ids, err := ct.RankedOptions(ch[ct.ID])
+		if err != nil {
+			return nil, err
+		}
+		if ids == nil {
+			ids = []string{}
+		}
+		out[ct.ID] = ids
+	}
+	return out, nil
 }
 
 // Submission is a board submission the page POSTs to
@@ -285,6 +341,9 @@ type SpoiledResult struct {
 	Submission   Submission          `json:"submission"`
 	TrackingCode string              `json:"tracking_code"`
 	Choices      map[string][]uint64 `json:"choices"`
+	// Rankings names, for each ranked contest, the options of the opened
+	// ranking from the first rank on.
+	Rankings map[string][]string `json:"rankings"`
 }
 
 // spoil reveals an encryption for the Benaloh check (e2e/SPEC.md §7.9): it
@@ -315,7 +374,12 @@ func (c *client) spoil(handle int) (*SpoiledResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	rk, err := rankingsOf(c.election.Manifest, ch)
+	if err != nil {
+		return nil, err
+	}
 	return &SpoiledResult{
+		Rankings: rk,
 		Submission: Submission{
 			Type:    "ballot.spoiled",
 			Payload: hex.EncodeToString(data),
@@ -334,6 +398,7 @@ type OpenedSpoiled struct {
 	TrackingCode string              `json:"tracking_code"`
 	Credential   string              `json:"credential"`
 	Choices      map[string][]uint64 `json:"choices"`
+	Rankings     map[string][]string `json:"rankings"`
 }
 
 // verifySpoiled checks a spoiled ballot (its canonical JSON, or an entry's
@@ -362,7 +427,11 @@ func (c *client) verifySpoiled(data []byte) (*OpenedSpoiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &OpenedSpoiled{TrackingCode: string(code), Credential: s.Ballot.Credential.String(), Choices: ch}, nil
+	rk, err := rankingsOf(c.election.Manifest, ch)
+	if err != nil {
+		return nil, err
+	}
+	return &OpenedSpoiled{TrackingCode: string(code), Credential: s.Ballot.Credential.String(), Choices: ch, Rankings: rk}, nil
 }
 
 // trackingCodeOf returns the tracking code of a ballot payload (hex or
@@ -566,7 +635,13 @@ func (c *client) warmUp() (map[string]float64, error) {
 	for i := range m.Contests {
 		ct := &m.Contests[i]
 		if ct.Kind == ballot.Ranked {
-			return nil, fmt.Errorf("%w: ranked contest %q", ballot.ErrUnsupported, ct.ID)
+			// A full ranking: the proofs cost the same for any values.
+			v := make([]uint64, ct.RankingLength())
+			for j := range v {
+				v[j] = uint64(j + 1)
+			}
+			ch[ct.ID] = v
+			continue
 		}
 		lo, _ := ct.SumRange()
 		limit := ct.SelectionLimit()

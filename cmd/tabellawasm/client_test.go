@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
@@ -426,4 +429,65 @@ func TestWarmUp(t *testing.T) {
 			t.Fatal("warmUp kept an encryption")
 		}
 	}
+}
+
+// testRankedManifest has a one_of_n contest and a ranked contest of 4
+// options with a ranking length of 3.
+const testRankedManifest = `{"version":"tabella/v1","election_id":"web-ranked","title":"Ranked vote",` +
+	`"schedule":{"opens":"2026-01-01T00:00:00Z","closes":"2027-01-01T00:00:00Z"},"contests":[` +
+	`{"id":"mayor","title":"Mayor","kind":"one_of_n","options":[{"id":"alice","title":"Alice"},{"id":"bob","title":"Bob"}],"min_selections":1,"max_selections":1},` +
+	`{"id":"budget","title":"Budget","kind":"ranked","options":[{"id":"roads","title":"Roads"},{"id":"parks","title":"Parks"},{"id":"schools","title":"Schools"},{"id":"library","title":"Library"}],` +
+	`"min_selections":1,"max_selections":3,"method":"irv"}]}`
+
+func TestEncryptRanking(t *testing.T) {
+	f := newFixture(t, testRankedManifest, true)
+	c := mustLoad(t, f)
+	enc, err := c.encrypt(f.cred.Secret(), []byte(`{"mayor":[1,0],"budget":["schools","roads"]}`))
+	require.NoError(t, err)
+	sub, err := c.cast(enc.Handle)
+	require.NoError(t, err)
+	raw, err := hex.DecodeString(sub.Payload)
+	require.NoError(t, err)
+	b, err := ballot.DecodeBallot(raw)
+	require.NoError(t, err)
+	require.NoError(t, ballot.Verify(f.election, b), "the service would reject the ballot")
+	require.Len(t, b.Contests[1].Ranks, 3)
+
+	// The same ranking given as values; the spoiled ballot opens to it.
+	enc, err = c.encrypt(f.cred.Secret(), []byte(`{"mayor":[0,1],"budget":[3,1,0]}`))
+	require.NoError(t, err)
+	sp, err := c.spoil(enc.Handle)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{3, 1, 0}, sp.Choices["budget"])
+	assert.Equal(t, []string{"schools", "roads"}, sp.Rankings["budget"])
+	op, err := c.verifySpoiled([]byte(sp.Submission.Payload))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"schools", "roads"}, op.Rankings["budget"])
+
+	// A forged opening of a rank fails.
+	sraw, _ := hex.DecodeString(sp.Submission.Payload)
+	s, err := ballot.DecodeSpoiled(sraw)
+	require.NoError(t, err)
+	s.Openings[1][0].Value = 2
+	forged, _ := s.Encode()
+	_, err = c.verifySpoiled(forged)
+	assert.ErrorIs(t, err, ballot.ErrSpoiledMismatch)
+
+	for name, choices := range map[string]string{
+		"repeat":         `{"mayor":[1,0],"budget":["roads","roads"]}`,
+		"unknown option": `{"mayor":[1,0],"budget":["roads","pool"]}`,
+		"too long":       `{"mayor":[1,0],"budget":["roads","parks","schools","library"]}`,
+		"empty":          `{"mayor":[1,0],"budget":[]}`,
+		"skip as values": `{"mayor":[1,0],"budget":[0,2,0]}`,
+		"value n+1":      `{"mayor":[1,0],"budget":[5,0,0]}`,
+		"ids elsewhere":  `{"mayor":["alice"],"budget":["roads"]}`,
+	} {
+		_, err := c.encrypt(f.cred.Secret(), []byte(choices))
+		assert.ErrorIs(t, err, ballot.ErrInvalidChoices, name)
+	}
+	_, err = c.encrypt(f.cred.Secret(), []byte(`{"mayor":[1,0],"budget":["roads",1]}`))
+	assert.ErrorIs(t, err, errBadInput, "mixed ranking")
+
+	_, err = c.warmUp()
+	require.NoError(t, err, "warm-up of a ranked election")
 }

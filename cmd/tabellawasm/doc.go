@@ -17,12 +17,16 @@
 //     only its public key and board signer.
 //   - encrypt(credential, choices): encrypt and prove a ballot (§7.4);
 //     returns a handle and the tracking code (§7.7). The ballot and its
-//     nonces stay in Go memory.
+//     nonces stay in Go memory. choices maps a contest id to one integer
+//     per option, or for a ranked contest to its ranking, the option ids
+//     from the first rank on (`{"budget":["o3","o1"]}`), which is checked
+//     for repeats and skipped ranks here since no proof can show them.
 //   - cast(handle): the board submission of the ballot; the nonces are
 //     dropped, so the encryption can no longer be checked.
 //   - spoil(handle): the Benaloh check (§7.9): the submission of the
-//     spoiled ballot and the verified choices it opens to; the encryption
-//     is forgotten, so it can never be cast.
+//     spoiled ballot and the verified choices it opens to (with each
+//     ranked contest's ranking as option ids); the encryption is
+//     forgotten, so it can never be cast.
 //   - warmUp(): encrypt and discard one ballot with a throwaway
 //     credential while the voter reads, so the engine's optimising tier
 //     has compiled the hot code before the voter's own encryption.

@@ -28,7 +28,7 @@ func FuzzLoadElection(f *testing.F) {
 		}
 		if err == nil && c.election != nil {
 			// A loaded election can encrypt the warm-up ballot.
-			if _, err := c.warmUp(); err != nil && c.election.Manifest.Contests[0].Kind != "ranked" {
+			if _, err := c.warmUp(); err != nil {
 				t.Logf("warm-up: %v", err)
 			}
 		}
@@ -45,7 +45,20 @@ func FuzzEncryptChoices(f *testing.F) {
 	f.Add(secret, []byte(testChoices))
 	f.Add("tc1-0000", []byte(`{"mayor":[1,0]}`))
 	f.Add(secret, []byte(`{"mayor":[1,0],"x":[1]}`))
+	f.Add(secret, []byte(`{"mayor":[1,0],"x":["a"]}`))
+	rf := newFixture(f, testRankedManifest, false)
+	rc := newClient()
+	if _, err := rc.loadElection(rf.info); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(rf.cred.Secret(), []byte(`{"mayor":[1,0],"budget":["schools","roads"]}`))
+	f.Add(rf.cred.Secret(), []byte(`{"mayor":[1,0],"budget":[3,1,0]}`))
 	f.Fuzz(func(t *testing.T, cred string, choices []byte) {
+		if enc, err := rc.encrypt(cred, choices); err == nil {
+			rc.discard(enc.Handle)
+		} else if enc != nil {
+			t.Fatal("error with a result")
+		}
 		enc, err := c.encrypt(cred, choices)
 		if err != nil {
 			if enc != nil {

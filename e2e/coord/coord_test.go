@@ -675,3 +675,43 @@ func TestRecountNamesBadBallot(t *testing.T) {
 	_, err = Decrypt(ctx, e.reader(), e.id, e.ids[0], e.dial(ctx, 1, ClientOptions{}), nil)
 	require.ErrorContains(t, err, fmt.Sprintf("entry %d", bad), "the trustee decrypts a board with a false ballot")
 }
+
+// TestRecountOnePassAgrees: the recount ReadView runs while it reads the
+// board gives what reading the counted ballots again gives (the two-pass
+// path, forced by dropping the first): with voters who cast twice, and
+// with a false ballot that its voter's later ballot replaced, which
+// counts on neither path and so is no error.
+func TestRecountOnePassAgrees(t *testing.T) {
+	for _, badFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("replaced-false-ballot=%v", badFirst), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			e := newTestElection(t, 2, 3, 4)
+			if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
+				t.Fatal(errs)
+			}
+			_, st := ceremonyResult(t, e)
+			if badFirst {
+				e.badVoter, e.badFirstOnly = 2, true
+			}
+			e.vote(st, 3)
+			v, err := ReadView(ctx, e.reader(), e.id, nil)
+			require.NoError(t, err)
+			require.NotNil(t, v.counted, "ReadView recounts while it reads")
+			if badFirst {
+				require.Len(t, v.counted.failed, 1, "the replaced false ballot fails")
+			}
+			one, err := v.Recount(ctx, e.reader(), st, nil)
+			require.NoError(t, err)
+			v.counted = nil
+			two, err := v.Recount(ctx, e.reader(), st, nil)
+			require.NoError(t, err)
+			require.Equal(t, two.Count, one.Count)
+			require.Equal(t, two.Counted, one.Counted)
+			require.Len(t, one.Aggregate, len(two.Aggregate))
+			for k := range two.Aggregate {
+				require.Equal(t, two.Aggregate[k].Bytes(), one.Aggregate[k].Bytes(), "aggregate position %d", k)
+			}
+		})
+	}
+}

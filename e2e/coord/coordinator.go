@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 )
@@ -175,6 +177,9 @@ func (c *Coordinator) status(tr *tracker, now time.Time) *Status {
 			s.Message += "; the board will post ceremony.result"
 		}
 	}
+	if tr.st.CloseIndex >= 0 && st != nil && st.Err == nil {
+		s.Message += mixStatus(tr.st, now.UnixMilli())
+	}
 	s.Message = clip(s.Message)
 	if len(s.Waiting) > MaxWaiting {
 		s.Waiting = s.Waiting[:MaxWaiting]
@@ -223,9 +228,24 @@ func (c *Coordinator) Run(ctx context.Context, election string) (err error) {
 			continue
 		}
 		tr.mu.Lock()
-		cerPosted, closed, resultAt := tr.st.Ceremony != nil, tr.st.CloseIndex >= 0, tr.st.ResultIndex
+		cerPosted, closed, resultAt, mixesDone := tr.st.Ceremony != nil, tr.st.CloseIndex >= 0, tr.st.ResultIndex, tr.st.MixesDone()
 		tr.mu.Unlock()
-		if resultAt >= 0 {
+		if closed && !mixesDone {
+			posted, err := c.mixResults(ctx, tr)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				log.Error("coord: mix.result", "err", err)
+				if errors.Is(err, ErrRejected) {
+					return err
+				}
+			}
+			if posted {
+				continue
+			}
+		}
+		if resultAt >= 0 && mixesDone {
 			log.Info("coord: tally.result is on the board", "entry", resultAt)
 			return nil
 		}
@@ -254,7 +274,7 @@ func (c *Coordinator) Run(ctx context.Context, election string) (err error) {
 			return fmt.Errorf("coord: election %s: %w", election, st.Err)
 		case st.Round != ceremony.RoundFinished:
 			wake = st.Deadline
-		case cerPosted && closed:
+		case cerPosted && closed && resultAt < 0:
 			done, err := c.tally(ctx, tr, st, &ts)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -350,6 +370,47 @@ func (c *Coordinator) tally(ctx context.Context, tr *tracker, st *ceremony.State
 	}
 	c.opts.Logger.Info("coord: tally.result posted", "election", tr.election, "entry", r.Index, "turnout", res.Turnout, "trustees", res.Trustees)
 	return true, nil
+}
+
+// mixResults posts the mix.result of each ranked contest that has t
+// decryption shares of its final list (e2e/SPEC.md §16.4), or no counted
+// ballot; it reports whether it posted one.
+func (c *Coordinator) mixResults(ctx context.Context, tr *tracker) (bool, error) {
+	counted, _ := tr.counted()
+	tr.mu.Lock()
+	var results [][]byte
+	for _, rc := range rules.RankedContests(tr.st.Manifest) {
+		cc := tr.st.Cascades[rc.ID]
+		if cc == nil || cc.ResultIndex >= 0 {
+			continue
+		}
+		if len(counted) == 0 && !cc.HasInput() {
+			// Every counted ballot has a part for every contest: no
+			// ballot, nothing to mix.
+			if err := cc.SetInput(nil); err != nil {
+				tr.mu.Unlock()
+				return false, err
+			}
+		}
+		if !cc.Empty() && len(cc.Shares) < tr.st.Params.Threshold {
+			continue
+		}
+		r, err := cc.ComputeResult()
+		if err != nil {
+			tr.mu.Unlock()
+			return false, fmt.Errorf("coord: %s: contest %s: %w", tr.election, rc.ID, err)
+		}
+		results = append(results, r.Marshal())
+	}
+	tr.mu.Unlock()
+	for _, payload := range results {
+		r, err := c.post(ctx, tr.election, record.TypeMixResult, payload)
+		if err != nil {
+			return false, err
+		}
+		c.opts.Logger.Info("coord: mix.result posted", "election", tr.election, "entry", r.Index)
+	}
+	return len(results) > 0, nil
 }
 
 // prepareTally recomputes the aggregate of the counted ballots from the
@@ -529,4 +590,36 @@ func (c *Coordinator) sleep(ctx context.Context, ch <-chan struct{}, d time.Dura
 	case <-ch:
 	}
 	return nil
+}
+
+// mixStatus describes the mix cascades for people (a status message):
+// per ranked contest, whose turn it is or how far the decryption is.
+func mixStatus(st *rules.State, now int64) string {
+	var b strings.Builder
+	for _, rc := range rules.RankedContests(st.Manifest) {
+		c := st.Cascades[rc.ID]
+		if c == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "; contest %s: ", rc.ID)
+		var mixers []int
+		for _, m := range c.Mixes {
+			mixers = append(mixers, m.Mixer)
+		}
+		switch t := c.TurnAt(now); {
+		case c.ResultIndex >= 0:
+			fmt.Fprintf(&b, "mixed by %v, decrypted at entry %d", mixers, c.ResultIndex)
+		case t.Mixer != 0:
+			fmt.Fprintf(&b, "mixed by %v, trustee %d mixes until %s", mixers, t.Mixer, time.UnixMilli(t.Deadline).UTC().Format(time.RFC3339))
+		case len(c.Mixes) == 0:
+			b.WriteString("no mix (every mixer missed its turn)")
+		default:
+			var sh []int
+			for _, m := range c.Shares {
+				sh = append(sh, m.Trustee)
+			}
+			fmt.Fprintf(&b, "mixed by %v (skipped %v), decryption shares from %v, %d needed", mixers, t.Skipped, sh, st.Params.Threshold)
+		}
+	}
+	return b.String()
 }

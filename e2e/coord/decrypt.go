@@ -13,6 +13,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
@@ -37,33 +38,102 @@ type View struct {
 	State     *rules.State
 	CerResult *bulletin.Entry // the ceremony.result entry, or nil
 	Result    *bulletin.Entry // the tally.result entry, or nil
+
+	// counted is the recount run while the board was read (nil if the
+	// board has no ballot election yet, or if the view was read before
+	// the close and the pipeline stopped then).
+	counted *readCount
+	// recount is the trustee's recount of the counted ballots, made when
+	// the first mix entry needs the counted sequences (or by Recount).
+	recount *Recount
+
+	// The reading: the chain so far, and the ballot pipeline while it
+	// runs (noPipe once it was stopped before the close: a later one
+	// would miss ballots, and Recount reads the counted ones again).
+	chain  bulletin.Chain
+	pipe   *rules.Recount
+	rc     *readCount
+	mu     sync.Mutex
+	failed []*rules.Violation
+	noPipe bool
+}
+
+// A readCount is the recount of every admitted ballot, verified and
+// summed while [ReadView] reads the board (rules.Recount under the
+// counting rule: a later ballot of a credential replaces the earlier
+// one), so the trustee reads and hashes the board once and the proofs
+// overlap the reading.
+type readCount struct {
+	el     *ballot.Election
+	t      *rules.Tally
+	failed []*rules.Violation // ballots that do not verify, counted or not
+	err    error              // reading failed (after the pipeline started)
 }
 
 // ReadView reads the whole board of election from src, checking the hash
 // chain (e2e/SPEC.md §8.2) and folding every entry through the rule book
-// (e2e/rules, e2e/SPEC.md §11) with every check but the ballots' proofs,
-// which [View.Recount] verifies, and the posted result, which needs the
-// decryption. An entry that breaks a rule is an error naming it and the
+// (e2e/rules, e2e/SPEC.md §11) with every check but the ballots' proofs
+// and the posted result, which needs the decryption. The proofs are
+// checked while the board is read: every ballot is decoded, verified in
+// batches on all cores and summed as it arrives (e2e/rules.Recount, which
+// keeps one entry index per credential and reads the few replaced ballots
+// again at the end), so the board is read once; [View.Recount] reports
+// the outcome. An entry that breaks a rule is an error naming it and the
 // rule (wrapping [ErrRecord]): the trustee does not decrypt such a board.
 // progress, if not nil, is called with the number of entries read every
 // 100 000.
 func ReadView(ctx context.Context, src EntrySource, election string, progress func(read uint64)) (*View, error) {
-	v := &View{Election: election}
-	ch := bulletin.Chain{Election: election}
+	v := &View{Election: election, chain: bulletin.Chain{Election: election}}
+	if err := v.Update(ctx, src, progress); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Update reads the entries added to the board since v was read, with the
+// checks of [ReadView]. On an error v must not be used again.
+func (v *View) Update(ctx context.Context, src EntrySource, progress func(read uint64)) (err error) {
+	ch := &v.chain
+	defer func() {
+		if err != nil && v.pipe != nil {
+			v.pipe.Close() // an early return: stop the pipeline's goroutine
+			v.pipe, v.noPipe = nil, true
+		}
+	}()
 	for {
 		es, err := src.Entries(ctx, ch.Next, ch.Next+bulletin.MaxPage)
 		if err != nil {
-			return nil, fmt.Errorf("coord: reading the board from entry %d: %w", ch.Next, err)
+			return fmt.Errorf("coord: reading the board from entry %d: %w", ch.Next, err)
 		}
 		if len(es) == 0 {
 			break
 		}
 		for _, e := range es {
 			if err := ch.Add(e); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+				return fmt.Errorf("%w: %w", ErrRecord, err)
 			}
-			if err := v.add(e); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrRecord, err)
+			if isMixType(e.Type) && v.pipe != nil {
+				v.finishPipe() // every ballot is in: the mix needs the counted sequences
+			}
+			if err := v.add(ctx, src, e); err != nil {
+				return fmt.Errorf("%w: %w", ErrRecord, err)
+			}
+			if e.Type == record.TypeBallot && v.State.Ballots != nil && v.counted == nil && !v.noPipe {
+				// The ballots are verified and summed as they are read,
+				// once the ceremony's result gives their election
+				// ([View.Recount] takes the result). A ballot that fails
+				// is recorded, not an error here: the trustee refuses the
+				// board only if the ballot counts.
+				if v.pipe == nil {
+					v.rc = &readCount{el: v.State.Ballots}
+					v.pipe = rules.NewRecount(v.rc.el, verifyBatchSize, func(x *rules.Violation, _ int) {
+						v.mu.Lock()
+						defer v.mu.Unlock()
+						v.failed = append(v.failed, x)
+					}, func() bool { return ctx.Err() != nil })
+					v.pipe.Reread(func(idx []uint64) ([]*bulletin.Entry, error) { return readIndexes(ctx, src, idx) })
+				}
+				v.pipe.Add(e, 0)
 			}
 			if progress != nil && (e.Index+1)%100_000 == 0 {
 				progress(e.Index + 1)
@@ -71,13 +141,54 @@ func ReadView(ctx context.Context, src EntrySource, election string, progress fu
 		}
 	}
 	if v.State == nil {
-		return nil, fmt.Errorf("%w: the board of %s is empty", ErrNotReady, election)
+		return fmt.Errorf("%w: the board of %s is empty", ErrNotReady, v.Election)
 	}
 	v.Size = ch.Next
-	return v, nil
+	if v.pipe != nil {
+		if v.State.CloseIndex >= 0 {
+			v.finishPipe()
+		} else {
+			// Read before the close: ballots may still come, in a later
+			// Update whose context may be another.
+			v.pipe.Close()
+			v.pipe, v.noPipe = nil, true
+		}
+	}
+	return nil
 }
 
-func (v *View) add(e *bulletin.Entry) error {
+// finishPipe waits for the ballot pipeline and keeps its outcome.
+func (v *View) finishPipe() {
+	v.rc.t, v.pipe = v.pipe.Close(), nil
+	v.mu.Lock()
+	v.rc.failed, v.rc.err = v.failed, v.rc.t.Err
+	v.mu.Unlock()
+	v.counted = v.rc
+}
+
+// readIndexes reads the entries with the given increasing indexes from
+// src, consecutive ones in one call.
+func readIndexes(ctx context.Context, src EntrySource, idx []uint64) ([]*bulletin.Entry, error) {
+	var out []*bulletin.Entry
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && idx[j] == idx[j-1]+1 && j-i < bulletin.MaxPage {
+			j++
+		}
+		es, err := src.Entries(ctx, idx[i], idx[j-1]+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(es) != j-i {
+			return nil, fmt.Errorf("coord: asked for entries %d..%d, got %d", idx[i], idx[j-1], len(es))
+		}
+		out = append(out, es...)
+		i = j
+	}
+	return out, nil
+}
+
+func (v *View) add(ctx context.Context, src EntrySource, e *bulletin.Entry) error {
 	if e.Index == 0 {
 		st, err := rules.ForSetup(e)
 		if err != nil {
@@ -96,7 +207,18 @@ func (v *View) add(e *bulletin.Entry) error {
 		v.State.Skip(e)
 		return nil
 	}
-	if err := v.State.Apply(e, &rules.Pre{DeferBallots: true}); err != nil {
+	pre := &rules.Pre{DeferBallots: true}
+	if isMixType(e.Type) && v.State.CloseIndex >= 0 && v.State.CeremonyState != nil {
+		// The first mix of a contest shuffles its counted sequences: the
+		// trustee recounts the ballots itself (every proof verified)
+		// before it checks any mix (e2e/SPEC.md §16.2).
+		rc, err := v.Recount(ctx, src, v.State.CeremonyState, nil)
+		if err != nil {
+			return err
+		}
+		pre.Ranked = rc.Ranked
+	}
+	if err := v.State.Apply(e, pre); err != nil {
 		return err
 	}
 	if e.Type == record.TypeCeremonyEnd {
@@ -162,6 +284,9 @@ type Recount struct {
 	Aggregate []elgamal.Ciphertext
 	Count     uint64
 	Counted   []uint64
+	// Ranked holds each ranked contest's counted sequences in board
+	// order (e2e/SPEC.md §16.1).
+	Ranked map[string][]mixnet.Sequence
 }
 
 // Recount verifies every counted ballot on the board (decoded strictly,
@@ -171,6 +296,17 @@ type Recount struct {
 // with an invalid counted ballot. progress, if not nil, is called with the
 // number of ballots verified.
 func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State, progress func(done, total uint64)) (*Recount, error) {
+	if v.recount != nil {
+		return v.recount, nil
+	}
+	rc, err := v.recountOnce(ctx, src, st, progress)
+	if err == nil {
+		v.recount = rc
+	}
+	return rc, err
+}
+
+func (v *View) recountOnce(ctx context.Context, src EntrySource, st *ceremony.State, progress func(done, total uint64)) (*Recount, error) {
 	s := v.State
 	if s.Manifest == nil {
 		return nil, fmt.Errorf("%w: no manifest", ErrRecord)
@@ -188,6 +324,9 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 		counted = append(counted, i)
 	}
 	slices.Sort(counted)
+	if c := v.counted; c != nil && c.el.BaseHash == el.BaseHash && c.el.JointKey.Equal(el.JointKey) {
+		return v.counts(ctx, c, el, layout, counted, progress)
+	}
 	// The verifier's pipeline (rules.Recount): each batch decoded in
 	// parallel, verified as one batch, summed, while the next pages are
 	// read. A ballot that fails stops the recount with its entry named.
@@ -246,7 +385,36 @@ func (v *View) Recount(ctx context.Context, src EntrySource, st *ceremony.State,
 	case added != uint64(len(counted)) || t.Turnout != added:
 		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, t.Turnout, len(counted))
 	}
-	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout}, nil
+	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: t.Aggregate, Count: t.Turnout, Ranked: t.Ranked}, nil
+}
+
+// counts finishes [View.Recount] from the recount [ReadView] ran while
+// reading: the same outcome as reading the counted ballots again (a
+// ballot that fails is an error only if it counts; one replaced later was
+// not summed, the ballot replacing it was).
+func (v *View) counts(ctx context.Context, c *readCount, el *ballot.Election, layout *tally.Layout, counted []uint64, progress func(done, total uint64)) (*Recount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRecord, c.err)
+	}
+	var first *rules.Violation
+	for _, x := range c.failed {
+		if _, ok := slices.BinarySearch(counted, x.Index); ok && (first == nil || x.Index < first.Index) {
+			first = x
+		}
+	}
+	if first != nil {
+		return nil, fmt.Errorf("%w: counted ballot at entry %d does not verify: %w", ErrRecord, first.Index, first)
+	}
+	if c.t.Turnout != uint64(len(counted)) {
+		return nil, fmt.Errorf("%w: found %d of %d counted ballots", ErrRecord, c.t.Turnout, len(counted))
+	}
+	if progress != nil {
+		progress(uint64(len(counted)), uint64(len(counted)))
+	}
+	return &Recount{Election: el, Layout: layout, Counted: counted, Aggregate: c.t.Aggregate, Count: c.t.Turnout, Ranked: c.t.Ranked}, nil
 }
 
 // A Poster submits a trustee's signed entry (the [Client] does).
@@ -263,6 +431,9 @@ type Decryption struct {
 	// posted, or the one it had posted before (Existing).
 	Entry    uint64
 	Existing bool
+	// Late: the tally.result was on the board before this trustee's
+	// share; nothing was posted.
+	Late bool
 }
 
 // Decrypt is the trustee's decryption step: it reads the board from src
@@ -316,6 +487,13 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 			return out, nil
 		}
 	}
+	if v.State.ResultIndex >= 0 {
+		// The other trustees' shares sufficed (with a ranked contest the
+		// last mixer comes late): a share now would be refused.
+		out.Late = true
+		say("the tally.result is on the board already (entry %d): no decryption share needed", v.State.ResultIndex)
+		return out, nil
+	}
 	share, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
 	if err != nil {
 		return nil, err
@@ -323,10 +501,7 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 	if err := d.Check(share); err != nil {
 		return nil, fmt.Errorf("coord: internal error: own decryption share does not verify: %w", err)
 	}
-	payload := share.Marshal()
-	sig := id.Sign(election, tally.TypeDecryptionShare, payload)
-	signer := record.Signer{Kind: record.Trustee, Key: id.Public().SigningKey}
-	r, err := p.Submit(ctx, Submission{Type: tally.TypeDecryptionShare, Payload: payload, Signer: signer.Bytes(), Signature: sig[:]})
+	r, err := p.Submit(ctx, signed(id, election, tally.TypeDecryptionShare, share.Marshal()))
 	if err != nil {
 		return nil, fmt.Errorf("coord: posting the decryption share: %w", err)
 	}

@@ -229,6 +229,8 @@ type testElection struct {
 	// badVoter, if positive, is the voter (1-based) whose ballots vote
 	// encrypts under another key: well formed and signed, proofs false.
 	badVoter int
+	// badFirstOnly limits badVoter's false ballot to its first one.
+	badFirstOnly bool
 }
 
 var idCache []*trustee.Identity
@@ -443,7 +445,7 @@ func (e *testElection) vote(st *ceremony.State, revote int) []uint64 {
 	cast := func(v, k int) {
 		ch := choices(v, k)
 		use := el
-		if v+1 == e.badVoter {
+		if v+1 == e.badVoter && (k == 0 || !e.badFirstOnly) {
 			use = other
 		}
 		b, _, err := ballot.Encrypt(use, e.creds[v], ch)

@@ -48,7 +48,8 @@ const (
 )
 
 // TrusteeTypes are the entry types a trustee may submit.
-var TrusteeTypes = []string{record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer, tally.TypeDecryptionShare}
+var TrusteeTypes = []string{record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer, tally.TypeDecryptionShare,
+	record.TypeMix, record.TypeMixShare}
 
 // Relevant reports whether the server streams entries of type typ to
 // trustees: everything except the roll and the ballots.
@@ -56,7 +57,8 @@ func Relevant(typ string) bool {
 	switch typ {
 	case record.TypeSetup, record.TypeManifest, record.TypeRollSeal, record.TypeCeremony,
 		record.TypeCommitments, record.TypeShares, record.TypeComplaints, record.TypeAnswer, record.TypeCeremonyEnd,
-		record.TypeOpen, record.TypeClose, tally.TypeDecryptionShare, tally.TypeResult:
+		record.TypeOpen, record.TypeClose, tally.TypeDecryptionShare, tally.TypeResult,
+		record.TypeMix, record.TypeMixShare, record.TypeMixResult:
 		return true
 	}
 	return false

@@ -17,10 +17,19 @@ var ciphertextMarker = []byte(`{"ciphertext":{"a":"`)
 
 const ciphertextTail = 64 + len(`","b":"`) + 64 + len(`"}`)
 
+// A ranked contest's part opens with ranksMarker and a homomorphic one's
+// with selectionsMarker (§7.3); like the ciphertext marker they cannot
+// occur inside a string.
+var (
+	ranksMarker      = []byte(`"ranks":[`)
+	selectionsMarker = []byte(`"selections":[`)
+)
+
 // scanCiphertexts extracts the width selection ciphertexts of a ballot
 // payload in document order, which for a ballot the board admitted is the
-// layout's order (every contest of the manifest in order, every option in
-// order). It is the coordinator's fast path: it relies on the service
+// layout's order (every homomorphic contest of the manifest in order, every
+// option in order); the rank ciphertexts of ranked contests, which the
+// layout excludes (§10.2), are skipped. It is the coordinator's fast path: it relies on the service
 // having verified the ballot in full before appending it, decodes the
 // points strictly (canonical, not the identity) and checks nothing else.
 // A wrong aggregate could not pass unnoticed anyway: every trustee
@@ -37,6 +46,15 @@ func scanCiphertexts(payload []byte, width int) ([]elgamal.Ciphertext, error) {
 		i := bytes.Index(rest, ciphertextMarker)
 		if i < 0 {
 			break
+		}
+		if r := bytes.Index(rest[:i], ranksMarker); r >= 0 {
+			// A ranked part: go on at the next homomorphic contest.
+			s := bytes.Index(rest[r:], selectionsMarker)
+			if s < 0 {
+				break
+			}
+			rest = rest[r+s:]
+			continue
 		}
 		rest = rest[i+len(ciphertextMarker):]
 		if len(out) == width || len(rest) < ciphertextTail ||

@@ -41,6 +41,9 @@ const (
 	TypeClose       = "election.close"
 	TypeShare       = "tally.share"
 	TypeResult      = "tally.result"
+	TypeMix         = "mix.shuffle" // e2e/SPEC.md §16.1
+	TypeMixShare    = "mix.share"   // e2e/SPEC.md §16.3
+	TypeMixResult   = "mix.result"  // e2e/SPEC.md §16.4
 )
 
 // Limits (e2e/SPEC.md §11.3, §11.4).

@@ -95,7 +95,7 @@ func BallotCheck(err error) Check {
 	switch {
 	case errors.As(err, &pe):
 		return CheckBallotProof
-	case errors.Is(err, ballot.ErrWrongElection), errors.Is(err, ballot.ErrMalformed), errors.Is(err, ballot.ErrUnsupported):
+	case errors.Is(err, ballot.ErrWrongElection), errors.Is(err, ballot.ErrMalformed):
 		return CheckBallotElection
 	}
 	return CheckBallotProof

@@ -54,7 +54,14 @@ const (
 	CheckSpoiled        Check = "spoiled"            // spoiled ballot (§7.9)
 	CheckShare          Check = "tally.share"        // decryption shares (§10.3, §10.4)
 	CheckResult         Check = "tally.result"       // posted result ≠ recomputation (§10.5)
-	CheckUnsupported    Check = "unsupported"        // mixnet contests (§12)
+	CheckMix            Check = "mix.shuffle"        // a mix: payload, input list, shuffle proof (§16.2)
+	CheckMixShare       Check = "mix.share"          // decryption shares of a final list (§16.3)
+	CheckMixResult      Check = "mix.result"         // posted plaintexts ≠ recomputation (§16.4)
+	// CheckMixPending: a ranked contest has not been counted. Its ballots'
+	// rankings are verified (§7.8), but this version of the rules has no
+	// mix cascade, so its count awaits the mix (§12.5); the verifier
+	// reports it instead of passing the election.
+	CheckMixPending Check = "mix.pending"
 )
 
 // Reasons: every [Violation] wraps exactly one of them, so that a caller

@@ -16,7 +16,7 @@ import (
 func FuzzApply(f *testing.F) {
 	types := []string{record.TypeSetup, record.TypeManifest, record.TypeRollVoters, record.TypeRollSeal, record.TypeCeremony,
 		record.TypeCommitments, record.TypeCeremonyEnd, record.TypeOpen, record.TypeBallot, record.TypeSpoiled, record.TypeClose,
-		record.TypeShare, record.TypeResult, "bogus"}
+		record.TypeShare, record.TypeResult, record.TypeMix, record.TypeMixShare, record.TypeMixResult, "bogus"}
 	f.Add(uint8(0), []byte(`{}`), []byte{3}, uint8(7), []byte(`{}`), false)
 	f.Add(uint8(2), []byte(`{"chunk":0,"credentials":[]}`), []byte{1}, uint8(3), []byte(`{"count":0,"hash":"00"}`), true)
 	f.Fuzz(func(t *testing.T, t1 uint8, p1, signer []byte, t2 uint8, p2 []byte, replay bool) {

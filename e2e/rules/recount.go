@@ -10,6 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/ballot/group"
 	"github.com/tabella-vote/tabella/bulletin"
+	"github.com/tabella-vote/tabella/mixnet"
 	"github.com/tabella-vote/tabella/tally"
 )
 
@@ -20,6 +21,10 @@ type Tally struct {
 	Aggregate  []elgamal.Ciphertext
 	Turnout    uint64
 	Superseded uint64 // ballots replaced by a later ballot of their credential
+	// Ranked holds, for each ranked contest, the counted ballots'
+	// sequences in board order: the input of the contest's first mix
+	// (e2e/SPEC.md §16.1).
+	Ranked map[string][]mixnet.Sequence
 	// Time spent in each stage, summed over batches.
 	Decode, Proofs, Sum time.Duration
 	// Err is set if the replaced ballots could not be read again (see
@@ -58,10 +63,20 @@ type Recount struct {
 	reread     func(indexes []uint64) ([]*bulletin.Entry, error)
 	idx        map[[32]byte]countedEntry
 	superseded []countedEntry
+	// ranked: the manifest's ranked contests (their positions) and, per
+	// credential, its counted ballot's index and rank sequences.
+	rankedAt []int
+	ranks    map[[32]byte]rankedBallot
 	// progress, if set, is called from the goroutine after each batch.
 	progress func(done uint64)
 	// panicked is the goroutine's panic, raised again by Close.
 	panicked *workerPanic
+}
+
+// rankedBallot is a counted ballot's sequences of ranked contests.
+type rankedBallot struct {
+	index uint64
+	seqs  []mixnet.Sequence // by ranked contest, in manifest order
 }
 
 type job struct {
@@ -105,6 +120,14 @@ func newRecount(el *ballot.Election, batchSize int, fail func(v *Violation, tag 
 	r.sum = make([]*group.Point, 2*r.width)
 	for i := range r.sum {
 		r.sum[i] = group.Identity()
+	}
+	for i := range el.Manifest.Contests {
+		if el.Manifest.Contests[i].Kind == ballot.Ranked {
+			r.rankedAt = append(r.rankedAt, i)
+		}
+	}
+	if len(r.rankedAt) > 0 {
+		r.ranks = map[[32]byte]rankedBallot{}
 	}
 	return r
 }
@@ -158,6 +181,7 @@ func (r *Recount) Close() *Tally {
 	for k := range r.t.Aggregate {
 		r.t.Aggregate[k] = elgamal.Ciphertext{A: r.sum[2*k], B: r.sum[2*k+1]}
 	}
+	r.rankedLists()
 	switch {
 	case r.reread != nil:
 		r.t.Turnout = uint64(len(r.idx))
@@ -211,6 +235,7 @@ func (r *Recount) batch(batch []job) {
 			r.fail(violation(es[i], CheckBallotElection, ErrMalformed, err, "%v", err), batch[i].tag)
 			continue
 		}
+		r.keepRanks(es[i].Index, b)
 		if r.reread != nil {
 			cred := b.Credential.Bytes()
 			if old, ok := r.idx[cred]; ok {
@@ -293,5 +318,43 @@ func (r *Recount) subtractReplaced() {
 	}
 	if err != nil {
 		r.t.Err = fmt.Errorf("rules: the replaced ballots could not be read again: %w", err)
+	}
+}
+
+// keepRanks keeps the rank ciphertexts of ballot b, at entry index, as its
+// credential's counted sequences (a later ballot replaces them).
+func (r *Recount) keepRanks(index uint64, b *ballot.Ballot) {
+	if r.ranks == nil {
+		return
+	}
+	rb := rankedBallot{index: index, seqs: make([]mixnet.Sequence, len(r.rankedAt))}
+	for k, ci := range r.rankedAt {
+		seq := make(mixnet.Sequence, len(b.Contests[ci].Ranks))
+		for j, rk := range b.Contests[ci].Ranks {
+			seq[j] = rk.Ciphertext
+		}
+		rb.seqs[k] = seq
+	}
+	r.ranks[b.Credential.Bytes()] = rb
+}
+
+// rankedLists sets the tally's counted sequences of each ranked contest,
+// in board order (e2e/SPEC.md §16.1).
+func (r *Recount) rankedLists() {
+	if r.ranks == nil {
+		return
+	}
+	counted := make([]rankedBallot, 0, len(r.ranks))
+	for _, rb := range r.ranks {
+		counted = append(counted, rb)
+	}
+	slices.SortFunc(counted, func(a, b rankedBallot) int { return cmp.Compare(a.index, b.index) })
+	r.t.Ranked = map[string][]mixnet.Sequence{}
+	for k, ci := range r.rankedAt {
+		l := make([]mixnet.Sequence, len(counted))
+		for i, rb := range counted {
+			l[i] = rb.seqs[k]
+		}
+		r.t.Ranked[r.el.Manifest.Contests[ci].ID] = l
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/cascade"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"golang.org/x/mod/sumdb/note"
@@ -45,6 +47,9 @@ var signerOf = map[string]record.SignerKind{
 	record.TypeClose:       record.Official,
 	record.TypeShare:       record.Trustee,
 	record.TypeResult:      record.Board,
+	record.TypeMix:         record.Trustee,
+	record.TypeMixShare:    record.Trustee,
+	record.TypeMixResult:   record.Board,
 }
 
 // SignerOf returns the signer kind an entry type must have (e2e/SPEC.md
@@ -163,6 +168,12 @@ type State struct {
 	ResultJSON  []byte
 	ResultIndex int64 // −1 before tally.result
 
+	// Cascades holds the mix cascade of each ranked contest, by contest
+	// id, from election.close on (e2e/SPEC.md §16); MixConfig is what
+	// they share.
+	Cascades  map[string]*cascade.Cascade
+	MixConfig *cascade.Config
+
 	// Notes are observations that are not violations (a ceremony message
 	// the replay ignored, a decryption share the result did not use).
 	Notes []string
@@ -233,6 +244,21 @@ type Pre struct {
 	// Tally: the aggregate of the counted ballots, which tally.result
 	// needs; without it Apply refuses tally.result.
 	Tally *Tally
+	// Ranked: the counted ballots' sequences of each ranked contest, by
+	// contest id, in board order (e2e/SPEC.md §16.2): the input of the
+	// contest's first mix. Without it Apply refuses a contest's first
+	// mix.shuffle (unless Replay).
+	Ranked map[string][]mixnet.Sequence
+	// Mix: a mix.shuffle payload decoded, and its proof verified against
+	// the list its input hash names (the rules then check that this list
+	// is the contest's latest).
+	Mix *cascade.Mix
+	// MixShares: a mix.share payload decoded and its proofs verified
+	// against the list it names (the rules check it is the final list).
+	MixShares *cascade.Shares
+	// DeferMix: the caller verifies a mix's or a mix.share's proofs
+	// itself ([State.MixWork]); Apply checks the rest.
+	DeferMix bool
 	// Replay: the entry is on the board already, admitted by these rules
 	// (the service catching up with its own board after a restart or
 	// with what another process appended): Apply skips the cryptographic
@@ -422,7 +448,10 @@ func (s *State) byType(e *bulletin.Entry, signer record.Signer, pre *Pre) (commi
 		if _, err := record.DecodePhase(e.Payload, s.Election); err != nil {
 			return bad(CheckPhase, ErrMalformed, err, "%v", err)
 		}
-		return func() { s.CloseIndex, s.CloseTime = int64(e.Index), e.Time }, nil
+		return func() {
+			s.CloseIndex, s.CloseTime = int64(e.Index), e.Time
+			s.startCascades()
+		}, nil
 	case record.TypeBallot, record.TypeSpoiled:
 		if err := s.voting(e, signer); err != nil {
 			return nil, err
@@ -435,6 +464,12 @@ func (s *State) byType(e *bulletin.Entry, signer record.Signer, pre *Pre) (commi
 		return s.doShare(e, signer)
 	case record.TypeResult:
 		return s.doResult(e, pre)
+	case record.TypeMix:
+		return s.doMix(e, signer, pre)
+	case record.TypeMixShare:
+		return s.doMixShare(e, signer, pre)
+	case record.TypeMixResult:
+		return s.doMixResult(e, pre)
 	}
 	return func() {}, nil
 }
@@ -482,13 +517,6 @@ func (s *State) doManifest(e *bulletin.Entry) (commit, error) {
 	}
 	if m.ElectionID != s.Election {
 		return bad(CheckManifest, ErrWrongElection, nil, "manifest is for election %q, the board's log for %q", m.ElectionID, s.Election)
-	}
-	for _, c := range m.Contests {
-		if c.Kind == ballot.Ranked {
-			// Ranked contests need the mixnet's entry types, which this
-			// version's record does not have (e2e/SPEC.md §12.4).
-			return bad(CheckUnsupported, ErrMalformed, ballot.ErrUnsupported, "contest %q is ranked: mixnet contests are not supported by this version", c.ID)
-		}
 	}
 	h, err := m.Hash()
 	if err != nil {
@@ -958,4 +986,3 @@ func (s *State) Known(e *bulletin.Entry) (uint64, bool) {
 	i, ok := s.subKeys[bulletin.SubmissionKey(e.Type, e.Payload, e.Signer, e.Signature)]
 	return i, ok
 }
-

@@ -28,8 +28,9 @@ const (
 	PathSubmit    = "/v1/elections/{id}/entries"
 	PathElection  = "/v1/elections/{id}"
 	PathElections = "/v1/elections"
-	PathHealth    = "/healthz"
-	PathBoard     = "/v1/board"
+	PathHealth    = "/healthz" // 200 while the process serves; see also PathReady
+
+	PathBoard = "/v1/board"
 )
 
 // BoardJSON is the answer of GET /v1/board: the board's name and note
@@ -198,6 +199,9 @@ type HTTPOptions struct {
 	// (ClientKey); default 10 000 and 64. A connection over a limit is
 	// refused before the upgrade with 503 and a JSON error saying which.
 	MaxStreams, MaxStreamsPerClient int
+	// ReadyTimeout bounds the readiness probe of GET /readyz: a store
+	// slower than that is not ready; default 5 s.
+	ReadyTimeout time.Duration
 }
 
 // streams counts open websockets, in all and per client.
@@ -234,7 +238,7 @@ func (s *streams) release(k string) {
 
 // limitStreams wraps next: a websocket upgrade request holds a slot for
 // as long as next serves it (the connection's life).
-func (h *httpAPI) limitStreams(next http.Handler) http.Handler {
+func (h *httpAPI) limitStreams(kind string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, r)
@@ -246,6 +250,8 @@ func (h *httpAPI) limitStreams(next http.Handler) http.Handler {
 			return
 		}
 		defer h.streams.release(k)
+		h.s.metrics.conn(kind, 1)
+		defer h.s.metrics.conn(kind, -1)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -307,6 +313,9 @@ func (s *Service) Handler(o HTTPOptions) http.Handler {
 	if o.Board.Logger == nil {
 		o.Board.Logger = s.log
 	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = 5 * time.Second
+	}
 	if o.MaxStreams <= 0 {
 		o.MaxStreams = 10_000
 	}
@@ -326,9 +335,24 @@ func (s *Service) Handler(o HTTPOptions) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/v1/", h.limitStreams(board.NewHandler(s.b, o.Board)))
+	mux.HandleFunc("GET "+PathReady, func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), o.ReadyTimeout)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			if errors.Is(err, errStoreNotReady) {
+				s.log.Warn("not ready", "err", err)
+				err = fmt.Errorf("%w: not ready: %w (the server log says why)", ErrUnavailable, errStoreNotReady)
+			}
+			h.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("GET "+PathMetrics, s.serveMetrics)
+	mux.Handle("/v1/", h.limitStreams(ConnFeed, board.NewHandler(s.b, o.Board)))
 	if o.Trustee != nil {
-		mux.Handle(coord.Path, h.limitStreams(o.Trustee))
+		mux.Handle(coord.Path, h.limitStreams(ConnTrustee, o.Trustee))
 	}
 	if o.Web != nil {
 		mux.Handle("/", o.Web)
@@ -415,7 +439,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) error {
+func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) (err error) {
+	// Refusals before the service sees the submission are counted here;
+	// the service counts the rest.
+	typ, counted := "", false
+	defer func() {
+		if err != nil && !counted {
+			h.s.metrics.submitted(typ, err)
+		}
+	}()
 	if !h.ip.allow(h.o.ClientKey(r)) {
 		return fmt.Errorf("%w: too many requests from this address", ErrRateLimited)
 	}
@@ -434,11 +466,13 @@ func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	typ = sub.Type
 	if (sub.Type == record.TypeBallot || sub.Type == record.TypeSpoiled) && len(sub.Signer) == record.SignerSize {
 		if !h.cred.allow(string(sub.Signer)) {
 			return fmt.Errorf("%w: too many submissions for this credential", ErrRateLimited)
 		}
 	}
+	counted = true
 	rc, err := h.s.Submit(r.Context(), id, *sub)
 	if err != nil {
 		return fmt.Errorf("election %s: %s: %w", id, sub.Type, err)

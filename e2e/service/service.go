@@ -21,6 +21,7 @@ import (
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -88,6 +89,8 @@ type Service struct {
 	statMu     sync.Mutex
 	verifyTime time.Duration
 	verified   int
+
+	metrics *metrics
 }
 
 type election struct {
@@ -100,6 +103,10 @@ type election struct {
 	// election.close at entry tallyClose.
 	tally      *rules.Tally
 	tallyClose int64
+	// ranked is the counted sequences of the ranked contests (for the
+	// first mix of each), for the election.close at entry rankedClose.
+	ranked      map[string][]mixnet.Sequence
+	rankedClose int64
 }
 
 // Open opens the board store named by dsn ("sqlite:PATH" or
@@ -139,7 +146,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Service, error) {
 		opts.MaxVerifyBatch = 256
 	}
 	s := &Service{opts: opts, log: opts.Logger, name: signer.Name(), vkey: vkey, boardPub: pub, boardKey: priv,
-		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{})}
+		elections: map[string]*election{}, verify: make(chan *vjob, opts.VerifyQueue), stop: make(chan struct{}), metrics: newMetrics()}
 	bo := opts.Board
 	bo.Signer, bo.Verifier, bo.Admit = signer, verifier, s.admit
 	if bo.MaxPayload == 0 {
@@ -182,6 +189,24 @@ func (s *Service) Close() error {
 	s.wg.Wait()
 	return s.b.Close()
 }
+
+// Ready reports whether the service can admit entries: the board key is
+// loaded and signs, and the store answers and accepts writes
+// ([board.Board.Ready]). The error says which is wrong.
+func (s *Service) Ready(ctx context.Context) error {
+	probe := []byte("tabella readiness probe")
+	if len(s.boardKey) != ed25519.PrivateKeySize || !ed25519.Verify(s.boardPub, probe, ed25519.Sign(s.boardKey, probe)) {
+		return fmt.Errorf("%w: the board key is not loaded", ErrUnavailable)
+	}
+	if err := s.b.Ready(ctx); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errStoreNotReady, err)
+	}
+	return nil
+}
+
+// errStoreNotReady marks a readiness failure of the store, whose detail
+// (which may name the database host) goes to the log, not to the client.
+var errStoreNotReady = errors.New("the store does not accept writes")
 
 // Board returns the underlying board.
 func (s *Service) Board() *board.Board { return s.b }
@@ -281,7 +306,7 @@ func (s *Service) catchUp(ctx context.Context, e *election, size uint64, last bu
 func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	size, err := s.b.Size(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	e := s.lookup(id)
 	if size > 0 {
@@ -306,6 +331,19 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	return e, s.catchUp(ctx, e, size, last, read)
 }
 
+// storeError classifies an error of a board read: one the board already
+// classifies (a malformed id, a closed board) keeps its code; any other
+// is the store failing (PostgreSQL down or restarting, a disk error) and
+// is ErrUnavailable, which clients retry, not an internal error of the
+// service. (Found by e2e TestPostgresRestartDuringLoad: while PostgreSQL
+// restarted, submissions were refused as internal and not retried.)
+func storeError(err error) error {
+	if code, _ := ErrorCode(err); code != CodeInternal {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
 // syncCommitted is sync for readers that must not see admitted entries
 // before they are committed (the election summary: a client that sees the
 // joint key or the result there acts on it, and the board must already
@@ -320,7 +358,7 @@ func (s *Service) syncCommitted(ctx context.Context, id string) (*election, erro
 		}
 		size, err := s.b.Size(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, storeError(err)
 		}
 		e.mu.Lock()
 		ahead, grown := e.st.Size > size, e.grown
@@ -435,6 +473,12 @@ type Receipt struct {
 // repeated submission returns the receipt of its first entry. Errors wrap
 // the service's sentinels.
 func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
+	r, err := s.submit(ctx, id, sub)
+	s.metrics.submitted(sub.Type, err)
+	return r, err
+}
+
+func (s *Service) submit(ctx context.Context, id string, sub Submission) (*Receipt, error) {
 	if !bulletin.ValidElectionID(id) {
 		return nil, fmt.Errorf("%w: malformed election id", ErrMalformed)
 	}
@@ -450,7 +494,9 @@ func (s *Service) Submit(ctx context.Context, id string, sub Submission) (*Recei
 	}
 	key := bulletin.SubmissionKey(sub.Type, sub.Payload, sub.Signer, sub.Signature)
 	s.pending.Store(key, pre)
+	t0 := time.Now()
 	rs, err := s.b.Append(ctx, id, board.Submission(sub))
+	s.metrics.observeAppend(time.Since(t0))
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// The client went away: the entry may or may not be committed.
 		// Settle it (a repeated submission appends nothing twice) rather
@@ -505,7 +551,8 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		el  *ballot.Election
 		err error
 	)
-	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true}
+	pre := &rules.Pre{DeferBallots: true, DeferSpoiled: true, DeferMix: true}
+	var mixWork func(*rules.Pre) error
 	for attempt := 0; ; attempt++ {
 		e := s.lookup(id)
 		if attempt > 0 {
@@ -515,6 +562,11 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 		if sub.Type == record.TypeResult {
 			if pre.Tally, err = s.tallyOf(ctx, e); err != nil {
+				return nil, "", err
+			}
+		}
+		if sub.Type == record.TypeMix || sub.Type == record.TypeMixResult {
+			if pre.Ranked, err = s.rankedOf(ctx, e); err != nil {
 				return nil, "", err
 			}
 		}
@@ -530,6 +582,9 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			return e.st.Check(x, pre)
 		})
 		el = e.st.Ballots
+		if err == nil {
+			mixWork = e.st.MixWork(x)
+		}
 		e.mu.Unlock()
 		if errors.Is(err, ErrInternal) {
 			return nil, "", err
@@ -544,7 +599,7 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 	if err != nil {
 		return nil, "", err
 	}
-	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally}
+	done := &rules.Pre{SignatureOK: true, Tally: pre.Tally, Ranked: pre.Ranked}
 	var tc ballot.TrackingCode
 	switch sub.Type {
 	case record.TypeSetup:
@@ -555,6 +610,13 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 		}
 	case record.TypeSpoiled:
 		done.Spoiled, err = s.checkSpoiled(el, x)
+	case record.TypeMix, record.TypeMixShare:
+		// The shuffle or share proofs, against the list the state held
+		// (admission checks it is still the latest); without work, the
+		// rules verify inside admission.
+		if mixWork != nil {
+			err = s.recovered(id, x, "mix verification", func() error { return mixWork(done) })
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -602,6 +664,34 @@ func (s *Service) tallyOf(ctx context.Context, e *election) (*rules.Tally, error
 	e.tally, e.tallyClose = t, int64(to)
 	e.mu.Unlock()
 	return t, nil
+}
+
+// rankedOf returns the counted sequences of the ranked contests of a
+// closed election (rules.Pre.Ranked, the input of each contest's first
+// mix, e2e/SPEC.md §16.1), read from the board once, or nil before the
+// close (the rules then refuse the mix for its order).
+func (s *Service) rankedOf(ctx context.Context, e *election) (map[string][]mixnet.Sequence, error) {
+	e.mu.Lock()
+	st := e.st
+	if st.CloseIndex < 0 || st.Ballots == nil {
+		e.mu.Unlock()
+		return nil, nil
+	}
+	if e.ranked != nil && e.rankedClose == st.CloseIndex {
+		r := e.ranked
+		e.mu.Unlock()
+		return r, nil
+	}
+	id, from, to, idx, el := st.Election, uint64(st.OpenIndex)+1, uint64(st.CloseIndex), counted(st), st.Ballots
+	e.mu.Unlock()
+	r, err := coord.RankedFromBoard(ctx, entrySource{s, id}, el, from, to, idx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the counted rankings of %s: %w", ErrUnavailable, id, err)
+	}
+	e.mu.Lock()
+	e.ranked, e.rankedClose = r, int64(to)
+	e.mu.Unlock()
+	return r, nil
 }
 
 // configuredOfficial is the service's own policy on top of the rules: an

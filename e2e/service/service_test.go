@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/ballot/canon"
@@ -90,6 +91,13 @@ func newHarness(t testing.TB, voters int, opens, closes time.Time) *harness {
 
 func newHarnessDSN(t testing.TB, dsn string, voters int, opens, closes time.Time) *harness {
 	t.Helper()
+	return newHarnessManifest(t, dsn, voters, testManifest("e1", opens, closes))
+}
+
+// newHarnessManifest is newHarnessDSN with the given manifest (of election
+// "e1").
+func newHarnessManifest(t testing.TB, dsn string, voters int, man []byte) *harness {
+	t.Helper()
 	skey, _, err := note.GenerateKey(rand.Reader, "board.test")
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +122,6 @@ func newHarnessDSN(t testing.TB, dsn string, voters int, opens, closes time.Time
 		t.Fatal(err)
 	}
 	h.post(record.TypeSetup, setup)
-	man := testManifest(h.id, opens, closes)
 	h.post(record.TypeManifest, man)
 	var pts []*group.Point
 	for range voters {
@@ -710,26 +717,100 @@ func setupOnly(t *testing.T) (*harness, []trustee.Public) {
 	return h, pubs
 }
 
-// TestRankedManifestRefused: a manifest with a ranked contest has no
-// ballots of this version and the verifier rejects it (e2e/SPEC.md §12.4,
-// unsupported), so the service refuses it rather than start an election
-// that can never verify.
-func TestRankedManifestRefused(t *testing.T) {
-	h, _ := setupOnly(t)
-	m := &ballot.Manifest{Version: ballot.Version, ElectionID: h.id, Title: "Test",
-		Schedule: ballot.Schedule{Opens: "2026-01-01T00:00:00Z", Closes: "2036-01-01T00:00:00Z"},
-		Contests: []ballot.Contest{{ID: "r", Title: "Rank", Kind: ballot.Ranked, MinSelections: 1, MaxSelections: 2,
-			Options: []ballot.Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}}}}
-	man, err := m.Encode()
+// rankedTestManifest is testManifest's contest c0 and a ranked contest
+// "r" of 3 options with a ranking of up to 2 (IRV).
+func rankedTestManifest(id string, opens, closes time.Time) []byte {
+	m, err := ballot.DecodeManifest(testManifest(id, opens, closes))
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
+	m.Contests = append(m.Contests, ballot.Contest{ID: "r", Title: "Rank", Kind: ballot.Ranked, MinSelections: 1, MaxSelections: 2, Method: ballot.IRV,
+		Options: []ballot.Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}}})
+	b, err := m.Encode()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestRankedElection: a manifest with a ranked contest is accepted; ranked
+// ballots (and a spoiled one) are admitted, bad ones refused with nothing
+// appended; the homomorphic contest beside it is tallied as always.
+func TestRankedElection(t *testing.T) {
+	ctx := context.Background()
+	h := newHarnessManifest(t, "sqlite:"+filepath.Join(t.TempDir(), "board.db"), 4, rankedTestManifest("e1", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)))
+	h.post(record.TypeOpen, PhasePayload(h.id))
+	rc := h.el.Manifest.Contest("r")
+	encrypt := func(voter int, yes uint64, ranking ...string) (*ballot.Ballot, []byte, *ballot.Opening) {
+		t.Helper()
+		v, err := rc.Ranking(ranking...)
+		require.NoError(t, err)
+		b, o, err := ballot.Encrypt(h.el, h.creds[voter], ballot.Choices{"c0": {yes, 1 - yes}, "r": v})
+		require.NoError(t, err)
+		data, err := b.Encode()
+		require.NoError(t, err)
+		return b, data, o
+	}
+	for i, r := range [][]string{{"b", "a"}, {"c"}, {"a", "c"}} {
+		_, data, _ := encrypt(i, uint64(i%2), r...)
+		_, err := h.c.Submit(ctx, h.id, voterSub(h.creds[i].Public(), record.TypeBallot, data))
+		require.NoError(t, err, "voter %d", i)
+	}
+	b3, data3, o3 := encrypt(3, 1, "c", "b")
+	sp, err := ballot.Spoil(b3, o3)
+	require.NoError(t, err)
+	spData, err := sp.Encode()
+	require.NoError(t, err)
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[3].Public(), record.TypeSpoiled, spData))
+	require.NoError(t, err, "spoiled ranked ballot")
+	_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[3].Public(), record.TypeBallot, data3))
+	wantCode(t, err, CodeSpoiled)
+
 	before := h.size()
-	_, err = h.c.Submit(context.Background(), h.id, h.off.Sign(h.id, record.TypeManifest, man))
-	wantCode(t, err, CodeMalformed)
-	if h.size() != before {
-		t.Fatal("a ranked manifest was appended")
+	b, _, _ := encrypt(3, 1, "a")
+	swapped := decode(t, must(b.Encode()))
+	r := swapped.Contests[1].Ranks
+	r[0], r[1] = r[1], r[0]
+	short := decode(t, must(b.Encode()))
+	short.Contests[1].Ranks = short.Contests[1].Ranks[:1]
+	asSelections := decode(t, must(b.Encode()))
+	asSelections.Contests[1].Selections, asSelections.Contests[1].Ranks = asSelections.Contests[1].Ranks, nil
+	for name, tc := range map[string]struct {
+		b    *ballot.Ballot
+		code string
+	}{
+		"ranks swapped":            {swapped, CodeBadProof},
+		"L-1 ranks":                {short, CodeMalformed},
+		"ranks sent as selections": {asSelections, CodeMalformed},
+	} {
+		data, err := tc.b.Encode()
+		require.NoError(t, err)
+		_, err = h.c.Submit(ctx, h.id, voterSub(h.creds[3].Public(), record.TypeBallot, data))
+		var ae *APIError
+		if assert.ErrorAs(t, err, &ae, name) {
+			assert.Equal(t, tc.code, ae.Code, "%s: %s", name, ae.Message)
+		}
 	}
+	require.Equal(t, before, h.size(), "a refused ballot was appended")
+
+	h.post(record.TypeClose, PhasePayload(h.id))
+	for _, i := range []int{0, 2} {
+		require.NoError(t, PostShare(ctx, h.svc.Backend(), h.id, h.ids[i], h.shares[i]))
+	}
+	res, err := PostTallyResult(ctx, h.svc.Backend(), h.id)
+	require.NoError(t, err)
+	require.Len(t, res.Contests, 1, "the result has the homomorphic contest only")
+	assert.Equal(t, "c0", res.Contests[0].ID)
+	assert.Equal(t, uint64(3), res.Turnout)
+	assert.Equal(t, uint64(1), res.Contests[0].Options[0].Count) // voter 1
+	assert.Equal(t, uint64(2), res.Contests[0].Options[1].Count) // voters 0 and 2
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // TestSpoiledNotOnRollCostsNoVerification: a spoiled ballot from a

@@ -19,7 +19,10 @@ import (
 
 //go:generate go test -run TestCorpus -update
 
-var update = flag.Bool("update", false, "rebuild the tamper corpus in e2e/testdata")
+var (
+	update    = flag.Bool("update", false, "rebuild the tamper corpus in e2e/testdata")
+	updateMix = flag.Bool("update-mix", false, "rebuild only the ranked record and its mix cases in e2e/testdata, keeping the rest")
+)
 
 const corpusDir = "../testdata"
 
@@ -96,12 +99,76 @@ func TestTamperCases(t *testing.T) {
 	}
 }
 
+// rankedRecord is the corpus file of the ranked election.
+const rankedRecord = "valid-ranked.record"
+
+// mixCorpus writes the ranked record and its mix cases and returns their
+// corpus lines and the board's signer key.
+func mixCorpus(t *testing.T) ([]CorpusEntry, string) {
+	e := rankedCorpusElection(t)
+	out := []CorpusEntry{{File: rankedRecord, Valid: true, Entry: -1,
+		What: "a valid election with a ranked contest beside homomorphic ones: 2-of-3 trustees, trustees 1 and 2 mix, trustee 3 misses its turn, trustees 1 and 2 decrypt the final list"}}
+	if err := os.WriteFile(filepath.Join(corpusDir, rankedRecord), e.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range mixCases {
+		data, entry, err := tc.mutate(e)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		f := "tampered/" + tc.name + ".record"
+		if err := os.WriteFile(filepath.Join(corpusDir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, CorpusEntry{File: f, Check: tc.check, Entry: entry, Contains: tc.contains, What: tc.what})
+	}
+	return out, electiontest.SignerKey(e.BoardName, e.BoardPriv)
+}
+
+// isMixFile reports whether a corpus file is the ranked record's.
+func isMixFile(f string) bool {
+	return f == rankedRecord || strings.HasPrefix(f, "tampered/mix-")
+}
+
+// updateMixCorpus rewrites only the ranked record's files and lines.
+func updateMixCorpus(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(corpusDir, "corpus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []CorpusEntry
+	if err := json.Unmarshal(data, &old); err != nil {
+		t.Fatal(err)
+	}
+	var corpus []CorpusEntry
+	for _, c := range old {
+		if !isMixFile(c.File) {
+			corpus = append(corpus, c)
+		}
+	}
+	mixed, key := mixCorpus(t)
+	keys, err := os.ReadFile(filepath.Join(corpusDir, "board-keys.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(strings.TrimSpace(string(keys)), "\n") {
+		if !strings.HasPrefix(l, "#") && !strings.Contains(l, "+ranked.example+") {
+			kept = append(kept, l)
+		}
+	}
+	corpusBoardKeys = append(kept, key)
+	writeCorpusFiles(t, append(corpus, mixed...))
+}
+
 // TestCorpus checks the committed corpus in e2e/testdata: the valid record
 // passes and every tampered record fails with exactly its expected check,
 // entry and message. With -update it rebuilds the corpus first.
 func TestCorpus(t *testing.T) {
 	if *update {
 		writeCorpus(t)
+	} else if *updateMix {
+		updateMixCorpus(t)
 	}
 	data, err := os.ReadFile(filepath.Join(corpusDir, "corpus.json"))
 	if err != nil {
@@ -111,8 +178,8 @@ func TestCorpus(t *testing.T) {
 	if err := json.Unmarshal(data, &corpus); err != nil {
 		t.Fatal(err)
 	}
-	if len(corpus) != len(tamperCases)+1 {
-		t.Fatalf("corpus has %d records, want %d (run go generate)", len(corpus), len(tamperCases)+1)
+	if len(corpus) != len(tamperCases)+len(mixCases)+2 {
+		t.Fatalf("corpus has %d records, want %d (run go generate)", len(corpus), len(tamperCases)+len(mixCases)+2)
 	}
 	for _, c := range corpus {
 		t.Run(c.File, func(t *testing.T) {
@@ -160,6 +227,13 @@ func writeCorpus(t *testing.T) {
 		}
 		corpus = append(corpus, CorpusEntry{File: f, Check: tc.check, Entry: entry, Contains: tc.contains, What: tc.what})
 	}
+	mixed, key := mixCorpus(t)
+	corpusBoardKeys = append(corpusBoardKeys, key)
+	writeCorpusFiles(t, append(corpus, mixed...))
+}
+
+// writeCorpusFiles writes corpus.json and board-keys.txt.
+func writeCorpusFiles(t *testing.T, corpus []CorpusEntry) {
 	var b bytes.Buffer
 	b.WriteString("[\n")
 	for i, c := range corpus {

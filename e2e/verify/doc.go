@@ -60,6 +60,10 @@
 // decompression dominates), a third in the batched multi-scalar
 // multiplications. See the benchmarks (go test -bench Verify).
 //
-// Mixnet (ranked) contests are not verified by this version: a manifest
-// with one fails with [CheckUnsupported].
+// Ranked contests: their ballots are verified like the others (every
+// rank's range proof, e2e/SPEC.md §7.8) and the homomorphic contests
+// beside them are tallied and checked as usual, but their count needs the
+// mix cascade, which this version does not verify yet. A complete record
+// with a ranked contest fails [CheckMixPending] ("awaiting the mix") for
+// each ranked contest rather than passing; a partial one notes it.
 package verify

@@ -100,7 +100,7 @@ func Server(ctx context.Context, c *bulletin.Client, opts ServerOptions) (*Repor
 func (v *Verifier) follow(ctx context.Context, c *bulletin.Client, opts ServerOptions) error {
 	retries := 0
 	for !v.Stopped() {
-		if v.resultSeen && v.lastIsCP && v.lastCP == v.next {
+		if v.done() && v.lastIsCP && v.lastCP == v.next {
 			return nil
 		}
 		f, err := c.Feed(ctx, v.next)
@@ -136,7 +136,7 @@ func (v *Verifier) follow(ctx context.Context, c *bulletin.Client, opts ServerOp
 				if opts.OnCheckpoint != nil && !v.Stopped() {
 					opts.OnCheckpoint(v.next)
 				}
-				if v.resultSeen && v.lastCP == v.next {
+				if v.done() && v.lastCP == v.next {
 					stop()
 					f.Close()
 					return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet/cascade"
 	"github.com/tabella-vote/tabella/tally"
 )
 
@@ -52,7 +53,10 @@ const (
 	CheckSpoiled        = rules.CheckSpoiled
 	CheckShare          = rules.CheckShare
 	CheckResult         = rules.CheckResult
-	CheckUnsupported    = rules.CheckUnsupported
+	CheckMix            = rules.CheckMix
+	CheckMixShare       = rules.CheckMixShare
+	CheckMixResult      = rules.CheckMixResult
+	CheckMixPending     = rules.CheckMixPending
 )
 
 // ErrInvalid is wrapped by every [Failure]: the record is not a valid
@@ -115,6 +119,26 @@ type Counts struct {
 	ShareMessages    uint64 `json:"share_messages"`
 	ShareProofs      uint64 `json:"share_proofs"`
 	ResultPositions  uint64 `json:"result_counts"`
+	Mixes            uint64 `json:"mixes"`
+	MixedCiphertexts uint64 `json:"mixed_ciphertexts"`
+	MixShareMessages uint64 `json:"mix_share_messages"`
+	MixShareProofs   uint64 `json:"mix_share_proofs"`
+	MixedRankings    uint64 `json:"mixed_rankings"`
+}
+
+// A MixLine is one verified mix of a ranked contest (e2e/SPEC.md §16.5):
+// mix N of the M admitted mixes of the contest.
+type MixLine struct {
+	Contest string `json:"contest"`
+	N       int    `json:"n"`
+	M       int    `json:"m"`
+	Mixer   int    `json:"mixer"`
+	Entry   uint64 `json:"entry"`
+}
+
+// String formats the line as the report prints it.
+func (l MixLine) String() string {
+	return fmt.Sprintf("mix %d of %d: shuffle proof verified (contest %s, trustee %d, entry %d)", l.N, l.M, l.Contest, l.Mixer, l.Entry)
 }
 
 // Timings is where the time went. Read covers reading, parsing and hashing
@@ -154,6 +178,10 @@ type Report struct {
 	Timings  Timings `json:"timings"`
 	// Result is the verified result, when the record has one.
 	Result *tally.Result `json:"result,omitempty"`
+	// Mixes lists every admitted (so verified) mix, contest by contest;
+	// MixResults the verified plaintexts of the ranked contests.
+	Mixes      []MixLine         `json:"mixes,omitempty"`
+	MixResults []*cascade.Result `json:"mix_results,omitempty"`
 	// Failures lists the failed checks ordered by their place in the
 	// record; without Options.All only the first.
 	Failures []*Failure `json:"failures"`
@@ -179,12 +207,26 @@ func (r *Report) Err() error {
 	return r.Failures[0]
 }
 
+// onlyMixPending reports whether every failure is [CheckMixPending]: the
+// record is not invalid, but its ranked contests have no verified count.
+func (r *Report) onlyMixPending() bool {
+	for _, f := range r.Failures {
+		if f.Check != CheckMixPending {
+			return false
+		}
+	}
+	return len(r.Failures) > 0
+}
+
 // WriteText writes a readable summary of r.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	status := "VALID"
 	if !r.Valid {
 		status = "INVALID"
+		if r.onlyMixPending() {
+			status = "NOT VERIFIED: ranked contests awaiting the mix (everything else checked)"
+		}
 	} else if !r.Complete {
 		status = "VALID so far (election in progress)"
 	}
@@ -212,8 +254,26 @@ func (r *Report) WriteText(w io.Writer) error {
 		{c.ShareProofs, "decryption share proofs"},
 		{c.ResultPositions, "counts recomputed and compared"},
 	}
+	if c.Mixes > 0 || c.MixedRankings > 0 {
+		rows = append(rows, []struct {
+			n    uint64
+			what string
+		}{
+			{c.Mixes, "mixes: turn, input list, shuffle proof"},
+			{c.MixedCiphertexts, "ciphertexts shuffled and re-encrypted"},
+			{c.MixShareMessages, "decryption share messages of mixed lists"},
+			{c.MixShareProofs, "decryption share proofs of mixed ciphertexts"},
+			{c.MixedRankings, "mixed rankings decrypted and compared"},
+		}...)
+	}
 	for _, row := range rows {
 		fmt.Fprintf(&b, "  %10d  %s\n", row.n, row.what)
+	}
+	if len(r.Mixes) > 0 {
+		b.WriteString("\n")
+		for _, l := range r.Mixes {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
 	}
 	t := r.Timings
 	fmt.Fprintf(&b, "\nTime %v (read and hash %v, decode %v, proofs %v, ceremony %v, tally %v)\n",

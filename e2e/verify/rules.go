@@ -9,6 +9,7 @@ import (
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet/cascade"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 )
@@ -32,6 +33,9 @@ func (v *Verifier) entry(e *bulletin.Entry) {
 		v.closePipe()
 	}
 	pre.Tally = v.tally
+	if v.tally != nil {
+		pre.Ranked = v.tally.Ranked
+	}
 	if e.Type == record.TypeResult {
 		v.resultSeen = true
 	}
@@ -105,6 +109,21 @@ func (v *Verifier) entry(e *bulletin.Entry) {
 	case record.TypeResult:
 		c.ResultPositions = uint64(st.Layout.Width())
 		v.rep.Result = st.Result
+	case record.TypeMix:
+		c.Mixes++
+		if m, err := cascade.DecodeMix(e.Payload); err == nil {
+			c.MixedCiphertexts += uint64(len(m.Output) * len(m.Output[0]))
+		}
+	case record.TypeMixShare:
+		c.MixShareMessages++
+		if m, err := cascade.DecodeShares(e.Payload); err == nil {
+			c.MixShareProofs += uint64(len(m.Shares))
+		}
+	case record.TypeMixResult:
+		if r, err := cascade.DecodeResult(e.Payload); err == nil {
+			c.MixedRankings += uint64(len(r.Sequences))
+			v.rep.MixResults = append(v.rep.MixResults, r)
+		}
 	}
 }
 

@@ -22,24 +22,28 @@ import (
 	"github.com/tabella-vote/tabella/e2e/verify/internal/electiontest"
 )
 
-var (
-	smallOnce sync.Once
-	small     *electiontest.Election
-	smallErr  error
-)
+// A builtOnce is an election built at most once per test process.
+type builtOnce struct {
+	cfg  electiontest.Config
+	once sync.Once
+	e    *electiontest.Election
+	err  error
+}
+
+func (b *builtOnce) get(t testing.TB) *electiontest.Election {
+	t.Helper()
+	b.once.Do(func() { b.e, b.err = electiontest.Build(b.cfg) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.e
+}
+
+var small = &builtOnce{cfg: electiontest.Config{Revotes: 3, Spoils: 2}}
 
 // smallElection is built once per test process: 3-of-5 trustees, 20
 // voters, 18 ballots, 3 revotes, 2 spoiled ballots.
-func smallElection(t testing.TB) *electiontest.Election {
-	t.Helper()
-	smallOnce.Do(func() {
-		small, smallErr = electiontest.Build(electiontest.Config{Revotes: 3, Spoils: 2})
-	})
-	if smallErr != nil {
-		t.Fatal(smallErr)
-	}
-	return small
-}
+func smallElection(t testing.TB) *electiontest.Election { return small.get(t) }
 
 func verifyBytes(t testing.TB, data []byte, opts Options) (*Report, error) {
 	t.Helper()

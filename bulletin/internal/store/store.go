@@ -23,23 +23,26 @@
 // entries spent 38% of the time in WAL checkpoints writing those pages
 // back. Measured against the fsync floor of the same run (one fsync'd
 // SQLite transaction per batch of 256 rows of 2 KiB into a plain table,
-// BenchmarkAppendAtSize and BenchmarkAppend in bulletin/board; medians of
-// three runs on a 2-core machine, ratio = appends/s ÷ floor):
+// BenchmarkAppendAtSize in bulletin/board, 20 000 appends per run;
+// medians of three runs on a 2-core machine shared with other jobs,
+// ratio = appends/s ÷ floor, higher is better):
 //
 //	store       entries   first schema   this schema
-//	SQLite      10^3      0.18           FILL_S3
-//	SQLite      10^5      0.12           FILL_S5
-//	SQLite      10^6      0.14           FILL_S6
-//	PostgreSQL  10^3      0.29           FILL_P3
-//	PostgreSQL  10^5      0.24           FILL_P5
-//	PostgreSQL  10^6      0.27           FILL_P6
+//	SQLite      10^3      0.18           0.38
+//	SQLite      10^5      0.12           0.36
+//	SQLite      10^6      0.14           0.40
+//	PostgreSQL  10^3      0.29           0.50
+//	PostgreSQL  10^5      0.24           0.38
+//	PostgreSQL  10^6      0.27           0.34
 //
 // Shorter prefix indexes would not have flattened the curve: an 8-byte
 // key still lands on a random leaf, one dirty page per insert. The key
-// index costs memory instead, about FILL_MEM MB per 10^6 entries of a log
-// per process, and a load on a log's first lookup (FILL_LOAD at 10^6
-// entries); a grinder needs about 2^32 hashes per prefix collision, and
-// a collision costs one more row read, never a wrong answer.
+// index costs memory instead, about 76 MB per 10^6 entries of a log per
+// process (BenchmarkKeyIndexLoad in this package), and a load on a log's
+// first lookup (at 10^6 entries 2.3 s from SQLite and 4.6 s from
+// PostgreSQL, BenchmarkAppendAtSize's load-s, medians of three); a
+// grinder needs about 2^32 hashes per prefix collision, and a collision
+// costs one more row read, never a wrong answer.
 //
 // The rest of the gap to the floor is the group commit's serial path:
 // the append transaction's own CPU (entry and tree hashes, the checkpoint

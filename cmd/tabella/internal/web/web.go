@@ -37,6 +37,25 @@
 // second implementation. The credential is parsed and used in the browser
 // and never sent; only the signed, encrypted ballot is posted.
 //
+// # Languages
+//
+// Every text of every page comes from a message catalogue,
+// assets/i18n-<lang>.json (English, French, German, Spanish, Italian):
+// keys to texts with {name} placeholders, plural texts as CLDR plural
+// forms. common.js picks the language (the voter's saved choice, else
+// the browser's languages, else English), sets the html lang attribute,
+// and re-renders the page in place when the voter switches language in
+// the top bar. A key missing from a catalogue falls back to English.
+// The tests check that every catalogue has every English key with the
+// same placeholders, and that every key a page uses exists.
+//
+// # Accessibility
+//
+// The browser tests (e2e/browser_*_test.go) run axe-core (WCAG 2.x A and
+// AA, best practices) on every page and state, drive the voting flow by
+// keyboard only, and check that no page loses content sideways at 200%
+// zoom or on a phone.
+//
 // # The WebAssembly file
 //
 // assets/tabella.wasm is generated and committed, so a fresh clone serves

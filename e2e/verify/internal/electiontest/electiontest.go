@@ -37,6 +37,9 @@ import (
 	"github.com/tabella-vote/tabella/ballot/elgamal"
 	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
+	"github.com/tabella-vote/tabella/e2e/rules"
+	"github.com/tabella-vote/tabella/mixnet"
+	"github.com/tabella-vote/tabella/mixnet/cascade"
 	"github.com/tabella-vote/tabella/tally"
 	"github.com/tabella-vote/tabella/tally/ceremony"
 	"github.com/tabella-vote/tabella/tally/trustee"
@@ -69,6 +72,13 @@ type Config struct {
 	// Shares: how many qualified trustees post decryption shares (the
 	// first ones), default all.
 	Shares int
+	// Mixers: how many qualified trustees (the first ones) take their turn
+	// in the mix cascade of each ranked contest (e2e/SPEC.md §16), default
+	// all; the others miss their turn. MixShares: how many post decryption
+	// shares of the final lists, default the threshold.
+	Mixers, MixShares int
+	// NoMix leaves the ranked contests unmixed: no cascade entries.
+	NoMix bool
 }
 
 // A Checkpoint is a signed note placed in the record after entry Size−1.
@@ -107,11 +117,15 @@ type Election struct {
 
 	// Indexes of notable entries.
 	OpenIndex, CloseIndex, ResultIndex, CeremonyResultIndex int
-	BallotIndexes                                           []int // every ballot entry
-	SpoiledIndexes                                          []int
-	ShareIndexes                                            []int
-	Counted                                                 map[int]bool // counted ballot entries
-	Counts                                                  []uint64
+	// The mix cascades' entries (ranked contests only), in board order.
+	MixIndexes, MixShareIndexes, MixResultIndexes []int
+	// Rankings are the decrypted final lists, by ranked contest.
+	Rankings       map[string][][]uint16
+	BallotIndexes  []int // every ballot entry
+	SpoiledIndexes []int
+	ShareIndexes   []int
+	Counted        map[int]bool // counted ballot entries
+	Counts         []uint64
 	// Aggregate is the homomorphic sum of the counted ballots, Turnout
 	// their number.
 	Aggregate []elgamal.Ciphertext
@@ -133,6 +147,16 @@ func SmallManifest() *ballot.Manifest {
 
 // OneOfN returns a manifest of c one-of-n contests of o options each: W1 is
 // OneOfN(1, 2), W2 is OneOfN(10, 5).
+// RankedManifest is [SmallManifest] with a ranked contest ("budget", 4
+// options, a ranking of up to 3, IRV) between its contests.
+func RankedManifest() *ballot.Manifest {
+	m := SmallManifest()
+	r := ballot.Contest{ID: "budget", Title: "Budget priorities", Kind: ballot.Ranked,
+		Options: opts("roads", "parks", "schools", "library"), MinSelections: 1, MaxSelections: 3, Method: ballot.IRV}
+	m.Contests = []ballot.Contest{m.Contests[0], r, m.Contests[1], m.Contests[2]}
+	return m
+}
+
 func OneOfN(c, o int) *ballot.Manifest {
 	m := &ballot.Manifest{Version: ballot.Version, Title: fmt.Sprintf("%d contests of %d options", c, o),
 		Schedule: ballot.Schedule{Opens: "2026-11-01T08:00:00Z", Closes: "2026-11-01T20:00:00Z"}}
@@ -158,7 +182,8 @@ func opts(ids ...string) []ballot.Option {
 // CycleChoices gives valid choices that vary with the voter and ballot:
 // one_of_n picks option (voter+k) mod options; approval approves the
 // options (voter+k) and (voter+k+1) if the contest allows two, score gives
-// small scores within the totals.
+// small scores within the totals; ranked ranks 1 + s mod L options from
+// option s mod options on.
 func CycleChoices(m *ballot.Manifest, voter, k int) ballot.Choices {
 	ch := ballot.Choices{}
 	for ci, c := range m.Contests {
@@ -166,6 +191,12 @@ func CycleChoices(m *ballot.Manifest, voter, k int) ballot.Choices {
 		v := make([]uint64, n)
 		s := voter + k + ci
 		switch c.Kind {
+		case ballot.Ranked:
+			L := c.RankingLength()
+			v = make([]uint64, L)
+			for j := range max(int(c.MinSelections), 1+s%L) {
+				v[j] = uint64((s+j)%n + 1)
+			}
 		case ballot.OneOfN:
 			v[s%n] = 1
 		case ballot.Approval:
@@ -189,6 +220,14 @@ func CycleChoices(m *ballot.Manifest, voter, k int) ballot.Choices {
 }
 
 func (c *Config) defaults() {
+	defer func() {
+		if c.Mixers == 0 {
+			c.Mixers = c.Trustees
+		}
+		if c.MixShares == 0 {
+			c.MixShares = c.Threshold
+		}
+	}()
 	if c.ElectionID == "" {
 		c.ElectionID = "demo-2026"
 	}
@@ -448,6 +487,17 @@ func Build(cfg Config) (*Election, error) {
 	}
 	b.clock = closes
 	e.CloseIndex = b.official(record.TypeClose, mustJSON(&record.Phase{ElectionID: e.ID}))
+	if len(rules.AwaitingMix(&m)) > 0 && !cfg.NoMix {
+		var countedBallots []*bulletin.Entry
+		for _, c := range casts {
+			if !c.spoil && latest[c.voter] == c.idx {
+				countedBallots = append(countedBallots, &bulletin.Entry{Index: uint64(c.idx), Type: record.TypeBallot, Payload: c.payload})
+			}
+		}
+		if err := b.cascades(cfg, st, countedBallots); err != nil {
+			return nil, err
+		}
+	}
 	b.tick(time.Minute)
 
 	// Tally.
@@ -514,6 +564,93 @@ func Build(cfg Config) (*Election, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// cascades runs the mix cascade of every ranked contest (e2e/SPEC.md §16)
+// right after the close: the first cfg.Mixers qualified trustees mix in
+// turn, a second apart; the first cfg.MixShares qualified trustees post
+// decryption shares of the final list; the board posts the plaintexts.
+func (b *builder) cascades(cfg Config, st *ceremony.State, counted []*bulletin.Entry) error {
+	e := b.e
+	cc := &cascade.Config{Election: e.ID, Base: e.Election.BaseHash, Key: st.JointKey, Qualified: st.Qualified, Keys: st.VerificationKeys,
+		Threshold: cfg.Threshold, Window: e.Params.Round(), Start: b.now()}
+	e.Rankings = map[string][][]uint16{}
+	for _, rc := range rules.RankedContests(e.Election.Manifest) {
+		c := cascade.New(cc, rc)
+		in, err := rules.MixInput(e.Election, rc.ID, counted)
+		if err != nil {
+			return err
+		}
+		if err := c.SetInput(in); err != nil {
+			return err
+		}
+		for k, q := range st.Qualified {
+			if len(in) == 0 || k == cfg.Mixers {
+				break
+			}
+			b.tick(time.Second)
+			l, h := c.Latest()
+			stm, err := c.Statement(q)
+			if err != nil {
+				return err
+			}
+			out, proof, err := mixnet.Shuffle(stm, l)
+			if err != nil {
+				return err
+			}
+			mx, err := cascade.NewMix(e.ID, rc.ID, q, h, out, proof)
+			if err != nil {
+				return err
+			}
+			idx := b.trustee(q, record.TypeMix, mx.Marshal())
+			commit, err := c.CheckMix(uint64(idx), b.now(), q, mx, false)
+			if err != nil {
+				return err
+			}
+			commit()
+			e.MixIndexes = append(e.MixIndexes, idx)
+		}
+		if len(in) > 0 {
+			if len(c.Mixes) < len(st.Qualified) {
+				b.clock = time.UnixMilli(c.TurnAt(b.now()).Deadline + 1) // the others miss their turn
+			}
+			for k, q := range st.Qualified {
+				if k == cfg.MixShares {
+					break
+				}
+				b.tick(time.Second)
+				sh, err := c.DecryptShares(e.KeyShares[q-1])
+				if err != nil {
+					return err
+				}
+				for !c.Over(b.now()) {
+					b.tick(cc.Window)
+				}
+				idx := b.trustee(q, record.TypeMixShare, sh.Marshal())
+				commit, err := c.CheckShares(uint64(idx), b.now(), q, sh, false)
+				if err != nil {
+					return err
+				}
+				commit()
+				e.MixShareIndexes = append(e.MixShareIndexes, idx)
+			}
+		}
+		r, err := c.ComputeResult()
+		if err != nil {
+			return err
+		}
+		b.tick(time.Second)
+		e.MixResultIndexes = append(e.MixResultIndexes, b.board(record.TypeMixResult, r.Marshal()))
+		e.Rankings[rc.ID] = r.Sequences
+	}
+	return nil
+}
+
+// trustee posts a message signed by trustee i.
+func (b *builder) trustee(i int, typ string, payload []byte) int {
+	id := b.e.Trustees[i-1]
+	sig := id.Sign(b.e.ID, typ, payload)
+	return b.post(typ, payload, TrusteeSigner(id), sig[:])
 }
 
 // ceremony runs the trustees' state machines over the record until the

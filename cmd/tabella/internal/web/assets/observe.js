@@ -254,7 +254,7 @@ T.ready.then(() => {
   function chart(c, rows) {
     const max = Math.max(1, ...rows.map((r) => r.count));
     const total = rows.reduce((a, r) => a + r.count, 0);
-    const W = 480, right = 96, bar = 22, rowH = 58, barW = W - right;
+    const W = 400, right = 96, bar = 22, rowH = 58, barW = W - right;
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", `0 0 ${W} ${rows.length * rowH}`);
     svg.setAttribute("role", "img");
@@ -264,11 +264,11 @@ T.ready.then(() => {
       const y = i * rowH;
       const w = (barW * r.count) / max;
       const top = r.count === max && r.count > 0;
-      svg.append(mk("text", { x: 0, y: y + 16, "font-size": 15, fill: "#16191f" }, r.title.length > 52 ? r.title.slice(0, 51) + "…" : r.title));
+      svg.append(mk("text", { x: 0, y: y + 16, "font-size": 16, fill: "#16191f" }, r.title.length > 44 ? r.title.slice(0, 43) + "…" : r.title));
       svg.append(mk("rect", { x: 0, y: y + 24, width: barW, height: bar, rx: 5, fill: "#eef0f4" }));
       svg.append(mk("rect", { x: 0, y: y + 24, width: Math.max(w, r.count ? 4 : 0), height: bar, rx: 5, fill: top ? "#2848c9" : "#6f86d9" }));
       const share = c.kind === "score" || !total ? "" : ` (${pctText(r.count / total)})`;
-      svg.append(mk("text", { x: barW + 8, y: y + 41, "font-size": 15, "font-weight": 700, fill: "#16191f" }, `${r.count.toLocaleString(T.language())}${share}`));
+      svg.append(mk("text", { x: barW + 8, y: y + 41, "font-size": 16, "font-weight": 700, fill: "#16191f" }, `${r.count.toLocaleString(T.language())}${share}`));
     });
     return el("figure", { class: "chart-fig" }, svg, el("figcaption", { class: "hint small", text: [c.kind === "score" ? "observe.caption_points" : "observe.caption_votes"] }));
   }

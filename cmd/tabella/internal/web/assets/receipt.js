@@ -20,12 +20,16 @@ T.ready.then(() => {
     $("use-saved").addEventListener("click", () => check(saved));
   }
 
-  $("file").addEventListener("change", async () => {
+  async function loadFile() {
     const f = $("file").files[0];
     if (!f) return;
     if (f.size > 1 << 20) { showMsg($("form-msg"), "bad", ["receipt.too_large"], ""); return; }
     $("paste").value = await f.text();
-  });
+  }
+  $("file").addEventListener("change", loadFile);
+  // A file chosen while the catalogues were still loading (before this
+  // listener existed) is read now rather than lost.
+  if ($("file").files.length > 0) loadFile();
   $("receipt-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = $("paste").value.trim();

@@ -16,10 +16,14 @@
 
   // The credential may arrive in the URL fragment (#TC1-… or #cred=TC1-…).
   // Take it and remove it from the address bar and history at once.
+  // Other fragments (the skip link's #main) are left alone.
   function takeFragment() {
     if (location.hash.length <= 1) return;
-    const h = decodeURIComponent(location.hash.slice(1));
-    if (!$("credential").readOnly) $("credential").value = h.startsWith("cred=") ? h.slice(5) : h;
+    let h = location.hash.slice(1);
+    try { h = decodeURIComponent(h); } catch (_) { return; }
+    const cred = h.startsWith("cred=") ? h.slice(5) : h;
+    if (!/^tc1-/i.test(cred.trim())) return;
+    if (!$("credential").readOnly) $("credential").value = cred;
     history.replaceState(null, "", location.pathname + location.search);
   }
   takeFragment();
@@ -385,7 +389,7 @@
       const picked = T.describeContest(c, checked.choices[c.id]);
       const opened = T.describeContest(c, sp.choices[c.id]);
       const same = JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]);
-      return el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: picked }), el("td", { text: opened }),
+      return el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { "data-label": ["vote.col_chose"], text: picked }), el("td", { "data-label": ["vote.col_contained"], text: opened }),
         el("td", {}, same ? el("span", { class: "tick", text: ["vote.same"] }) : el("span", { class: "cross", text: ["vote.differs"] })));
     });
     const allSame = manifest.contests.every((c) => JSON.stringify(checked.choices[c.id]) === JSON.stringify(sp.choices[c.id]));
@@ -403,7 +407,7 @@
     body.replaceChildren(
       allSame ? el("div", { class: "msg msg-ok" }, el("div", {}, el("strong", { text: ["vote.contained_same"] }), el("p", { text: ["vote.contained_same_text", { code: checked.tracking_code }] })))
         : el("div", { class: "msg msg-bad", role: "alert" }, el("div", {}, el("strong", { text: ["vote.contained_differs"] }), el("p", { text: ["vote.contained_differs_text", { code: checked.tracking_code }] }))),
-      el("table", { class: "compare" }, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["common.question"] }), el("th", { scope: "col", text: ["vote.col_chose"] }), el("th", { scope: "col", text: ["vote.col_contained"] }), el("th", { scope: "col", text: ["vote.col_match"] }))), el("tbody", {}, rows)),
+      el("table", { class: "compare stack" }, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["common.question"] }), el("th", { scope: "col", text: ["vote.col_chose"] }), el("th", { scope: "col", text: ["vote.col_contained"] }), el("th", { scope: "col" }, el("span", { class: "visually-hidden", text: ["vote.col_match"] })))), el("tbody", {}, rows)),
       status,
       el("h3", { class: "small eyebrow", text: ["vote.confirm"] }),
       el("ul", {},
