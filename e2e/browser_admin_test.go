@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/bulletin"
+	tb "github.com/tabella-vote/tabella/e2e/browser"
 	"github.com/tabella-vote/tabella/e2e/coord"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/tally/ceremony"
@@ -385,3 +387,74 @@ func getInfo(t *testing.T, url, id string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// BenchmarkBrowserAdmin measures, in fresh Chromium profiles (a cold
+// cache) against the stand-in server: the console's cold load until it is
+// usable (the key file can be opened: the WebAssembly client is running),
+// beside the voter page's cold load until its client runs (the floor: the
+// same client); and generating 10^5 credentials in the console (wasm),
+// beside generating them in native Go (ballot.NewCredential).
+func BenchmarkBrowserAdmin(b *testing.B) {
+	base, id, _ := devServerTB(b)
+	dir := b.TempDir()
+	bin := goBuild(b, "./cmd/tabella", dir)
+	passFile := filepath.Join(dir, "pass")
+	os.WriteFile(passFile, []byte("correct horse battery\n"), 0o600)
+	keyFile := filepath.Join(dir, "official.key")
+	if out, err := exec.Command(bin, "official", "init", "--out", keyFile, "--passphrase-file", passFile).CombinedOutput(); err != nil {
+		b.Fatalf("official init: %v\n%s", err, out)
+	}
+	run := func(ctx context.Context, what string, a ...chromedp.Action[chromedp.Void]) {
+		c, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		if err := chromedp.Do(c, a...); err != nil {
+			b.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll := func(ctx context.Context, expr string) {
+		c, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(10*time.Millisecond))); err != nil {
+			b.Fatalf("waiting for %s: %v", expr, err)
+		}
+	}
+	load := func(url, ready string) time.Duration {
+		ctx := tbChromiumB(b)
+		t0 := time.Now()
+		run(ctx, "load "+url, chromedp.Navigate(url))
+		poll(ctx, ready)
+		return time.Since(t0)
+	}
+	var admin, voter, roll, native time.Duration
+	for range b.N {
+		voter += load(base+"/e/"+id+"/", `!!globalThis.tabella`)
+		admin += load(base+"/admin", `!document.getElementById("key-open").disabled`)
+	}
+	// 10^5 credentials, once (about half a minute).
+	ctx := tbChromiumB(b)
+	run(ctx, "open the console", chromedp.Navigate(base+"/admin"), chromedp.WaitEnabled(chromedp.ID("key-open")),
+		chromedp.SetUploadFiles(chromedp.ID("key-file"), []string{keyFile}), chromedp.SetValue(chromedp.ID("key-pass"), "correct horse battery"),
+		chromedp.Click(chromedp.ID("key-open")), chromedp.WaitVisible(chromedp.ID("manage-card")),
+		chromedp.SetValue(chromedp.ID("manage-id"), "bench"), chromedp.Click(chromedp.ID("manage-load")), chromedp.WaitVisible(chromedp.ID("roll-card")),
+		chromedp.SetValue(chromedp.ID("roll-n"), "100000"), chromedp.Click(chromedp.ID("roll-gen")))
+	poll(ctx, `!document.getElementById("roll-post").hidden`)
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`globalThis.tabellaRollMillis`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	roll = time.Duration(ms * float64(time.Millisecond))
+	t0 := time.Now()
+	for range 100000 {
+		ballot.NewCredential().Secret()
+	}
+	native = time.Since(t0)
+	n := float64(b.N)
+	b.ReportMetric(admin.Seconds()/n, "admin-cold-s")
+	b.ReportMetric(voter.Seconds()/n, "voter-cold-s")
+	b.ReportMetric(admin.Seconds()/voter.Seconds(), "admin/voter")
+	b.ReportMetric(roll.Seconds(), "roll-1e5-wasm-s")
+	b.ReportMetric(native.Seconds(), "roll-1e5-native-s")
+	b.ReportMetric(roll.Seconds()/native.Seconds(), "wasm/native")
+}
+
+func tbChromiumB(b *testing.B) context.Context { return tb.Chromium(b, 1200, 900) }

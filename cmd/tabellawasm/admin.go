@@ -229,7 +229,7 @@ func headerField(err error) FieldError {
 var (
 	contestPrefix = regexp.MustCompile(`^contest \d+(?: \("(?:[^"\\]|\\.)*"\))?: `)
 	optionPrefix  = regexp.MustCompile(`^option (\d+)(?: \("(?:[^"\\]|\\.)*"\))?: `)
-	limitField    = regexp.MustCompile(`\b(min_selections|max_selections|max_score|min_total|max_total)\b`)
+	limitField    = regexp.MustCompile(`\b(min_selections|max_selections|max_score|min_total|max_total|method|seats)\b`)
 )
 
 // contestField maps the error of contest i's validation to its field.

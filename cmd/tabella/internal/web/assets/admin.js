@@ -98,8 +98,8 @@
 
   const kinds = ["one_of_n", "approval", "score", "ranked"];
   const kindLabels = { one_of_n: "admin.kind.one_of_n", approval: "admin.kind.approval", score: "admin.kind.score", ranked: "admin.kind.ranked" };
-  const limitLabels = { min_selections: "admin.f_min_selections", max_selections: "admin.f_max_selections", max_score: "admin.f_max_score", min_total: "admin.f_min_total", max_total: "admin.f_max_total" };
-  const limits = { one_of_n: ["min_selections"], approval: ["min_selections", "max_selections"], ranked: ["min_selections", "max_selections"], score: ["max_score", "min_total", "max_total"] };
+  const limitLabels = { min_selections: "admin.f_min_selections", max_selections: "admin.f_max_selections", max_score: "admin.f_max_score", min_total: "admin.f_min_total", max_total: "admin.f_max_total", method: "admin.f_method", seats: "admin.f_seats" };
+  const limits = { one_of_n: ["min_selections"], approval: ["min_selections", "max_selections"], ranked: ["min_selections", "max_selections", "method", "seats"], score: ["max_score", "min_total", "max_total"] };
   let contestSeq = 0;
 
   // fieldInput returns a labelled input for a manifest field path.
@@ -158,12 +158,19 @@
     const i = fs.dataset.index;
     const slot = fs.querySelector(".slot-limits");
     const old = {};
-    slot.querySelectorAll("input").forEach((inp) => (old[inp.dataset.name] = inp.value));
+    slot.querySelectorAll("input, select").forEach((inp) => (old[inp.dataset.name] = inp.value));
     const kind = fs.querySelector("select.kind").value;
     slot.replaceChildren(...limits[kind].map((name) => {
       const f = fieldInput(`contests.${i}.${name}`, limitLabels[name], { type: "number", min: "0", step: "1", inputmode: "numeric", "data-name": name });
-      const inp = f.querySelector("input");
-      inp.value = values[name] !== undefined ? String(values[name]) : old[name] !== undefined ? old[name] : name === "max_selections" || name === "max_score" ? "1" : "";
+      let inp = f.querySelector("input");
+      if (name === "method") {
+        // The counting method of a ranked contest (e2e/SPEC.md §15).
+        const sel = el("select", { id: inp.id, "data-field": inp.dataset.field, "aria-describedby": inp.getAttribute("aria-describedby"), "data-name": name },
+          ...["irv", "stv", "schulze"].map((m) => el("option", { value: m, text: m })));
+        inp.replaceWith(sel);
+        inp = sel;
+      }
+      inp.value = values[name] !== undefined ? String(values[name]) : old[name] !== undefined ? old[name] : name === "max_selections" || name === "max_score" ? "1" : name === "method" ? "irv" : "";
       return f;
     }));
   }
@@ -185,7 +192,7 @@
       ke.id = `err-contests.${i}.kind`;
       fs.querySelector("select.kind").setAttribute("aria-describedby", ke.id);
       fs.querySelector(".opts-err").id = `err-contests.${i}.options`;
-      fs.querySelectorAll(".slot-limits input").forEach((inp) => {
+      fs.querySelectorAll(".slot-limits input, .slot-limits select").forEach((inp) => {
         const p = `contests.${i}.${inp.dataset.name}`;
         inp.dataset.field = p;
         inp.id = "m-" + p;
@@ -226,8 +233,8 @@
         c.options.push({ id: li.querySelector("input.opt-id").value.trim(), title: li.querySelector("input.opt-title").value.trim() });
       }
       if (kind === "one_of_n") c.max_selections = 1;
-      fs.querySelectorAll(".slot-limits input").forEach((inp) => {
-        if (inp.value !== "") c[inp.dataset.name] = Number(inp.value);
+      fs.querySelectorAll(".slot-limits input, .slot-limits select").forEach((inp) => {
+        if (inp.value !== "") c[inp.dataset.name] = inp.dataset.name === "method" ? inp.value : Number(inp.value);
       });
       m.contests.push(c);
     }
