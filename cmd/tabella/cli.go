@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
-	"filippo.io/age"
 	"golang.org/x/term"
 
-	"github.com/tabella-vote/tabella/ballot/canon"
+	"github.com/tabella-vote/tabella/cmd/internal/officialkey"
 	"github.com/tabella-vote/tabella/e2e/service"
 )
 
@@ -24,71 +20,15 @@ import (
 // (0: age's default, 2^18). Tests lower it.
 var officialScryptLogN = 0
 
-// officialKeyVersion labels the plaintext of an official's key file.
-const officialKeyVersion = "tabella-official-key/v1"
-
-// officialKeyFile is the plaintext inside the age encryption.
-type officialKeyFile struct {
-	Version string `json:"version"`
-	Seed    string `json:"seed"` // RFC 8032 private key seed, hex
-}
-
-// sealOfficialKey encrypts an official's Ed25519 key to a passphrase.
+// sealOfficialKey encrypts an official's Ed25519 key to a passphrase
+// (cmd/internal/officialkey, the same code as the officials' console).
 func sealOfficialKey(key ed25519.PrivateKey, pass string) ([]byte, error) {
-	if len(pass) < 8 {
-		return nil, errors.New("the passphrase must be at least 8 bytes")
-	}
-	r, err := age.NewScryptRecipient(pass)
-	if err != nil {
-		return nil, err
-	}
-	if officialScryptLogN != 0 {
-		r.SetWorkFactor(officialScryptLogN)
-	}
-	plain, err := canon.Marshal(&officialKeyFile{Version: officialKeyVersion, Seed: hex.EncodeToString(key.Seed())})
-	if err != nil {
-		return nil, err
-	}
-	defer clear(plain)
-	var out bytes.Buffer
-	w, err := age.Encrypt(&out, r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return officialkey.Seal(key, pass, officialScryptLogN)
 }
 
 // openOfficialKey decrypts an official's key file.
 func openOfficialKey(data []byte, pass string) (ed25519.PrivateKey, error) {
-	id, err := age.NewScryptIdentity(pass)
-	if err != nil {
-		return nil, errors.New("wrong passphrase or not an official key file")
-	}
-	r, err := age.Decrypt(bytes.NewReader(data), id)
-	if err != nil {
-		return nil, errors.New("wrong passphrase or not an official key file")
-	}
-	plain, err := io.ReadAll(io.LimitReader(r, 4096))
-	if err != nil {
-		return nil, fmt.Errorf("official key file: %w", err)
-	}
-	defer clear(plain)
-	var kf officialKeyFile
-	if err := canon.Unmarshal(plain, &kf, 4096); err != nil || kf.Version != officialKeyVersion {
-		return nil, errors.New("official key file: malformed contents")
-	}
-	seed, err := hex.DecodeString(kf.Seed)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, errors.New("official key file: malformed seed")
-	}
-	defer clear(seed)
-	return ed25519.NewKeyFromSeed(seed), nil
+	return officialkey.Open(data, pass)
 }
 
 // readPassphrase reads an existing key file's passphrase from path's first

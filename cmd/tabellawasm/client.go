@@ -78,6 +78,7 @@ type client struct {
 	next     int
 	obs      *observer
 	setup    *setupCheck
+	con      console // the officials' console (admin.go)
 }
 
 func newClient() *client { return &client{attempts: map[int]*attempt{}} }

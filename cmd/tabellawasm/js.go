@@ -57,6 +57,20 @@ func main() {
 		"observeFeed":       wrap(func(a []js.Value) (any, error) { return c.observeFeed(arg(a, 0)) }),
 		"observeEntry":      wrap(func(a []js.Value) (any, error) { return c.observeEntry(arg(a, 0)) }),
 		"observeCheckpoint": wrap(func(a []js.Value) (any, error) { return c.observeCheckpoint(arg(a, 0)) }),
+		// The officials' console (admin.go).
+		"officialOpen":   wrap(func(a []js.Value) (any, error) { return c.officialOpen(arg(a, 0), arg(a, 1)) }),
+		"officialForget": wrap(func(a []js.Value) (any, error) { c.officialForget(); return map[string]bool{"ok": true}, nil }),
+		"manifestCheck":  wrap(func(a []js.Value) (any, error) { return c.manifestCheck(arg(a, 0)) }),
+		"trusteeParse":   wrap(func(a []js.Value) (any, error) { return c.trusteeParse(arg(a, 0)) }),
+		"electionCreate": wrap(func(a []js.Value) (any, error) { return c.electionCreate(arg(a, 0)) }),
+		"phaseEntry": wrap(func(a []js.Value) (any, error) {
+			return c.phaseEntry(string(arg(a, 0)), string(arg(a, 1)))
+		}),
+		"rollBegin": wrap(func(a []js.Value) (any, error) {
+			return map[string]bool{"ok": true}, c.rollBegin(arg(a, 0), arg(a, 1), intArg(a, 2))
+		}),
+		"rollStep":   wrap(func(a []js.Value) (any, error) { return c.rollStep(intArg(a, 0)) }),
+		"rollFinish": wrap(func(a []js.Value) (any, error) { return c.rollFinish() }),
 	}
 	js.Global().Set("tabella", js.ValueOf(api))
 	if ready := js.Global().Get("tabellaReady"); ready.Type() == js.TypeFunction {

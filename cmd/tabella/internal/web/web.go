@@ -18,6 +18,12 @@
 //     every entry chained and every checkpoint matched in the browser;
 //     trustees, decryption shares, checked ballots, the results as an SVG
 //     chart and the record download
+//   - /admin                 the officials' console: the official's key
+//     file opened in the browser (never sent), the manifest form checked
+//     as it is typed by the server's own rules, trustees, the key
+//     ceremony followed live, the roll generated in the browser
+//     (credentials as CSV and printable letters), open, close, the tally;
+//     every action the same signed board entry as `tabella election …`
 //
 // Before a ballot is cast, the voter page checks that the manifest, joint
 // key and ceremony hash it encrypts with are those on the public board
@@ -183,6 +189,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	case electionPath.MatchString(p):
 		page := map[string]string{"": "vote.html", "receipt": "receipt.html", "spoiled": "spoiled.html", "observe": "observe.html"}[electionPath.FindStringSubmatch(p)[2]]
 		serveAsset(w, r, files[page], "no-cache")
+	case p == "/admin" || p == "/admin/":
+		serveAsset(w, r, files["admin.html"], "no-cache")
 	case electionRoot.MatchString(p):
 		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
 	default:

@@ -55,9 +55,14 @@ const T = (() => {
     return "en";
   }
 
+  // A page may add catalogues of its own, named on its root element
+  // (<html data-i18n-extra="admin-i18n"> loads admin-i18n-<lang>.json
+  // too); their keys join the language's catalogue.
+  const EXTRA = (document.documentElement.dataset.i18nExtra || "").split(/\s+/).filter((n) => /^[a-z][a-z0-9-]*$/.test(n));
   function loadCatalogue(l) {
     if (cats[l]) return Promise.resolve(cats[l]);
-    return fetch(`/assets/i18n-${l}.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})).then((c) => (cats[l] = c && typeof c === "object" ? c : {}));
+    const one = (name) => fetch(`/assets/${name}-${l}.json`).then((r) => (r.ok ? r.json() : {})).catch(() => ({})).then((c) => (c && typeof c === "object" ? c : {}));
+    return Promise.all(["i18n", ...EXTRA].map(one)).then((cs) => (cats[l] = Object.assign({}, ...cs)));
   }
 
   const own = (o, k) => o && Object.prototype.hasOwnProperty.call(o, k);
