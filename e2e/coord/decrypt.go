@@ -503,6 +503,12 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 	}
 	r, err := p.Submit(ctx, signed(id, election, tally.TypeDecryptionShare, share.Marshal()))
 	if err != nil {
+		if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && v.State.ResultIndex >= 0 {
+			// The result came while this share was on its way.
+			out.Late = true
+			say("the tally.result was posted meanwhile (entry %d): no decryption share needed", v.State.ResultIndex)
+			return out, nil
+		}
 		return nil, fmt.Errorf("coord: posting the decryption share: %w", err)
 	}
 	out.Share, out.Entry = share, r.Index

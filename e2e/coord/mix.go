@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -206,6 +207,12 @@ func DecryptMixes(ctx context.Context, src EntrySource, v *View, id *trustee.Ide
 		}
 		r, err := p.Submit(ctx, signed(id, election, record.TypeMixShare, sh.Marshal()))
 		if err != nil {
+			if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && c.ResultIndex >= 0 {
+				ms.Late = true
+				say("contest %s: its mix.result was posted meanwhile (entry %d): no decryption share needed", rc.ID, c.ResultIndex)
+				out = append(out, ms)
+				continue
+			}
 			return nil, fmt.Errorf("coord: posting the decryption shares of contest %s: %w", rc.ID, err)
 		}
 		ms.Entry = r.Index

@@ -44,6 +44,8 @@ func TestRankedAwaitsMix(t *testing.T) {
 	var text strings.Builder
 	require.NoError(t, rep.WriteText(&text))
 	assert.Contains(t, text.String(), "mix 5 of 5: shuffle proof verified")
+	assert.Contains(t, text.String(), "Contest budget (ranked; mixed by trustees [1 2 3 4 5], skipped [])")
+	assert.Contains(t, text.String(), "Elected, in order:")
 	require.Len(t, rep.MixResults, 1)
 	assert.Equal(t, e.Rankings["budget"], rep.MixResults[0].Sequences)
 	assert.Equal(t, uint64(5), rep.Counts.Mixes)

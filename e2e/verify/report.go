@@ -10,6 +10,7 @@ import (
 	"github.com/tabella-vote/tabella/ballot"
 	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/mixnet/cascade"
+	"github.com/tabella-vote/tabella/mixnet/count"
 	"github.com/tabella-vote/tabella/tally"
 )
 
@@ -306,7 +307,31 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.Result != nil {
 		io.WriteString(w, "\n")
-		return r.Result.WriteTable(w)
+		if err := r.Result.WriteTable(w); err != nil {
+			return err
+		}
+	}
+	return r.writeRanked(w)
+}
+
+// writeRanked writes the verified count of each ranked contest.
+func (r *Report) writeRanked(w io.Writer) error {
+	for _, mr := range r.MixResults {
+		cr, err := count.Decode(mr.Count)
+		if err != nil {
+			continue // not a verified result: its failure is listed
+		}
+		var names []string
+		if r.BallotElection != nil {
+			if c := r.BallotElection.Manifest.Contest(mr.Contest); c != nil {
+				for _, o := range c.Options {
+					names = append(names, o.ID)
+				}
+			}
+		}
+		if _, err := fmt.Fprintf(w, "\nContest %s (ranked; mixed by trustees %v, skipped %v)\n%s", mr.Contest, mr.Mixers, mr.Skipped, cr.Table(names)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
