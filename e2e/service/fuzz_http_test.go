@@ -84,7 +84,9 @@ func FuzzSubmitHandler(f *testing.F) {
 	f.Add("nope", `{}`)
 	f.Add("E1", `[]`)
 	f.Fuzz(func(t *testing.T, id, body string) {
-		if id == "" {
+		if id == "" || id == "." || id == ".." {
+			// "." and ".." are not an id in a path: net/http cleans the
+			// path and redirects (307) before any handler of ours runs.
 			return
 		}
 		before := h.size()
