@@ -402,7 +402,9 @@ func (h *httpAPI) timed(f func(w http.ResponseWriter, r *http.Request) error) ht
 
 func (h *httpAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status := ErrorCode(err)
-	msg := err.Error()
+	// A message may echo client input (an id in the path): invalid UTF-8
+	// becomes U+FFFD here so the error document stays canonical JSON.
+	msg := strings.ToValidUTF8(err.Error(), "\uFFFD")
 	lvl := slog.LevelInfo
 	if status >= 500 {
 		lvl = slog.LevelWarn
