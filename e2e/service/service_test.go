@@ -139,7 +139,7 @@ func newHarnessManifest(t testing.TB, dsn string, voters int, man []byte) *harne
 	h.post(record.TypeRollSeal, seal)
 	m, _ := ballot.DecodeManifest(man)
 	mh, _ := m.Hash()
-	p, err := ceremony.NewParams(h.id, mh, 2, 5*time.Second, pubs)
+	p, err := ceremony.NewParams(h.id, mh, 2, 60*time.Second, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -874,7 +874,9 @@ func TestMalformedCeremonyMessageRefused(t *testing.T) {
 	h.post(record.TypeManifest, man)
 	m, _ := ballot.DecodeManifest(man)
 	mh, _ := m.Hash()
-	p, err := ceremony.NewParams(h.id, mh, 2, 5*time.Second, pubs)
+	// A minute a round: the junk below (1 MiB payloads) takes a while under
+	// -race on a loaded machine, and a round closes once every message is in.
+	p, err := ceremony.NewParams(h.id, mh, 2, 60*time.Second, pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
