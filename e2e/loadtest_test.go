@@ -117,23 +117,3 @@ func checkFlood(t *testing.T, out string) {
 		require.Contains(t, k[4], status[k[3]]+" "+k[3]+" ×", "%s: not refused as %s %s", k[1], status[k[3]], k[3])
 	}
 }
-
-// TestLoadtestFlood: `tabella loadtest --flood` against a real `tabella
-// serve` whose rate limits are above the flood's rate (so that the flood
-// reaches the checks): while the voters cast, the flood's five kinds of
-// invalid submission are each refused with their code and none accepted;
-// the valid ballots' receipts are all on the board, the board holds
-// exactly the valid ballots, the counts equal what was cast and the
-// record verifies.
-func TestLoadtestFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds tabella and runs a whole election")
-	}
-	const voters, floodVoters = 160, 8
-	r := startReal(t, voters, nil)
-	r.restartWith("--ip-rate", "1000000", "--cred-rate", "1000000")
-	l := startLoad(r, voters-floodVoters, 8, "--flood", "4", "--flood-voters", fmt.Sprint(floodVoters))
-	l.finish()
-	checkFlood(t, l.out.String())
-	require.Equal(t, uint64(voters-floodVoters), l.ballots(), "the board holds a ballot the load test did not cast validly")
-}
