@@ -120,6 +120,12 @@ func startRealOn(t *testing.T, voters int, dsn string, beforeOpen func(url, id s
 // for the election id).
 func startRealManifest(t *testing.T, voters int, dsn string, manifest func(id string) []byte, beforeOpen func(url, id string)) *realElection {
 	t.Helper()
+	return startRealServe(t, voters, dsn, manifest, nil, beforeOpen)
+}
+
+// startRealServe is startRealManifest with more flags for `tabella serve`.
+func startRealServe(t *testing.T, voters int, dsn string, manifest func(id string) []byte, serveFlags []string, beforeOpen func(url, id string)) *realElection {
+	t.Helper()
 	dir := t.TempDir()
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(dir, "board.db")
@@ -141,6 +147,7 @@ func startRealManifest(t *testing.T, voters int, dsn string, manifest func(id st
 	r.url = "http://" + r.addr
 	r.serveArgs = []string{"serve", "--store", dsn, "--addr", r.addr,
 		"--board-key", filepath.Join(dir, "board.key"), "--board-name", "board.test", "--official", offPub}
+	r.serveArgs = append(r.serveArgs, serveFlags...)
 	r.logf, _ = os.Create(filepath.Join(dir, "server.log"))
 	r.startServer()
 	t.Cleanup(func() {

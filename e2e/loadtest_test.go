@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,18 +21,19 @@ import (
 // one ballot per voter, waiting for the result at the end.
 type loadRun struct {
 	r         *realElection
-	voters    int
+	voters    int // the valid ballots the load test casts
 	receipts  string
 	cmd       *exec.Cmd
 	out, errb bytes.Buffer
 	done      chan error
 }
 
-func startLoad(r *realElection, voters, concurrency int) *loadRun {
+func startLoad(r *realElection, voters, concurrency int, extra ...string) *loadRun {
 	r.t.Helper()
 	l := &loadRun{r: r, voters: voters, receipts: filepath.Join(r.dir, "receipts.jsonl"), done: make(chan error, 1)}
-	l.cmd = exec.Command(r.bin, "loadtest", "--server", r.url, "--election", r.id, "--credentials", filepath.Join(r.dir, "credentials"),
-		"--concurrency", fmt.Sprint(concurrency), "--duration", "4m", "--receipts", l.receipts, "--wait-result", "4m")
+	args := []string{"loadtest", "--server", r.url, "--election", r.id, "--credentials", filepath.Join(r.dir, "credentials"),
+		"--concurrency", fmt.Sprint(concurrency), "--duration", "4m", "--receipts", l.receipts, "--wait-result", "4m"}
+	l.cmd = exec.Command(r.bin, append(args, extra...)...)
 	l.cmd.Stdout, l.cmd.Stderr = &l.out, &l.errb
 	require.NoError(r.t, l.cmd.Start())
 	go func() { l.done <- l.cmd.Wait() }()
@@ -85,4 +87,33 @@ func TestLoadtest(t *testing.T) {
 	}
 	const voters = 40
 	startLoad(startReal(t, voters, nil), voters, 8).finish()
+}
+
+// restartWith restarts r's server with extra flags (the trustees' sockets
+// are reconnected).
+func (r *realElection) restartWith(flags ...string) {
+	r.t.Helper()
+	r.stopServer(os.Interrupt)
+	r.serveArgs = append(r.serveArgs, flags...)
+	r.startServer()
+	r.reconnectTrustees()
+}
+
+// floodLine matches a kind's line of the flood report: the kind, the
+// number sent, the code wanted and the answers.
+var floodLine = regexp.MustCompile(`(?m)^  (\w+) +(\d+) sent, want (\w+) +got (.*)$`)
+
+// checkFlood checks the flood report of a load test's output: every kind
+// was sent and refused with its code (some also for load), none accepted.
+func checkFlood(t *testing.T, out string) {
+	t.Helper()
+	require.Contains(t, out, "invalid submissions in")
+	require.NotContains(t, out, "ACCEPTED")
+	kinds := floodLine.FindAllStringSubmatch(out, -1)
+	require.Len(t, kinds, 5, "the five kinds of the flood:\n%s", out)
+	status := map[string]string{"bad_proof": "400", "bad_signature": "403", "not_on_roll": "403", "too_large": "413", "malformed": "400"}
+	for _, k := range kinds {
+		require.NotEqual(t, "0", k[2], "no %s submission was sent", k[1])
+		require.Contains(t, k[4], status[k[3]]+" "+k[3]+" ×", "%s: not refused as %s %s", k[1], status[k[3]], k[3])
+	}
 }

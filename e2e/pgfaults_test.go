@@ -77,9 +77,7 @@ func TestPostgresRestartDuringLoad(t *testing.T) {
 // board at the end). When it is writable again, /readyz says 200 and the
 // load completes with every check of `tabella loadtest` passing.
 //
-// (A full disk is not simulated: no small filesystem can be mounted here.
-// Read-only is the same fault as the store sees it: its writes fail and
-// are rolled back.)
+// (A full disk is TestStoreFull's, on SQLite over a small tmpfs.)
 func TestStoreReadOnly(t *testing.T) {
 	const voters = 200
 	pg, r := startPGElection(t, voters)

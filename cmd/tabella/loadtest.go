@@ -49,11 +49,26 @@ writes every receipt it got to --receipts (JSON Lines). Then it checks:
     run cast (each credential's last ballot);
   - the election's record, exported from the board, verifies.
 
+With --flood N, N more workers of this process flood the server with
+invalid submissions while the voters cast, in rotation: ballots with a bad
+range proof and with a bad signature (signed by the last --flood-voters
+credentials, which then cast no valid ballot), ballots of credentials not
+on the roll, bodies over the size cap and malformed JSON. The report gives
+the valid ballots' figures as above and, apart, the flood's answers by
+kind, HTTP status and error code. A flood submission the server accepted
+(200), or refused with a code other than its kind's (bad_proof,
+bad_signature, not_on_roll, too_large, malformed) or a refusal for load
+(rate_limited, unavailable), fails the run. Against one client address
+the server's per-address and per-credential rate limits answer most of a
+flood with rate_limited: to measure the server's checks, run it with
+--ip-rate and --cred-rate above the flood's rate.
+
 It exits with status 1 if a check fails.
 `
 
 const loadtestExample = `tabella loadtest --server http://127.0.0.1:8080 --election demo-2026 --credentials creds/ --concurrency 64 --duration 30s
-tabella loadtest --server http://127.0.0.1:8080 --election demo-2026 --credentials creds/ --board-key @board.pub --wait-result 10m`
+tabella loadtest --server http://127.0.0.1:8080 --election demo-2026 --credentials creds/ --board-key @board.pub --wait-result 10m
+tabella loadtest --server http://127.0.0.1:8080 --election demo-2026 --credentials creds/ --concurrency 64 --flood 16 --duration 1m`
 
 func init() {
 	register(&command{name: "loadtest", summary: "cast ballots under load from a separate process and check every receipt", usage: loadtestUsage, example: loadtestExample, run: runLoadtest})
@@ -86,6 +101,8 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	receipts := fs.String("receipts", "loadtest-receipts.jsonl", "write every receipt to `FILE`")
 	boardKey := fs.String("board-key", "", "the board's note verifier `KEY` (or @FILE); default: the server's, with a warning")
 	waitFor := fs.Duration("wait-result", 0, "after casting, wait up to `D` for the published result and compare it with what was cast")
+	flood := fs.Int("flood", 0, "while the voters cast, `N` workers flood the server with invalid submissions (bad proofs, bad signatures, unknown credentials, oversized and malformed bodies)")
+	floodVoters := fs.Int("flood-voters", 8, "with --flood: the last `K` credentials sign the flood's bad ballots and cast no valid ballot")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,9 +112,19 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	if *conc < 1 {
 		return fmt.Errorf("%w: --concurrency must be positive", errUsage)
 	}
+	if *flood < 0 || *floodVoters < 1 {
+		return fmt.Errorf("%w: --flood must not be negative and --flood-voters must be positive", errUsage)
+	}
 	creds, err := loadCredentials(*dir, *id)
 	if err != nil {
 		return err
+	}
+	var floodSigners []voterCred
+	if *flood > 0 {
+		if len(creds) <= *floodVoters {
+			return fmt.Errorf("%w: --flood-voters %d leaves none of the %d credentials to cast valid ballots", errUsage, *floodVoters, len(creds))
+		}
+		creds, floodSigners = creds[:len(creds)-*floodVoters], creds[len(creds)-*floodVoters:]
 	}
 	c := service.NewClient(*server)
 	c.HC = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}}
@@ -142,6 +169,12 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	}); err != nil {
 		return err
 	}
+	var floodKinds []*floodKind
+	if *flood > 0 {
+		if floodKinds, err = prepareFlood(el, floodSigners); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintf(e.stderr, "casting with %d voters at once for at most %s…\n", *conc, *duration)
 	bar := progressbar.NewOptions(len(jobs), progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("ballots"),
@@ -151,6 +184,14 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	outcomes := make([]castOutcome, len(jobs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var flooded chan *floodReport
+	floodCtx, stopFlood := context.WithCancel(castCtx)
+	defer stopFlood()
+	if *flood > 0 {
+		fmt.Fprintf(e.stderr, "flooding with %d workers at once (%d credentials sign the bad ballots)…\n", *flood, len(floodSigners))
+		flooded = make(chan *floodReport, 1)
+		go func() { flooded <- runFlood(floodCtx, *server, *id, *flood, floodKinds) }()
+	}
 	t0 := time.Now()
 	for range *conc {
 		wg.Add(1)
@@ -168,7 +209,12 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(t0)
+	stopFlood()
 	_ = bar.Finish()
+	var floodRep *floodReport
+	if flooded != nil {
+		floodRep = <-flooded
+	}
 
 	// The report.
 	var ok []castOutcome
@@ -214,6 +260,10 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintln(e.stdout)
 	}
+	var failed []string
+	if floodRep != nil {
+		failed = floodRep.print(e.stdout)
+	}
 	if err := writeReceipts(*receipts, ok); err != nil {
 		return err
 	}
@@ -224,7 +274,6 @@ func runLoadtest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("board key: %w", err)
 	}
-	var failed []string
 	if err := receiptsOnBoard(ctx, *server, *id, v, ok); err != nil {
 		failed = append(failed, err.Error())
 	} else {

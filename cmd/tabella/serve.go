@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -98,6 +99,7 @@ type serveFlags struct {
 	officials, witnesses, proxies                multiFlag
 	workers, queue, maxStreams, maxStreamsClient *int
 	ipRate, credRate                             *float64
+	headerTimeout, requestTimeout                *time.Duration
 	jsonLogs, runCoord                           *bool
 }
 
@@ -123,6 +125,8 @@ func newServeFlags(e *env) *serveFlags {
 	fs.Var(&f.proxies, "trusted-proxy", "a reverse proxy's address or `CIDR` whose --client-ip-header is believed (repeatable)")
 	f.maxStreams = fs.Int("max-streams", 0, "open websockets `N` (board feeds and trustee sockets) in all (0: 10000)")
 	f.maxStreamsClient = fs.Int("max-streams-per-client", 0, "open websockets `N` per client address (an IPv6 /64) (0: 64)")
+	f.headerTimeout = fs.Duration("header-timeout", 10*time.Second, "a client must send a request's headers within `D` (slow clients are cut off)")
+	f.requestTimeout = fs.Duration("request-timeout", time.Minute, "a request (not a websocket) is read and answered within `D`: a body trickled slower is cut off")
 	f.jsonLogs = fs.Bool("json-logs", false, "log JSON instead of text")
 	f.logLevel = fs.String("log-level", "info", "the least `LEVEL` logged: debug, info, warn or error")
 	f.runCoord = fs.Bool("coordinator", true, "run the trustee coordinator, which posts ceremony.result and tally.result (false when the board's entries come from elsewhere, as when replaying a record)")
@@ -212,8 +216,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		dsn: *f.dsn, addr: *f.addr, boardKey: skey, officials: keys, logger: logger, noCoordinator: !*f.runCoord,
 		svc: service.Options{VerifyWorkers: *f.workers, VerifyQueue: *f.queue, Board: bo},
 		http: service.HTTPOptions{IPRate: *f.ipRate, IPBurst: 2 * *f.ipRate, CredRate: *f.credRate, CredBurst: 10 * *f.credRate, Board: board.HandlerOptions{AllowCosign: len(wv) > 0},
-			ClientIPHeader: *f.ipHeader, TrustedProxies: trusted, MaxStreams: *f.maxStreams, MaxStreamsPerClient: *f.maxStreamsClient},
-		tlsCert: *f.tlsCert, tlsKey: *f.tlsKey,
+			ClientIPHeader: *f.ipHeader, TrustedProxies: trusted, MaxStreams: *f.maxStreams, MaxStreamsPerClient: *f.maxStreamsClient,
+			Timeout: *f.requestTimeout},
+		headerTimeout: *f.headerTimeout,
+		tlsCert:       *f.tlsCert, tlsKey: *f.tlsKey,
 	})
 	if err != nil {
 		return err
@@ -266,6 +272,7 @@ type serverConfig struct {
 	logger           *slog.Logger
 	svc              service.Options
 	http             service.HTTPOptions
+	headerTimeout    time.Duration
 	tlsCert, tlsKey  string
 	coordinatorClock coord.Options
 	// noCoordinator: run no coordinator (the board's derived entries
@@ -331,11 +338,16 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.url = scheme + "://" + s.addr
 	s.http = &http.Server{
 		Handler:           svc.Handler(cfg.http),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return runCtx },
-		ConnState:         svc.ConnState,
+		ReadHeaderTimeout: cmp.Or(cfg.headerTimeout, 10*time.Second),
+		// The whole request, body included, within the request timeout:
+		// a handler that does not read the body (a GET) still has the
+		// server read what is left of it, which a trickling client could
+		// otherwise stretch forever. Websockets clear it at the upgrade.
+		ReadTimeout: cmp.Or(cfg.http.Timeout, time.Minute),
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return runCtx },
+		ConnState:   svc.ConnState,
 	}
 	s.errc = make(chan error, 1)
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -209,4 +210,20 @@ func TestReady(t *testing.T) {
 	require.NoError(t, h.svc.Close())
 	code, body = get(PathReady)
 	require.Equal(t, http.StatusServiceUnavailable, code, body)
+}
+
+// TestAppendHealth: a failed commit makes the service not ready for
+// appendFailWindow, unless an append succeeds after it.
+func TestAppendHealth(t *testing.T) {
+	var a appendHealth
+	require.NoError(t, a.recentFailure())
+	a.record(errors.New("database or disk is full"))
+	err := a.recentFailure()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "database or disk is full")
+	a.record(nil)
+	require.NoError(t, a.recentFailure(), "an append succeeded after the failure")
+	a.record(errors.New("database or disk is full"))
+	a.failedAt = time.Now().Add(-appendFailWindow - time.Second)
+	require.NoError(t, a.recentFailure(), "the failure is older than the window")
 }

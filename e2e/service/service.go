@@ -91,6 +91,45 @@ type Service struct {
 	verified   int
 
 	metrics *metrics
+
+	// appends tracks the last failed and the last successful commit, for
+	// readiness: a store that answers but cannot grow (a full disk) fails
+	// commits, not the readiness probe's no-op write.
+	appends appendHealth
+}
+
+// appendHealth remembers when an append last failed in the store and
+// when one last succeeded.
+type appendHealth struct {
+	mu       sync.Mutex
+	failedAt time.Time
+	failErr  error
+	okAt     time.Time
+}
+
+// appendFailWindow is how long after a failed commit, with none
+// successful since, the service reports not ready.
+const appendFailWindow = 5 * time.Second
+
+func (a *appendHealth) record(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.failedAt, a.failErr = time.Now(), err
+	} else {
+		a.okAt = time.Now()
+	}
+}
+
+// recentFailure returns the error of the last commit if it failed less
+// than appendFailWindow ago and none succeeded since.
+func (a *appendHealth) recentFailure() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failErr == nil || !a.failedAt.After(a.okAt) || time.Since(a.failedAt) > appendFailWindow {
+		return nil
+	}
+	return fmt.Errorf("the last append failed %s ago, none succeeded since: %w", time.Since(a.failedAt).Round(time.Millisecond), a.failErr)
 }
 
 type election struct {
@@ -191,14 +230,20 @@ func (s *Service) Close() error {
 }
 
 // Ready reports whether the service can admit entries: the board key is
-// loaded and signs, and the store answers and accepts writes
-// ([board.Board.Ready]). The error says which is wrong.
+// loaded and signs, the store answers and accepts writes
+// ([board.Board.Ready]), and no append failed in the store in the last
+// appendFailWindow without one succeeding since (a full disk fails the
+// commits of new entries, not the probe's no-op write). The error says
+// which is wrong.
 func (s *Service) Ready(ctx context.Context) error {
 	probe := []byte("tabella readiness probe")
 	if len(s.boardKey) != ed25519.PrivateKeySize || !ed25519.Verify(s.boardPub, probe, ed25519.Sign(s.boardKey, probe)) {
 		return fmt.Errorf("%w: the board key is not loaded", ErrUnavailable)
 	}
 	if err := s.b.Ready(ctx); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errStoreNotReady, err)
+	}
+	if err := s.appends.recentFailure(); err != nil {
 		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errStoreNotReady, err)
 	}
 	return nil
@@ -524,8 +569,12 @@ func (s *Service) submit(ctx context.Context, id string, sub Submission) (*Recei
 		e.mu.Lock()
 		e.st = s.newState(id)
 		e.mu.Unlock()
+		if ctx.Err() == nil {
+			s.appends.record(err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	s.appends.record(nil)
 	e := s.election(id)
 	e.mu.Lock()
 	close(e.grown)
