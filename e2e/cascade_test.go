@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/tabella-vote/tabella/e2e/internal/cli"
 	"github.com/tabella-vote/tabella/e2e/service"
+	"github.com/tabella-vote/tabella/mixnet/count"
+	"github.com/tabella-vote/tabella/tally"
 )
 
 // TestRankedCascade: a ranked election run with the built binary over
@@ -119,6 +122,32 @@ func TestRankedCascade(t *testing.T) {
 	require.GreaterOrEqual(t, after.Size, before.Size)
 	// The second mix run posted no mix: exactly one per trustee.
 	require.Equal(t, 3, bytes.Count(rec, []byte(`"type":"mix.shuffle"`)), "mix.shuffle entries in the record")
+	// election tally --json: the homomorphic result and the ranked
+	// contest's count with its rounds, as on the board.
+	var tallied struct {
+		Result json.RawMessage `json:"result"`
+		Ranked []struct {
+			Contest  string          `json:"contest"`
+			Rankings int             `json:"rankings"`
+			Mixers   []int           `json:"mixers"`
+			Winners  []string        `json:"winners"`
+			Count    json.RawMessage `json:"count"`
+		} `json:"ranked"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run(append([]string{"election", "tally", "--json", "--wait", "1m"}, "--server", srv.URL, "--election", id)...)), &tallied))
+	res, err := tally.DecodeResult(tallied.Result)
+	require.NoError(t, err)
+	require.Equal(t, uint64(voters), res.Turnout)
+	require.Len(t, tallied.Ranked, 1)
+	rk := tallied.Ranked[0]
+	require.Equal(t, "budget", rk.Contest)
+	require.Equal(t, voters, rk.Rankings)
+	require.Equal(t, []int{1, 2, 3}, rk.Mixers)
+	cr, err := count.Decode(rk.Count)
+	require.NoError(t, err)
+	require.NotEmpty(t, cr.Rounds, "the IRV rounds")
+	require.Len(t, rk.Winners, 1)
+	require.Contains(t, []string{"roads", "parks", "schools"}, rk.Winners[0])
 	report := run("verify", "--no-progress", path("record.jsonl"))
 	t.Logf("tabella verify:\n%s", report)
 	require.Contains(t, report, "VALID")
