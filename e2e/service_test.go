@@ -193,7 +193,14 @@ func TestServiceElection(t *testing.T) {
 		}
 	}
 	out := run("election", "tally", "--server", srv.URL, "--election", id, "--json", "--wait", "1m")
-	res, err := tally.DecodeResult([]byte(strings.TrimSpace(out)))
+	var tallied struct {
+		Result json.RawMessage `json:"result"`
+		Ranked []any           `json:"ranked"`
+	}
+	if err := json.Unmarshal([]byte(out), &tallied); err != nil || len(tallied.Ranked) != 0 {
+		t.Fatalf("election tally --json: %v, ranked %v:\n%s", err, tallied.Ranked, out)
+	}
+	res, err := tally.DecodeResult(tallied.Result)
 	if err != nil {
 		t.Fatal(err)
 	}

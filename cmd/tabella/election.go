@@ -443,9 +443,17 @@ const electionTallyUsage = `Usage: tabella election tally --server URL --electio
 Waits (default up to 10m) until the trustees' decryption shares are in and
 the server has posted the result (tally.result), then prints the result
 table with the turnout (ballots counted of the voters on the roll) and the
-number of checked (spoiled) ballots, which are never counted; with --json
-it prints the result as posted. The election must be closed; each trustee
-runs 'tabella trustee decrypt'.
+number of checked (spoiled) ballots, which are never counted. With ranked
+contests it then waits for each one's mix.result and prints its count
+round by round.
+
+With --json it prints one JSON object: "result" is the tally.result as
+posted (the homomorphic contests), "ranked" lists each ranked contest in
+manifest order with who mixed it ("mixers", "skipped"), who decrypted it
+("trustees"), the number of rankings, the winners' option ids and "count",
+the count as posted in its mix.result with its rounds (e2e/SPEC.md §15.7;
+the decrypted rankings themselves stay on the board). The election must be
+closed; each trustee runs 'tabella trustee decrypt'.
 `
 
 const electionTallyExample = `tabella election tally --server http://127.0.0.1:8080 --election demo-2026`
@@ -467,10 +475,6 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		fmt.Fprintf(e.stdout, "%s\n", raw)
-		return nil
-	}
 	in, err := c.Info(ctx, *id)
 	if err != nil {
 		return err
@@ -478,6 +482,22 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 	bc, err := bulletin.NewClient(*server, *id, &http.Client{Timeout: time.Minute})
 	if err != nil {
 		return err
+	}
+	m, err := ballot.DecodeManifest(in.Manifest)
+	if err != nil {
+		return fmt.Errorf("the election's manifest: %w", err)
+	}
+	if *asJSON {
+		mr, err := waitMixResults(ctx, e, bc, m, *wait)
+		if err != nil {
+			return err
+		}
+		b, err := tallyJSON(raw, m, mr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
 	}
 	spoiled, err := countSpoiled(ctx, bc, in.Size)
 	if err != nil {
@@ -491,10 +511,6 @@ func runElectionTally(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Ranked contests: their counts, round by round (election_ranked.go).
-	m, err := ballot.DecodeManifest(in.Manifest)
-	if err != nil {
-		return fmt.Errorf("the election's manifest: %w", err)
-	}
 	mr, err := waitMixResults(ctx, e, bc, m, *wait)
 	if err != nil {
 		return err

@@ -38,11 +38,15 @@ once every cascade is over, posts its decryption shares of each contest's
 final mixed list with their proofs (mix.share, e2e/SPEC.md §16.3).
 
 If the trustee's share is already on the board nothing is posted again.
+If the board's tally.result is posted before this trustee's share arrives
+(t other trustees were faster), the share was not needed: the command says
+so, posts nothing, and carries on with the mixed lists.
 Progress goes to stderr; stdout gets a JSON summary. With --wait, the
 command then waits up to DURATION for the board's tally.result and prints
 it as a table.
 
-Exit status: 0 posted (or already posted); 1 the board failed a check (the
+Exit status: 0 posted (or already posted, or not needed because the result
+is on the board); 1 the board failed a check (the
 entry is named), the election is not closed, or an error; 2 usage.
 `
 
@@ -65,6 +69,9 @@ type decryptOutcome struct {
 	Aggregate string `json:"aggregate"`
 	Entry     uint64 `json:"entry"`
 	Existing  bool   `json:"existing"`
+	// NotNeeded: the tally.result came before this trustee's share;
+	// nothing was posted.
+	NotNeeded bool `json:"not_needed"`
 }
 
 func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
@@ -101,13 +108,16 @@ func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if d.Late {
+		fmt.Fprintln(e.stderr, "this trustee's decryption share was not needed: the tally.result is already on the board")
+	}
 	if ranked {
 		if err := mixShares(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(e.stderr, "done in %v\n", time.Since(start).Round(time.Millisecond))
-	out := decryptOutcome{Election: *f.election, Trustee: d.Trustee, Turnout: d.Recount.Count, Entry: d.Entry, Existing: d.Existing}
+	out := decryptOutcome{Election: *f.election, Trustee: d.Trustee, Turnout: d.Recount.Count, Entry: d.Entry, Existing: d.Existing, NotNeeded: d.Late}
 	if d.Recount.Count > 0 {
 		out.Aggregate = fmt.Sprintf("%x", tally.AggregateHash(d.Recount.Aggregate, d.Recount.Count))
 	}

@@ -249,6 +249,19 @@ func TestTrusteeCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "done") || !strings.Contains(out, "Turnout  4 ballots") {
 		t.Fatalf("status at the end: %d\n%s", code, out)
 	}
+	// Trustee 2 comes after the result: its share was not needed; it says
+	// so, posts nothing and exits 0.
+	before, err := bd.Size(ctx, election)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "trustee", "decrypt", "--server", srv.URL, "--election", election, "--key", filepath.Join(dir, "t2.key"), "--passphrase-file", passFile)
+	if code != 0 || !strings.Contains(out, `"not_needed":true`) || !strings.Contains(errOut, "this trustee's decryption share was not needed: the tally.result is already on the board") {
+		t.Fatalf("decrypt 2 after the result: %d %q\n%s", code, out, errOut)
+	}
+	if after, err := bd.Size(ctx, election); err != nil || after != before {
+		t.Fatalf("decrypt 2 after the result appended: %d then %d entries (%v)", before, after, err)
+	}
 	// A wrong key file is refused before anything is posted.
 	code, _, errOut = runCmd(t, "trustee", "decrypt", "--server", srv.URL, "--election", election, "--key", passFile, "--passphrase-file", passFile)
 	if code != 1 {

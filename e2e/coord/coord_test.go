@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/tabella-vote/tabella/ballot/group"
+	"github.com/tabella-vote/tabella/bulletin"
 	"github.com/tabella-vote/tabella/e2e/record"
 	"github.com/tabella-vote/tabella/e2e/rules"
 	"github.com/tabella-vote/tabella/tally"
@@ -221,6 +222,9 @@ func TestCeremonyAndTally3of5(t *testing.T) {
 		if d.Existing != (i == 3) {
 			t.Fatalf("trustee %d: existing share %v", i, d.Existing)
 		}
+		if d.Late != (i != 3) || (d.Late && d.Share != nil) {
+			t.Fatalf("trustee %d: late %v, share %v: its share was not needed", i, d.Late, d.Share)
+		}
 	}
 	v, err := ReadView(ctx, e.reader(), e.id, nil)
 	if err != nil {
@@ -241,6 +245,21 @@ func TestCeremonyAndTally3of5(t *testing.T) {
 		if m.Trustee <= 3 {
 			first = append(first, p)
 		}
+	}
+	// Trustees 1 and 2 posted nothing (their shares were not needed): their
+	// shares, made and signed here, give the same counts with trustee 3's.
+	for _, i := range []int{1, 2} {
+		ks, _, err := v.KeyShare(ctx, e.ids[i-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := m.Marshal()
+		first = append(first, ceremony.Posted{Index: uint64(1000 + i), Type: tally.TypeDecryptionShare, Payload: payload,
+			Signature: e.ids[i-1].Sign(e.id, tally.TypeDecryptionShare, payload)})
 	}
 	pt, err := tally.Combine(d, first)
 	if err != nil {
@@ -314,13 +333,7 @@ func TestCeremonyAbsentTrustee(t *testing.T) {
 }
 
 func TestBadDecryptionShareNamed(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	e := newTestElection(t, 2, 3, 3)
-	if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
-		t.Fatal(errs)
-	}
-	_, st := ceremonyResult(t, e)
+	ctx, e, st := closed2of3(t)
 	want := e.vote(st, 0)
 
 	// Trustee 1 posts a share whose proof is wrong (D altered at position 0).
@@ -714,4 +727,52 @@ func TestRecountOnePassAgrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// latePoster holds trustee 1's share until the other trustees' shares made
+// the board post the tally.result, then submits it: the board refuses it.
+type latePoster struct {
+	Poster
+	before func()
+}
+
+func (p *latePoster) Submit(ctx context.Context, s Submission) (*bulletin.Receipt, error) {
+	p.before()
+	return p.Poster.Submit(ctx, s)
+}
+
+// TestDecryptLateShare: a trustee whose tally.share reaches the board after
+// the tally.result (t other shares were faster) is told its share was not
+// needed, and Decrypt succeeds with Late set; nothing of it is appended.
+func TestDecryptLateShare(t *testing.T) {
+	ctx, e, st := closed2of3(t)
+	e.vote(st, 0)
+	p := &latePoster{Poster: e.dial(ctx, 1, ClientOptions{}), before: func() {
+		for _, i := range []int{2, 3} {
+			_, err := Decrypt(ctx, e.reader(), e.id, e.ids[i-1], e.dial(ctx, i, ClientOptions{}), nil)
+			require.NoError(t, err, "trustee %d", i)
+		}
+		e.waitStatus(ctx, "result", func(s *Status) bool { return s.Phase == PhaseDone })
+	}}
+	var said []string
+	d, err := Decrypt(ctx, e.reader(), e.id, e.ids[0], p, func(m string) { said = append(said, m) })
+	require.NoError(t, err)
+	require.True(t, d.Late)
+	require.Nil(t, d.Share)
+	require.Contains(t, said[len(said)-1], "was posted meanwhile")
+	require.Contains(t, said[len(said)-1], "decryption share was not needed")
+	require.Len(t, e.entriesOf(tally.TypeDecryptionShare), 2, "the late share is not on the board")
+}
+
+// closed2of3 is a 2-of-3 election whose key ceremony is over, with a
+// context that ends with the test.
+func closed2of3(t *testing.T) (context.Context, *testElection, *ceremony.State) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	e := newTestElection(t, 2, 3, 3)
+	if _, errs := e.runCeremony(ctx, []int{1, 2, 3}, nil, nil); errs[1] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatal(errs)
+	}
+	_, st := ceremonyResult(t, e)
+	return ctx, e, st
 }

@@ -487,11 +487,12 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 			return out, nil
 		}
 	}
-	if v.State.ResultIndex >= 0 {
+	if v.Result != nil {
 		// The other trustees' shares sufficed (with a ranked contest the
-		// last mixer comes late): a share now would be refused.
+		// last mixer comes late): a share now would be refused. (The view
+		// keeps the tally.result in v.Result; its state skips it.)
 		out.Late = true
-		say("the tally.result is on the board already (entry %d): no decryption share needed", v.State.ResultIndex)
+		say("the tally.result is on the board already (entry %d): this trustee's decryption share was not needed", v.Result.Index)
 		return out, nil
 	}
 	share, err := tally.DecryptShares(rc.Election.BaseHash, ks, rc.Aggregate, rc.Count)
@@ -503,10 +504,10 @@ func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.
 	}
 	r, err := p.Submit(ctx, signed(id, election, tally.TypeDecryptionShare, share.Marshal()))
 	if err != nil {
-		if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && v.State.ResultIndex >= 0 {
+		if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && v.Result != nil {
 			// The result came while this share was on its way.
 			out.Late = true
-			say("the tally.result was posted meanwhile (entry %d): no decryption share needed", v.State.ResultIndex)
+			say("the tally.result was posted meanwhile (entry %d): this trustee's decryption share was not needed", v.Result.Index)
 			return out, nil
 		}
 		return nil, fmt.Errorf("coord: posting the decryption share: %w", err)

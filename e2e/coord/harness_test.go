@@ -124,6 +124,9 @@ func (b *testBackend) Submit(ctx context.Context, election string, s Submission)
 			if !has[record.TypeClose] {
 				return nil, fmt.Errorf("%w: tally.share before election.close", ErrRejected)
 			}
+			if has[tally.TypeResult] { // as the service's order rule
+				return nil, fmt.Errorf("%w: tally.share after tally.result", ErrRejected)
+			}
 			if p, ok := shareBy[signer.Key]; ok && string(p) != string(s.Payload) {
 				return nil, fmt.Errorf("%w: second tally.share of the trustee", ErrRejected)
 			}

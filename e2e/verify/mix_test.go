@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -127,6 +128,15 @@ func TestMixRules(t *testing.T) {
 		bad, err := cascade.NewMix(b.e.ID, rankID, 2, m2.Input, out, m2.Proof)
 		require.NoError(t, err)
 		b.refuse(b.entry(record.TypeMix, bad.Marshal(), 2), rules.CheckMix, "mixer 2's shuffle")
+	})
+	t.Run("ranking split across voters", func(t *testing.T) {
+		out := slices.Clone(m2.Output)
+		a, c := slices.Clone(out[0]), slices.Clone(out[1])
+		a[1], c[1] = c[1], a[1] // the second-ranked ciphertexts of two voters swapped
+		out[0], out[1] = a, c
+		bad, err := cascade.NewMix(b.e.ID, rankID, 2, m2.Input, out, m2.Proof)
+		require.NoError(t, err)
+		b.refuse(b.entry(record.TypeMix, bad.Marshal(), 2), rules.CheckMix, "mixer 2's shuffle of contest \"rank\" is refused")
 	})
 	t.Run("proof for another input list", func(t *testing.T) {
 		c := b.st.Cascades[rankID]

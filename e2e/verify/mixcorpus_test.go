@@ -139,6 +139,18 @@ var mixCases = []tamperCase{
 		},
 	},
 	{
+		name: "mix-split-ranking", check: CheckMix, contains: "mixer 2's shuffle of contest \"budget\" is refused",
+		what: "trustee 2's mix with the first-ranked ciphertexts of two output sequences swapped (a permutation of ciphertexts that splits two voters' rankings, its proof kept), re-signed",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			return badMix(e, func(out []mixnet.Sequence) []mixnet.Sequence {
+				a, b := slices.Clone(out[0]), slices.Clone(out[1])
+				a[0], b[0] = b[0], a[0]
+				out[0], out[1] = a, b
+				return out
+			})
+		},
+	},
+	{
 		name: "mix-other-input", check: CheckMix, contains: "must be the latest valid list",
 		what: "trustee 2 shuffles the counted sequences (an earlier list) instead of trustee 1's output, with a valid proof for that, re-signed",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
@@ -187,22 +199,21 @@ var mixCases = []tamperCase{
 		name: "mix-second-by-trustee", check: CheckOrder, contains: "second mix of contest \"budget\" by trustee 1",
 		what: "a second, valid mix of the latest list by trustee 1, signed by it, after trustee 2's mix",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
-			in, h, err := mixInputOf(e, 2)
-			if err != nil {
-				return nil, 0, err
-			}
-			return insertMix(e, e.MixIndexes[1]+1, 1, h, in)
+			return insertFinalMix(e, e.MixIndexes[1]+1, 1)
 		},
 	},
 	{
 		name: "mix-after-decryption", check: CheckOrder, contains: "after its decryption started",
 		what: "a valid mix of the final list by trustee 3 (which missed its turn) after the first decryption share of the contest, signed by it",
 		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
-			in, h, err := mixInputOf(e, 2)
-			if err != nil {
-				return nil, 0, err
-			}
-			return insertMix(e, e.MixShareIndexes[0]+1, 3, h, in)
+			return insertFinalMix(e, e.MixShareIndexes[0]+1, 3)
+		},
+	},
+	{
+		name: "mix-after-result", check: CheckOrder, contains: "after its decryption started",
+		what: "a valid mix of the final list by trustee 3 (which missed its turn) after the contest's mix.result, signed by it",
+		mutate: func(e *electiontest.Election) ([]byte, int64, error) {
+			return insertFinalMix(e, e.MixResultIndexes[0]+1, 3)
 		},
 	},
 	{
@@ -239,6 +250,16 @@ var mixCases = []tamperCase{
 			return data, int64(i), err
 		},
 	},
+}
+
+// insertFinalMix inserts at position i a valid mix of the final list by
+// trustee mixer.
+func insertFinalMix(e *electiontest.Election, i, mixer int) ([]byte, int64, error) {
+	in, h, err := mixInputOf(e, 2)
+	if err != nil {
+		return nil, 0, err
+	}
+	return insertMix(e, i, mixer, h, in)
 }
 
 // insertMix inserts at position i a valid mix of list in (named h) by

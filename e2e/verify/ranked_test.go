@@ -162,3 +162,60 @@ func TestMixInput(t *testing.T) {
 	_, err = rules.MixInput(e.Election, "budget", []*bulletin.Entry{&short})
 	assert.ErrorContains(t, err, `not a ballot with 3 ranks for contest "budget"`)
 }
+
+// TestRankedFiftyOptions: a ranked contest at the manifest's limit, 50
+// options ranked in full (sequences of 50 ciphertexts with 51-branch range
+// proofs), goes through ballots, a 2-mixer cascade, the decryption and an
+// STV count, and the record verifies; one option more, or a single option,
+// is refused by the manifest check before any election starts.
+func TestRankedFiftyOptions(t *testing.T) {
+	names := make([]ballot.Option, 50)
+	for i := range names {
+		names[i] = ballot.Option{ID: "o" + strconv.Itoa(i), Title: "Option " + strconv.Itoa(i)}
+	}
+	m := electiontest.SmallManifest()
+	m.Contests = []ballot.Contest{m.Contests[0], {ID: "board", Title: "Board", Kind: ballot.Ranked, Options: names,
+		MinSelections: 1, MaxSelections: 50, Method: ballot.STV, Seats: 3}}
+	full := func(m *ballot.Manifest, voter, k int) ballot.Choices {
+		ch := electiontest.CycleChoices(m, voter, k)
+		if voter == 0 { // voter 0 ranks all 50, from option 49 down
+			for j := range ch["board"] {
+				ch["board"][j] = uint64(50 - j)
+			}
+		}
+		return ch
+	}
+	e, err := electiontest.Build(electiontest.Config{ElectionID: "fifty-2026", Manifest: m, Voters: 4, Ballots: 4, Trustees: 3, Threshold: 2, Mixers: 2, Choices: full})
+	require.NoError(t, err)
+	rep, err := verifyBytes(t, e.Bytes(), Options{All: true})
+	require.NoError(t, err)
+	require.True(t, rep.Valid && rep.Complete, "failures: %v", rep.Failures)
+	require.Len(t, rep.Mixes, 2)
+	require.Len(t, rep.MixResults, 1)
+	assert.Equal(t, e.Rankings["board"], rep.MixResults[0].Sequences)
+	require.Len(t, rep.MixResults[0].Sequences, 4)
+	whole := 0
+	for _, s := range rep.MixResults[0].Sequences {
+		assert.Len(t, s, 50, "a sequence is the whole ranking")
+		if !slices.Contains(s, 0) {
+			whole++
+			assert.Equal(t, uint16(50), s[0], "voter 0's ranking, kept together through the mix")
+		}
+	}
+	assert.Equal(t, 1, whole, "one ranking of all 50 options")
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "options: 50, seats: 3")
+
+	for _, n := range []int{1, 51} {
+		m.Contests[1].Options = make([]ballot.Option, n)
+		for i := range n {
+			m.Contests[1].Options[i] = ballot.Option{ID: "o" + strconv.Itoa(i), Title: "O"}
+		}
+		m.Contests[1].MaxSelections, m.Contests[1].Seats = 1, 0
+		m.Contests[1].Method = ballot.IRV
+		_, err := electiontest.Build(electiontest.Config{ElectionID: "fifty-2026", Manifest: m, Voters: 1})
+		require.ErrorIs(t, err, ballot.ErrInvalidManifest, "%d options", n)
+		require.Contains(t, err.Error(), strconv.Itoa(n)+" options, want 2..50")
+	}
+}
