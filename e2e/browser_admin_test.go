@@ -269,6 +269,22 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	waitJS(t, ctx, "the max_total error", `document.getElementById("err-contests.2.max_total").textContent.includes("max_total")`)
 	setField(t, ctx, "m-contests.2.max_total", "8")
 	waitJS(t, ctx, "the manifest to be valid with a ranked contest", `document.querySelector("#manifest-msg .msg-ok") !== null`)
+	// Titles in German (e2e/SPEC.md §6.1): a wrong one is named on its
+	// field, the right ones go into the manifest.
+	do(t, ctx, "open the titles in other languages", chromedp.Click(chromedp.CSS(`#titles-box > summary`)))
+	setSelect(t, ctx, "titles-lang", "de")
+	waitJS(t, ctx, "the German title fields", `!!document.getElementById("m-contests.3.options.2.titles.de")`)
+	setField(t, ctx, "m-titles.de", "Abstimmung "+lang)
+	setField(t, ctx, "m-contests.0.titles.de", strings.Repeat("Bürgermeister", 20))
+	waitJS(t, ctx, "the German title's error", `document.getElementById("err-contests.0.titles.de").textContent.includes("256") && document.getElementById("m-contests.0.titles.de").getAttribute("aria-invalid") === "true"`)
+	setField(t, ctx, "m-contests.0.titles.de", "Bürgermeister")
+	setField(t, ctx, "m-contests.0.options.1.titles.de", "Bob (de)")
+	// Titles stay with their owner when another language is shown and
+	// back (and when the ranked contest is removed below).
+	setSelect(t, ctx, "titles-lang", "it")
+	waitJS(t, ctx, "the Italian title fields", `!!document.getElementById("m-titles.it") && document.getElementById("m-titles.it").value === ""`)
+	setSelect(t, ctx, "titles-lang", "de")
+	waitJS(t, ctx, "the German titles kept", `document.getElementById("m-contests.0.titles.de").value === "Bürgermeister"`)
 	do(t, ctx, "remove the ranked contest", chromedp.Click(chromedp.CSS(`#contests fieldset[data-index="3"] .del-contest`)))
 	waitJS(t, ctx, "the manifest to be valid", `document.querySelector("#manifest-msg .msg-ok") !== null && document.querySelectorAll("#contests fieldset").length === 3`)
 	shot(t, ctx, dir, lang+"-admin-2-manifest")
@@ -285,6 +301,10 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	click(t, ctx, "create")
 	waitText(t, ctx, "create-msg", tx.created)
 	waitJS(t, ctx, "the live board", `document.querySelectorAll("#feed li").length >= 3`)
+	posted := getInfo(t, s.url, id)
+	require.Contains(t, posted, `"title":"Riverside town vote `+lang+`","titles":{"de":"Abstimmung `+lang+`"}`, "the election's German title in the posted manifest")
+	require.Contains(t, posted, `"title":"Mayor","titles":{"de":"Bürgermeister"}`)
+	require.Contains(t, posted, `{"id":"bob","title":"Bob","titles":{"de":"Bob (de)"}}`)
 
 	// The key ceremony, followed live by the console.
 	s.ceremony(id)
@@ -356,6 +376,13 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 		click(t, ctx, "cast")
 		waitJS(t, ctx, "the receipt", `!document.getElementById("receipt-panel").hidden`)
 	}
+	// The voter page in German shows the titles the official entered,
+	// the default ones where there are none.
+	setSelect(t, ctx, "lang", "de")
+	checkTitles(t, ctx, map[string]string{"#title": "Abstimmung " + lang, `[data-contest="mayor"] legend`: "Bürgermeister",
+		`label[for="opt-mayor-1"] .opt-title`: "Bob (de)", `label[for="opt-mayor-0"] .opt-title`: "Alice", `[data-contest="council"] legend`: "Council"})
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`T.setLanguage(%q)`, lang))
+	waitJS(t, ctx, "the voter page back in "+lang, fmt.Sprintf(`document.documentElement.lang === %q`, lang))
 	do(t, ctx, "open the console again", chromedp.Navigate(s.url+"/admin"), chromedp.WaitEnabled(chromedp.ID("key-open")))
 	tryKey(s.keyFile, s.pass, tx.opened)
 	setField(t, ctx, "manage-id", id)

@@ -106,7 +106,7 @@
   function fieldInput(path, labelKey, attrs = {}) {
     const id = "m-" + path;
     return el("div", { class: "form-field" },
-      el("label", { class: "field", for: id, text: [labelKey] }),
+      el("label", { class: "field", for: id, text: Array.isArray(labelKey) ? labelKey : [labelKey] }),
       el("input", { id, "data-field": path, "aria-describedby": "err-" + path, type: "text", autocomplete: "off", spellcheck: "false", ...attrs }),
       el("p", { class: "field-err", id: "err-" + path }));
   }
@@ -213,7 +213,53 @@
         li.replaceChildren(idF, tiF, del);
       });
     });
+    renderTitles();
   }
+
+  // --- Titles in other languages (e2e/SPEC.md §6.1) --------------------
+  //
+  // The election, each contest and each option may carry titles in other
+  // languages. They are kept per element (the title input of the
+  // election, a contest's fieldset, an option's row), so adding or
+  // removing a contest or option keeps each with its owner, and shown
+  // for one language at a time, picked in #titles-lang.
+  const localTitles = new WeakMap(); // element → {tag: title}
+  const titleOwners = () => {
+    const out = [{ key: $("m-title"), path: "", label: ["admin.tt_election"], def: () => $("m-title").value.trim() }];
+    [...$("contests").children].forEach((fs, i) => {
+      out.push({ key: fs, path: `contests.${i}.`, label: ["admin.tt_contest", { n: i + 1 }], def: () => fs.querySelector(".slot-title input").value.trim() });
+      [...fs.querySelector(".opt-list").children].forEach((li, j) => {
+        out.push({ key: li, path: `contests.${i}.options.${j}.`, label: ["admin.tt_option", { n: i + 1, m: j + 1 }], def: () => li.querySelector("input.opt-title").value.trim() });
+      });
+    });
+    return out;
+  };
+  const titlesOf = (key) => {
+    const ts = localTitles.get(key);
+    if (!ts) return undefined;
+    const out = {};
+    for (const [tag, v] of Object.entries(ts)) if (v.trim()) out[tag] = v.trim();
+    return Object.keys(out).length ? out : undefined;
+  };
+
+  function renderTitles() {
+    const tag = $("titles-lang").value;
+    $("titles-fields").replaceChildren(...titleOwners().map((o) => {
+      const f = fieldInput(`${o.path}titles.${tag}`, o.label, { lang: tag, placeholder: o.def() });
+      const inp = f.querySelector("input");
+      inp.value = (localTitles.get(o.key) || {})[tag] || "";
+      inp.addEventListener("input", () => {
+        const ts = localTitles.get(o.key) || {};
+        ts[tag] = inp.value;
+        localTitles.set(o.key, ts);
+      });
+      inp.addEventListener("focus", () => { inp.placeholder = o.def(); });
+      return f;
+    }));
+  }
+  $("titles-lang").replaceChildren(...Object.entries(T.languages).map(([code, name]) => el("option", { value: code, lang: code, text: name })));
+  $("titles-lang").value = T.language() === "fr" ? "de" : "fr";
+  $("titles-lang").addEventListener("change", () => { renderTitles(); checkManifest(); });
 
   const utc = (v) => (v ? (v.length === 16 ? v + ":00" : v) + "Z" : "");
 
@@ -223,14 +269,15 @@
       version: "tabella/v1",
       election_id: $("m-election_id").value.trim(),
       title: $("m-title").value.trim(),
+      titles: titlesOf($("m-title")),
       schedule: { opens: utc($("m-opens").value), closes: utc($("m-closes").value) },
       contests: [],
     };
     for (const fs of $("contests").children) {
       const kind = fs.querySelector("select.kind").value;
-      const c = { id: fs.querySelector(".slot-id input").value.trim(), title: fs.querySelector(".slot-title input").value.trim(), kind, options: [] };
+      const c = { id: fs.querySelector(".slot-id input").value.trim(), title: fs.querySelector(".slot-title input").value.trim(), titles: titlesOf(fs), kind, options: [] };
       for (const li of fs.querySelector(".opt-list").children) {
-        c.options.push({ id: li.querySelector("input.opt-id").value.trim(), title: li.querySelector("input.opt-title").value.trim() });
+        c.options.push({ id: li.querySelector("input.opt-id").value.trim(), title: li.querySelector("input.opt-title").value.trim(), titles: titlesOf(li) });
       }
       if (kind === "one_of_n") c.max_selections = 1;
       fs.querySelectorAll(".slot-limits input, .slot-limits select").forEach((inp) => {
@@ -259,6 +306,13 @@
       const input = document.querySelector(`#manifest-card [data-field="${CSS.escape(fe.field)}"]`);
       if (input && !showAll && !input.dataset.touched) { hidden++; continue; }
       let box = $("err-" + fe.field);
+      if (!box && /(^|\.)titles(\.|$)/.test(fe.field)) {
+        // A title in a language not on screen: name the field.
+        box = $("err-titles-other");
+        $("titles-box").open = true;
+        T.setText(box, `${fe.field}: ${fe.message}`);
+        continue;
+      }
       if (!box) {
         const m = fe.field.match(/^contests\.(\d+)/);
         box = m ? $(`err-contests.${m[1]}.kind`) : $("err-contests");
@@ -436,11 +490,11 @@
     for (const cr of res.contests) {
       const c = m.contests.find((x) => x.id === cr.id) || { title: cr.id, options: [] };
       out.push(el("table", { class: "result-table" },
-        el("caption", { text: c.title }),
+        el("caption", { text: T.loc(c) }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["admin.col_option"] }), el("th", { scope: "col", class: "num", text: ["admin.col_count"] }))),
         el("tbody", {}, ...cr.options.map((o) => {
           const opt = c.options.find((x) => x.id === o.id);
-          return el("tr", { "data-option": o.id }, el("th", { scope: "row", text: opt ? opt.title : o.id }), el("td", { class: "num", text: String(o.count) }));
+          return el("tr", { "data-option": o.id }, el("th", { scope: "row", text: opt ? T.loc(opt) : o.id }), el("td", { class: "num", text: String(o.count) }));
         }))));
     }
     $("results").replaceChildren(...out);
@@ -499,7 +553,7 @@
   // The printable letters: one page per voter, with the voting link and
   // the credential; printed from this page (print style in admin.css).
   function buildLetters() {
-    const title = state.info ? T.manifestOf(state.info).title : state.id;
+    const title = state.info ? T.title(T.manifestOf(state.info)) : state.id;
     const link = $("roll-link").value.trim();
     $("letters").replaceChildren(...state.roll.secrets.map((s, i) => el("article", { class: "letter" },
       el("h2", { text: title }),

@@ -67,9 +67,24 @@ const T = (() => {
 
   const own = (o, k) => o && Object.prototype.hasOwnProperty.call(o, k);
 
+  // Localised titles (e2e/SPEC.md §6.1): the election, each contest and
+  // each option of a manifest may carry "titles", language tag → title,
+  // beside the default "title". locTitle(o) is o's title in the page's
+  // language, else its default title. In a spec an argument {loc: o}
+  // renders as locTitle(o) and follows a language switch like the rest;
+  // loc(o) is the spec of o's title alone.
+  const LOC = "@title";
+  function locTitle(o) {
+    if (!o) return "";
+    const ts = o.titles;
+    return ts && typeof ts === "object" && own(ts, lang) && typeof ts[lang] === "string" && ts[lang] !== "" ? ts[lang] : String(o.title || "");
+  }
+  const loc = (o) => [LOC, { title: { loc: o } }];
+
   // template returns the text of key in the current language for args
   // (the plural form chosen by args.n), falling back to English.
   function template(key, args) {
+    if (key === LOC) return "{title}";
     for (const l of lang === "en" ? ["en"] : [lang, "en"]) {
       let v = own(cats[l], key) ? cats[l][key] : undefined;
       if (v && typeof v === "object") {
@@ -103,6 +118,7 @@ const T = (() => {
     if (v === undefined || v === null) return [m];
     if (v instanceof Node) return [v];
     if (Array.isArray(v)) return parts(v[0], v[1]);
+    if (typeof v === "object" && v.loc !== undefined) return [locTitle(v.loc)];
     if (typeof v === "number") return [v.toLocaleString(lang)];
     if (typeof v === "object" && v.date !== undefined) return [fmtTime(v.date)];
     if (typeof v === "object" && v.pct !== undefined) return [new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(v.pct)];
@@ -417,7 +433,7 @@ const T = (() => {
   // a literal string (the options' titles) or the spec of a blank.
   function describeContest(c, values) {
     if (!values) return "—";
-    if (c.kind === "score") return c.options.map((o, j) => `${o.title}: ${values[j]}`).join(", ");
+    if (c.kind === "score") return c.options.map((o, j) => `${locTitle(o)}: ${values[j]}`).join(", ");
     if (c.kind === "ranked") {
       // Option ids from the first rank on, or the ballot's L numbers
       // (option number from 1, 0 for an empty rank; e2e/SPEC.md §7.2).
@@ -427,16 +443,16 @@ const T = (() => {
         if (oid === null) break;
         ids.push(oid);
       }
-      const ranked = ids.map((oid, k) => `${k + 1}. ${(c.options.find((o) => o.id === oid) || { title: oid }).title}`);
+      const ranked = ids.map((oid, k) => `${k + 1}. ${locTitle(c.options.find((o) => o.id === oid) || { title: oid })}`);
       return ranked.length ? ranked.join(", ") : ["contest.blank"];
     }
-    const picked = c.options.filter((o, j) => values[j] > 0).map((o) => o.title);
+    const picked = c.options.filter((o, j) => values[j] > 0).map(locTitle);
     return picked.length ? picked.join(", ") : ["contest.blank"];
   }
 
   return {
     electionId, el, setText, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
-    phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep,
+    phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep, title: locTitle, loc,
     t, ready, setTitle, setLanguage, onLanguage: (f) => langListeners.push(f), language: () => lang, languages: LANGS, catalogues: cats,
   };
 })();
