@@ -144,15 +144,20 @@ func setField(t *testing.T, ctx context.Context, id, value string) {
 // consoleTexts are the texts the test waits for, per language.
 type consoleTexts struct {
 	lang, notOfficial, trusteeKey, wrongPass, damaged, opened, created, refused, posted, opened2, results string
+	// conflict is the sentence of the server's code "conflict"
+	// (code.conflict), serverSaid the start of its detail line.
+	conflict, serverSaid string
 }
 
 var consoleLangs = map[string]consoleTexts{
 	"en": {lang: "en-GB,en;q=0.9", notOfficial: "This is not an official's key file", trusteeKey: "It is a trustee's key file", wrongPass: "Wrong passphrase",
 		damaged: "The key file is damaged", opened: "Key opened in this browser", created: "created", refused: "The server refused the action (code ",
-		posted: "is posted and sealed", opened2: "The election is open", results: "Results"},
+		posted: "is posted and sealed", opened2: "The election is open", results: "Results",
+		conflict: "The election is not at the step this action needs.", serverSaid: "Server said: "},
 	"fr": {lang: "fr-FR,fr;q=0.9", notOfficial: "Ce n'est pas un fichier de clé de responsable", trusteeKey: "C'est le fichier de clé d'un garant", wrongPass: "Phrase secrète incorrecte",
 		damaged: "Le fichier de clé est endommagé", opened: "Clé ouverte dans ce navigateur", created: "créé", refused: "Le serveur a refusé l'action (code ",
-		posted: "est publiée et scellée", opened2: "Le scrutin est ouvert", results: "Résultats"},
+		posted: "est publiée et scellée", opened2: "Le scrutin est ouvert", results: "Résultats",
+		conflict: "L’élection n’est pas à l’étape que demande cette action.", serverSaid: "Réponse du serveur : "},
 }
 
 // TestBrowserAdmin runs whole elections from the officials' console in
@@ -317,8 +322,14 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	size := eval[int](t, ctx, `document.querySelectorAll("#feed li").length`)
 	before := getInfo(t, s.url, id)
 	click(t, ctx, "open")
-	waitText(t, ctx, "phase-msg", tx.refused)
+	waitText(t, ctx, "phase-msg", tx.refused+"conflict)")
 	t.Logf("refused open: %s", text(t, ctx, "phase-msg"))
+	// The code's sentence in the console's language, the server's own
+	// (English) words as the detail.
+	waitText(t, ctx, "phase-msg", tx.conflict)
+	detail := eval[string](t, ctx, `document.querySelector("#phase-msg .err-detail")?.textContent || ""`)
+	require.True(t, strings.HasPrefix(detail, tx.serverSaid), "detail %q", detail)
+	require.Contains(t, detail, "before roll.seal")
 	time.Sleep(800 * time.Millisecond)
 	require.Equal(t, before, getInfo(t, s.url, id), "a refused action changed the election")
 	require.Equal(t, size, eval[int](t, ctx, `document.querySelectorAll("#feed li").length`))

@@ -21,14 +21,14 @@
 
   // --- Messages -----------------------------------------------------------
 
-  // refused shows an error of an action: the server's code and words for
-  // a refusal, the client's message otherwise.
+  // refused shows an error of an action: for a refusal the server's code,
+  // the translated sentence of that code and the server's words as
+  // detail; for the client's error likewise with its code.
   function refused(box, err) {
-    if (err instanceof T.ApiError) {
-      T.showMsg(box, "bad", ["admin.refused", { code: err.code }], err.message || ["admin.refused_text"]);
-    } else {
-      T.showMsg(box, "bad", ["admin.err_client"], String(err && err.message ? err.message : err));
-    }
+    const api = err instanceof T.ApiError;
+    const [, detail] = T.because(err);
+    T.showMsg(box, "bad", api ? ["admin.refused", { code: err.code }] : ["admin.err_client"],
+      T.codeText(err && err.code) || (api ? ["admin.refused_text"] : ["code.client_error"]), detail);
   }
 
   // --- 1. The key -------------------------------------------------------
@@ -40,16 +40,18 @@
     return btoa(s);
   }
 
-  // keyError maps the Go client's error to the official's message.
-  function keyError(msg) {
-    if (/wrong passphrase/.test(msg)) return [["admin.err_pass"], ["admin.err_pass_text"]];
-    if (/not an official's key file/.test(msg)) {
+  // keyError maps the Go client's error (its code, errors.go) to the
+  // official's message; the kind of a wrong file is told by its message.
+  function keyError(e) {
+    const code = e && e.code, msg = (e && e.message) || "";
+    if (code === "key_passphrase") return [["admin.err_pass"], ["admin.err_pass_text"]];
+    if (code === "key_kind") {
       const kinds = [[/trustee's key file/, "admin.kind_trustee_key"], [/public record/, "admin.kind_trustee_pub"], [/voter's credential/, "admin.kind_credential"], [/empty/, "admin.kind_empty"], [/encrypted to a key/, "admin.kind_age_key"], [/at most/, "admin.kind_too_large"]];
       const k = kinds.find(([re]) => re.test(msg));
       return [["admin.err_kind"], [k ? k[1] : "admin.kind_unknown"]];
     }
-    if (/damaged/.test(msg)) return [["admin.err_corrupt"], ["admin.err_corrupt_text"]];
-    return [["admin.err_client"], msg];
+    if (code === "key_damaged") return [["admin.err_corrupt"], ["admin.err_corrupt_text"]];
+    return [["admin.err_client"], T.codeText(code) || ["code.client_error"]];
   }
 
   $("key-form").addEventListener("submit", async (ev) => {
@@ -73,7 +75,7 @@
       if (!state.id) showCreate();
       updateCreate();
     } catch (e) {
-      const [title, text] = keyError(e.message || "");
+      const [title, text] = keyError(e);
       T.showMsg(box, "bad", title, text);
     } finally {
       $("key-open").disabled = false;
@@ -347,7 +349,7 @@
       box.replaceChildren();
       return true;
     } catch (e) {
-      T.showMsg(box, "bad", ["admin.tr_bad"], e.message);
+      T.showMsg(box, "bad", ["admin.tr_bad"], ...T.because(e));
       return false;
     }
   }

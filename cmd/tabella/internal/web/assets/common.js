@@ -304,18 +304,43 @@ const T = (() => {
   // in the catalogue (err.<code>.title, err.<code>.text).
   const known = ["network", "unavailable", "rate_limited", "not_open", "closed", "not_on_roll", "bad_credential", "bad_signature", "bad_proof", "wrong_election", "malformed", "too_large", "spoiled", "already_cast", "not_found"];
 
-  // explain returns {title, text, detail} for an error: specs, and the
-  // server's own words (not translated) as detail.
+  // The stable codes of the errors a page can meet, each with one
+  // sentence in the catalogue (code.<code>): the service's write API
+  // (e2e/service/errors.go), the board's read API (bulletin/api.go), the
+  // network, and the WebAssembly client's (cmd/tabellawasm/errors.go).
+  const codes = [
+    "malformed", "too_large", "wrong_election", "not_open", "closed", "not_on_roll", "bad_signature", "bad_proof", "spoiled", "conflict", "forbidden", "rate_limited", "not_found", "unavailable", "internal",
+    "bad_request", "rejected", "corrupt", "network",
+    "bad_input", "no_election", "election_inconsistent", "unknown_encryption", "revealed", "already_submitted", "too_many", "wrong_ballot", "wrong_receipt", "no_key", "no_roll", "bad_manifest",
+    "key_passphrase", "key_kind", "key_damaged", "credential_invalid", "tracking_invalid", "choices_invalid", "ballot_invalid", "spoiled_mismatch", "client_error", "loading",
+  ];
+  // codeText returns the spec of the sentence of an error's code, or null
+  // for a code the pages do not know (then the caller's generic text).
+  const codeText = (code) => (codes.includes(code) ? [`code.${code}`] : null);
+
+  // explain returns {title, text, detail, detailKey} for an error: specs,
+  // and the server's or client's own words (not translated) as detail.
   function explain(err, ctx = {}) {
     const code = err && err.code;
     const detail = err && err.message ? err.message : "";
     if (known.includes(code)) {
       let text = [`err.${code}.text`];
       if (code === "not_open" && ctx.opens) text = ["err.not_open.text_when", { opens: { date: ctx.opens } }];
-      return { title: [`err.${code}.title`], text, detail: detail && code !== "network" ? detail : "" };
+      return { title: [`err.${code}.title`], text, detail: detail && code !== "network" ? detail : "", detailKey: "err.server_said" };
     }
-    if (err instanceof ApiError) return { title: ["err.refused.title", { code }], text: detail || ["err.refused.text"], detail: "" };
-    return { title: ["err.unknown.title"], text: String(detail || err), detail: "" };
+    if (err instanceof ApiError) return { title: ["err.refused.title", { code }], text: codeText(code) || ["err.refused.text"], detail, detailKey: "err.server_said" };
+    if (err instanceof WasmError) return { title: ["err.client.title"], text: codeText(err.code) || ["code.client_error"], detail, detailKey: "err.client_said" };
+    return { title: ["err.unknown.title"], text: String(detail || err), detail: "", detailKey: "err.client_said" };
+  }
+
+  // because returns what to show after a title for an error: the
+  // translated sentence of its code and, when there are any, the server's
+  // or client's own words as a detail paragraph. Never blank: a code the
+  // pages do not know gets a generic sentence, a missing translation
+  // falls back to English.
+  function because(err) {
+    const e = explain(err);
+    return [e.text, e.detail ? el("p", { class: "small err-detail", text: [e.detailKey, { detail: e.detail }] }) : null];
   }
 
   // showMsg renders a message box into container (an aria-live region);
@@ -326,7 +351,7 @@ const T = (() => {
   }
   function showError(container, err, ctx, ...extra) {
     const e = explain(err, ctx);
-    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small", text: ["err.server_said", { detail: e.detail }] }) : null, ...extra);
+    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small err-detail", text: [e.detailKey, { detail: e.detail }] }) : null, ...extra);
   }
 
   function fmtTime(v) {
@@ -368,11 +393,18 @@ const T = (() => {
     });
     return wasmPromise;
   }
-  class WasmError extends Error {}
+  // A failure of the WebAssembly client: its English message and its
+  // stable code (cmd/tabellawasm/errors.go).
+  class WasmError extends Error {
+    constructor(message, code) {
+      super(message);
+      this.code = typeof code === "string" && code ? code : "client_error";
+    }
+  }
   function call(fn, ...args) {
-    if (!globalThis.tabella) throw new WasmError(t("common.client_loading"));
+    if (!globalThis.tabella) throw new WasmError(t("common.client_loading"), "loading");
     const out = JSON.parse(globalThis.tabella[fn](...args.map((a) => (typeof a === "string" || typeof a === "number" ? a : a == null ? "" : JSON.stringify(a)))));
-    if (out && typeof out.error === "string") throw new WasmError(out.error);
+    if (out && typeof out.error === "string") throw new WasmError(out.error, out.code);
     return out;
   }
 
@@ -451,7 +483,7 @@ const T = (() => {
   }
 
   return {
-    electionId, el, setText, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
+    electionId, el, setText, api, ApiError, postEntry, explain, because, codeText, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
     phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep, title: locTitle, loc,
     t, ready, setTitle, setLanguage, onLanguage: (f) => langListeners.push(f), language: () => lang, languages: LANGS, catalogues: cats,
   };

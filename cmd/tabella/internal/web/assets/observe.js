@@ -43,7 +43,7 @@ T.ready.then(() => {
       if (!info.board_key) throw new Error(T.t("observe.no_board_key"));
       call("observe", id, info.board_key);
     } catch (e) {
-      showMsg($("page-msg"), "bad", ["observe.cannot_check"], String(e.message || e));
+      showMsg($("page-msg"), "bad", ["observe.cannot_check"], ...T.because(e));
       return;
     }
     connect(0);

@@ -75,7 +75,7 @@
       // the browser optimises the encryption code before it matters.
       if (ready && info.phase === "open") setTimeout(() => { try { call("warmUp"); } catch (_) {} document.body.dataset.warm = "1"; }, 300);
     } catch (e) {
-      showMsg($("page-msg"), "bad", ["vote.data_bad"], String(e.message || e));
+      showMsg($("page-msg"), "bad", ["vote.data_bad"], ...T.because(e));
       return;
     }
     updateButton();
@@ -326,7 +326,7 @@
       encryptNow();
     } catch (e) {
       setText($("wasm-status"), "");
-      showMsg($("ballot-error"), "bad", ["vote.encrypt_failed"], String(e.message || e));
+      showMsg($("ballot-error"), "bad", ["vote.encrypt_failed"], ...T.because(e));
       updateButton();
       return;
     }
@@ -354,7 +354,7 @@
     try {
       sp = call("spoil", checked.handle);
     } catch (e) {
-      showMsg($("cast-status"), "bad", ["vote.check_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.check_failed"], ...T.because(e));
       return;
     }
     current = null;
@@ -377,7 +377,7 @@
     try {
       encryptNow(["vote.fresh_text", { code: checked.tracking_code }]);
     } catch (e) {
-      showMsg($("cast-status"), "bad", ["vote.reencrypt_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.reencrypt_failed"], ...T.because(e));
     }
     $("spoiled-h").focus();
   });
@@ -439,7 +439,7 @@
       sub = call("cast", current.handle); // from now on this encryption can never be revealed
     } catch (e) {
       casting = false;
-      showMsg($("cast-status"), "bad", ["vote.cast_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.cast_failed"], ...T.because(e));
       return;
     }
     await submitCast(sub);
