@@ -228,7 +228,7 @@ func TestEncryptRejects(t *testing.T) {
 	}
 	m := *e.Manifest
 	m.Contests = append(append([]Contest(nil), m.Contests...), Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
+		Options: []Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
 	re := newTestElection(t, &m)
 	if _, _, err := Encrypt(re.Election, cred, Choices{"mayor": {1, 0, 0}, "budget": {1, 1}}); !errors.Is(err, ErrOverVote) || !strings.Contains(err.Error(), `"budget"`) {
 		t.Errorf("ranked contest with a repeat: %v", err)

@@ -12,7 +12,7 @@ func TestChoicesValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Contests = append(m.Contests, Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
+		Options: []Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}}, MinSelections: 1, MaxSelections: 2, Method: IRV})
 	good := Choices{
 		"mayor":   {0, 1, 0},
 		"council": {1, 0, 0, 1},

@@ -2,6 +2,8 @@ package ballot
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -21,6 +23,7 @@ const (
 	MaxRankedOptions  = 50      // options per ranked contest
 	MaxIDLength       = 64      // bytes of an election, contest or option id
 	MaxTitleLength    = 256     // bytes of a title (UTF-8)
+	MaxTitleLanguages = 16      // entries of one titles map
 	MaxManifestSize   = 8 << 20 // bytes of an encoded manifest
 	MaxBallotBranches = 16384   // total range-proof branches of one ballot
 )
@@ -68,6 +71,7 @@ type Manifest struct {
 	Version    string    `json:"version"`
 	ElectionID string    `json:"election_id"`
 	Title      string    `json:"title"`
+	Titles     Titles    `json:"titles,omitempty"`
 	Schedule   Schedule  `json:"schedule"`
 	Contests   []Contest `json:"contests"`
 }
@@ -85,6 +89,7 @@ type Schedule struct {
 type Contest struct {
 	ID            string   `json:"id"`
 	Title         string   `json:"title"`
+	Titles        Titles   `json:"titles,omitempty"`
 	Kind          Kind     `json:"kind"`
 	Options       []Option `json:"options"`
 	MinSelections uint64   `json:"min_selections,omitempty"`
@@ -100,9 +105,40 @@ type Contest struct {
 
 // An Option is one choice of a contest.
 type Option struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Titles Titles `json:"titles,omitempty"`
 }
+
+// Titles are the localised titles of an election, contest or option
+// (e2e/SPEC.md §6.1): a language tag (an ISO 639 primary language
+// subtag of BCP 47, two or three lowercase ASCII letters) to the title in
+// that language, at most [MaxTitleLanguages] entries. The canonical
+// encoding lists the tags in byte order (what encoding/json does with a
+// map); an empty map is omitted, so a manifest without localised titles
+// encodes, and hashes, exactly as before they existed.
+type Titles map[string]string
+
+// In returns the title in language lang (a tag such as "fr"), or def when
+// t has none for it.
+func (t Titles) In(lang, def string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return s
+	}
+	return def
+}
+
+// TitleIn returns the election's title in language lang, falling back to
+// its default title.
+func (m *Manifest) TitleIn(lang string) string { return m.Titles.In(lang, m.Title) }
+
+// TitleIn returns the contest's title in language lang, falling back to
+// its default title.
+func (c *Contest) TitleIn(lang string) string { return c.Titles.In(lang, c.Title) }
+
+// TitleIn returns the option's title in language lang, falling back to
+// its default title.
+func (o *Option) TitleIn(lang string) string { return o.Titles.In(lang, o.Title) }
 
 // DecodeManifest decodes and validates a manifest. data must be the canonical
 // encoding (e2e/SPEC.md §1.1) and at most [MaxManifestSize] bytes.
@@ -218,6 +254,9 @@ func (m *Manifest) Validate() error {
 	if err := checkTitle(m.Title); err != nil {
 		return manifestErr("title: %v", err)
 	}
+	if err := checkTitles(m.Titles); err != nil {
+		return manifestErr("titles: %v", err)
+	}
 	opens, err := parseTime(m.Schedule.Opens)
 	if err != nil {
 		return manifestErr("schedule.opens: %v", err)
@@ -261,6 +300,9 @@ func (c *Contest) validate() error {
 	if err := checkTitle(c.Title); err != nil {
 		return fmt.Errorf("title: %v", err)
 	}
+	if err := checkTitles(c.Titles); err != nil {
+		return fmt.Errorf("titles: %v", err)
+	}
 	n := uint64(len(c.Options))
 	if n == 0 {
 		return fmt.Errorf("no options")
@@ -275,6 +317,9 @@ func (c *Contest) validate() error {
 		}
 		if err := checkTitle(o.Title); err != nil {
 			return fmt.Errorf("option %d (%q): title: %v", j, o.ID, err)
+		}
+		if err := checkTitles(o.Titles); err != nil {
+			return fmt.Errorf("option %d (%q): titles: %v", j, o.ID, err)
 		}
 		if seen[o.ID] {
 			return fmt.Errorf("option %d: duplicate option id %q", j, o.ID)
@@ -401,6 +446,45 @@ func checkTitle(s string) error {
 	for _, r := range s {
 		if unicode.IsControl(r) {
 			return fmt.Errorf("contains control character %U", r)
+		}
+	}
+	return nil
+}
+
+// checkTitles checks a titles map: at most MaxTitleLanguages entries, each
+// tag two or three lowercase ASCII letters, each value a title. A nil map
+// is valid (no localised titles); an empty non-nil one is not, since it
+// would encode differently from the absent field it means.
+func checkTitles(t Titles) error {
+	if t == nil {
+		return nil
+	}
+	if len(t) == 0 {
+		return fmt.Errorf("empty (omit the field instead)")
+	}
+	if len(t) > MaxTitleLanguages {
+		return fmt.Errorf("%d languages, at most %d", len(t), MaxTitleLanguages)
+	}
+	for _, tag := range slices.Sorted(maps.Keys(t)) {
+		if err := checkLanguageTag(tag); err != nil {
+			return err
+		}
+		if err := checkTitle(t[tag]); err != nil {
+			return fmt.Errorf("%s: %v", tag, err)
+		}
+	}
+	return nil
+}
+
+// checkLanguageTag enforces [a-z]{2,3}: an ISO 639 primary language subtag
+// of BCP 47, lowercase, without region or script.
+func checkLanguageTag(tag string) error {
+	if len(tag) < 2 || len(tag) > 3 {
+		return fmt.Errorf("language tag %q: want 2 or 3 lowercase letters", tag)
+	}
+	for i := 0; i < len(tag); i++ {
+		if tag[i] < 'a' || tag[i] > 'z' {
+			return fmt.Errorf("language tag %q: want 2 or 3 lowercase letters", tag)
 		}
 	}
 	return nil

@@ -3,11 +3,15 @@ package ballot
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tabella-vote/tabella/ballot/group"
 )
@@ -126,7 +130,7 @@ func TestManifestValidation(t *testing.T) {
 	}
 	ranked := good()
 	ranked.Contests = append(ranked.Contests, Contest{ID: "budget", Title: "Budget", Kind: Ranked,
-		Options: []Option{{"a", "A"}, {"b", "B"}, {"c", "C"}}, MinSelections: 1, MaxSelections: 3, Method: IRV})
+		Options: []Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}, {ID: "c", Title: "C"}}, MinSelections: 1, MaxSelections: 3, Method: IRV})
 	if err := ranked.Validate(); err != nil {
 		t.Fatalf("ranked contest rejected: %v", err)
 	}
@@ -177,7 +181,7 @@ func TestManifestValidation(t *testing.T) {
 		{"empty contest", func(m *Manifest) { m.Contests[1].Options = nil }, `contest 1 ("council"): no options`},
 		{"too many options", func(m *Manifest) {
 			for i := 0; len(m.Contests[1].Options) <= MaxOptions; i++ {
-				m.Contests[1].Options = append(m.Contests[1].Options, Option{fmt.Sprintf("p%d", i), "P"})
+				m.Contests[1].Options = append(m.Contests[1].Options, Option{ID: fmt.Sprintf("p%d", i), Title: "P"})
 			}
 		}, "options, at most"},
 		{"bad option id", func(m *Manifest) { m.Contests[0].Options[1].ID = "b b" }, "option 1: id"},
@@ -197,11 +201,11 @@ func TestManifestValidation(t *testing.T) {
 			c := &m.Contests[2]
 			c.MaxScore, c.MaxTotal = 1000, 0
 			for i := 0; i < 3; i++ {
-				c.Options = append(c.Options, Option{fmt.Sprintf("p%d", i), "P"})
+				c.Options = append(c.Options, Option{ID: fmt.Sprintf("p%d", i), Title: "P"})
 			}
 		}, "wider than 1024"},
 		{"ranked min > max", func(m *Manifest) {
-			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: []Option{{"a", "A"}, {"b", "B"}}, MinSelections: 2, MaxSelections: 1, Method: IRV}
+			m.Contests[0] = Contest{ID: "r", Title: "R", Kind: Ranked, Options: []Option{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}, MinSelections: 2, MaxSelections: 1, Method: IRV}
 		}, "min_selections 2 > max_selections 1"},
 		{"ranked 1 option", rk(1, 1, IRV, 0), `contest 0 ("r"): ranked: options: 1 options, want 2..50`},
 		{"ranked 51 options", rk(51, 3, IRV, 0), `contest 0 ("r"): ranked: options: 51 options, want 2..50`},
@@ -233,7 +237,7 @@ func TestManifestValidation(t *testing.T) {
 			m.Contests = nil
 			for i := 0; i < 40; i++ {
 				c := Contest{ID: fmt.Sprintf("s%d", i), Title: "S", Kind: Score, MaxScore: 500}
-				c.Options = []Option{{"a", "A"}}
+				c.Options = []Option{{ID: "a", Title: "A"}}
 				m.Contests = append(m.Contests, c)
 			}
 		}, "branches"},
@@ -298,6 +302,11 @@ func FuzzDecodeManifest(f *testing.F) {
 	b, _ := oneOfN(2, 3).Encode()
 	f.Add(b)
 	f.Add(readTestdata(f, "ranked-manifest.json"))
+	f.Add(readTestdata(f, "manifest-titles.json"))
+	titled := string(readTestdata(f, "manifest-titles.json"))
+	for _, in := range titlesMustFail(titled) {
+		f.Add([]byte(in))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, err := DecodeManifest(in)
 		if err != nil {
@@ -314,4 +323,110 @@ func FuzzDecodeManifest(f *testing.F) {
 			t.Fatalf("decoded manifest does not validate: %v", err)
 		}
 	})
+}
+
+// TestManifestTitles: the localised titles vector (e2e/SPEC.md §6.1, §6.3)
+// decodes, re-encodes to the same bytes, hashes to the stored vector
+// (computed independently of this package), and falls back to the default
+// title for a language it lacks; removing every titles map gives back
+// testdata/manifest.json, whose hash is the §6.3 vector unchanged.
+func TestManifestTitles(t *testing.T) {
+	data := readTestdata(t, "manifest-titles.json")
+	m, err := DecodeManifest(data)
+	require.NoError(t, err)
+	out, err := m.Encode()
+	require.NoError(t, err)
+	require.Equal(t, string(data), string(out))
+	h, err := m.Hash()
+	require.NoError(t, err)
+	want := strings.TrimSpace(string(readTestdata(t, "manifest-titles.txt")))
+	require.Equal(t, want, "manifest_hash "+hex.EncodeToString(h[:]))
+
+	assert.Equal(t, "Élection de démonstration et référendum", m.TitleIn("fr"))
+	assert.Equal(t, "Demo election & referendum", m.TitleIn("es"), "no Spanish election title: the default")
+	mayor := m.Contest("mayor")
+	assert.Equal(t, "Sindaco", mayor.TitleIn("it"))
+	assert.Equal(t, "Mayor", mayor.TitleIn("en"))
+	assert.Equal(t, "Alice", mayor.Options[0].TitleIn("fr"), "an option without titles")
+	assert.Equal(t, "Südpark", m.Contest("parks").Options[1].TitleIn("de"))
+
+	m.Titles = nil
+	for i := range m.Contests {
+		m.Contests[i].Titles = nil
+		for j := range m.Contests[i].Options {
+			m.Contests[i].Options[j].Titles = nil
+		}
+	}
+	plain, err := m.Encode()
+	require.NoError(t, err)
+	require.Equal(t, string(readTestdata(t, "manifest.json")), string(plain))
+	ph, err := m.Hash()
+	require.NoError(t, err)
+	assert.Equal(t, "7209e1abe4d3e04799a6485c6e56c2e72610fe8c342b0afc62345ee64d675469", hex.EncodeToString(ph[:]))
+	assert.NotEqual(t, h, ph, "titles are hashed")
+}
+
+// titlesMustFail returns manifests derived from the titles vector that
+// SPEC §6.1-6.2 reject, by name.
+func titlesMustFail(data string) map[string]string {
+	rep := func(old, new string) string {
+		if !strings.Contains(data, old) {
+			panic("titlesMustFail: " + old)
+		}
+		return strings.Replace(data, old, new, 1)
+	}
+	many := make([]string, 0, MaxTitleLanguages+1)
+	for i := 0; i <= MaxTitleLanguages; i++ {
+		many = append(many, fmt.Sprintf(`"a%c":"T"`, 'a'+i))
+	}
+	return map[string]string{
+		"uppercase tag":       rep(`"fr":"Maire"`, `"fR":"Maire"`),
+		"region subtag":       rep(`"fr":"Maire"`, `"fr-ca":"Maire"`),
+		"one-letter tag":      rep(`"fr":"Maire"`, `"f":"Maire"`),
+		"four-letter tag":     rep(`"fr":"Maire"`, `"fran":"Maire"`),
+		"empty tag":           rep(`"de":"Bürgermeister"`, `"":"Bürgermeister"`),
+		"empty title":         rep(`"fr":"Maire"`, `"fr":""`),
+		"control character":   rep(`"fr":"Maire"`, `"fr":"Mai\u0007re"`),
+		"long title":          rep(`"fr":"Maire"`, `"fr":"`+strings.Repeat("é", 129)+`"`),
+		"unsorted tags":       rep(`"de":"Stadtrat","fr":"Conseil municipal"`, `"fr":"Conseil municipal","de":"Stadtrat"`),
+		"duplicate tag":       rep(`"de":"Stadtrat","fr":"Conseil municipal"`, `"de":"Stadtrat","de":"Stadtrat","fr":"Conseil municipal"`),
+		"empty titles":        rep(`"titles":{"fr":"Notez les projets de parcs"}`, `"titles":{}`),
+		"null titles":         rep(`"titles":{"fr":"Notez les projets de parcs"}`, `"titles":null`),
+		"titles as array":     rep(`"titles":{"fr":"Notez les projets de parcs"}`, `"titles":["fr"]`),
+		"title not a string":  rep(`"fr":"Maire"`, `"fr":{"text":"Maire"}`),
+		"titles before title": rep(`"title":"Mayor","titles":{"de":"Bürgermeister","es":"Alcalde","fr":"Maire","it":"Sindaco"}`, `"titles":{"de":"Bürgermeister","es":"Alcalde","fr":"Maire","it":"Sindaco"},"title":"Mayor"`),
+		"titles after kind":   rep(`"titles":{"fr":"Notez les projets de parcs"},"kind":"score"`, `"kind":"score","titles":{"fr":"Notez les projets de parcs"}`),
+		"unknown field":       rep(`"titles":{"de":"Stadtrat"`, `"subtitles":{"de":"x"},"titles":{"de":"Stadtrat"`),
+		"escaped tag":         rep(`"fr":"Maire"`, `"\u0066r":"Maire"`),
+		"too many languages":  rep(`"titles":{"fr":"Notez les projets de parcs"}`, `"titles":{`+strings.Join(many, ",")+`}`),
+	}
+}
+
+func TestManifestTitlesMustFail(t *testing.T) {
+	data := string(readTestdata(t, "manifest-titles.json"))
+	for name, in := range titlesMustFail(data) {
+		m, err := DecodeManifest([]byte(in))
+		assert.Error(t, err, name)
+		assert.Nil(t, m, name)
+		assert.ErrorIs(t, err, ErrInvalidManifest, name)
+	}
+	// The error names where and what.
+	_, err := DecodeManifest([]byte(strings.Replace(data, `"fr":"Maire"`, `"fR":"Maire"`, 1)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `contest 0 ("mayor"): titles: language tag "fR"`)
+	_, err = DecodeManifest([]byte(strings.Replace(data, `"fr":"Parc sud"`, `"fr":"Parc\u0007sud"`, 1)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `option 1 ("south"): titles: fr: contains control character`)
+	// Exactly MaxTitleLanguages languages are accepted.
+	ok := &Manifest{}
+	require.NoError(t, json.Unmarshal([]byte(data), ok))
+	ok.Titles = Titles{}
+	for i := 0; i < MaxTitleLanguages; i++ {
+		ok.Titles[fmt.Sprintf("a%c", 'a'+i)] = "T"
+	}
+	require.NoError(t, ok.Validate())
+	ok.Titles["zz"] = "T"
+	require.Error(t, ok.Validate())
+	ok.Titles = Titles{}
+	require.ErrorContains(t, ok.Validate(), "titles: empty")
 }

@@ -144,15 +144,20 @@ func setField(t *testing.T, ctx context.Context, id, value string) {
 // consoleTexts are the texts the test waits for, per language.
 type consoleTexts struct {
 	lang, notOfficial, trusteeKey, wrongPass, damaged, opened, created, refused, posted, opened2, results string
+	// conflict is the sentence of the server's code "conflict"
+	// (code.conflict), serverSaid the start of its detail line.
+	conflict, serverSaid string
 }
 
 var consoleLangs = map[string]consoleTexts{
 	"en": {lang: "en-GB,en;q=0.9", notOfficial: "This is not an official's key file", trusteeKey: "It is a trustee's key file", wrongPass: "Wrong passphrase",
 		damaged: "The key file is damaged", opened: "Key opened in this browser", created: "created", refused: "The server refused the action (code ",
-		posted: "is posted and sealed", opened2: "The election is open", results: "Results"},
+		posted: "is posted and sealed", opened2: "The election is open", results: "Results",
+		conflict: "The election is not at the step this action needs.", serverSaid: "Server said: "},
 	"fr": {lang: "fr-FR,fr;q=0.9", notOfficial: "Ce n'est pas un fichier de clé de responsable", trusteeKey: "C'est le fichier de clé d'un garant", wrongPass: "Phrase secrète incorrecte",
 		damaged: "Le fichier de clé est endommagé", opened: "Clé ouverte dans ce navigateur", created: "créé", refused: "Le serveur a refusé l'action (code ",
-		posted: "est publiée et scellée", opened2: "Le scrutin est ouvert", results: "Résultats"},
+		posted: "est publiée et scellée", opened2: "Le scrutin est ouvert", results: "Résultats",
+		conflict: "L’élection n’est pas à l’étape que demande cette action.", serverSaid: "Réponse du serveur : "},
 }
 
 // TestBrowserAdmin runs whole elections from the officials' console in
@@ -269,6 +274,22 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	waitJS(t, ctx, "the max_total error", `document.getElementById("err-contests.2.max_total").textContent.includes("max_total")`)
 	setField(t, ctx, "m-contests.2.max_total", "8")
 	waitJS(t, ctx, "the manifest to be valid with a ranked contest", `document.querySelector("#manifest-msg .msg-ok") !== null`)
+	// Titles in German (e2e/SPEC.md §6.1): a wrong one is named on its
+	// field, the right ones go into the manifest.
+	do(t, ctx, "open the titles in other languages", chromedp.Click(chromedp.CSS(`#titles-box > summary`)))
+	setSelect(t, ctx, "titles-lang", "de")
+	waitJS(t, ctx, "the German title fields", `!!document.getElementById("m-contests.3.options.2.titles.de")`)
+	setField(t, ctx, "m-titles.de", "Abstimmung "+lang)
+	setField(t, ctx, "m-contests.0.titles.de", strings.Repeat("Bürgermeister", 20))
+	waitJS(t, ctx, "the German title's error", `document.getElementById("err-contests.0.titles.de").textContent.includes("256") && document.getElementById("m-contests.0.titles.de").getAttribute("aria-invalid") === "true"`)
+	setField(t, ctx, "m-contests.0.titles.de", "Bürgermeister")
+	setField(t, ctx, "m-contests.0.options.1.titles.de", "Bob (de)")
+	// Titles stay with their owner when another language is shown and
+	// back (and when the ranked contest is removed below).
+	setSelect(t, ctx, "titles-lang", "it")
+	waitJS(t, ctx, "the Italian title fields", `!!document.getElementById("m-titles.it") && document.getElementById("m-titles.it").value === ""`)
+	setSelect(t, ctx, "titles-lang", "de")
+	waitJS(t, ctx, "the German titles kept", `document.getElementById("m-contests.0.titles.de").value === "Bürgermeister"`)
 	do(t, ctx, "remove the ranked contest", chromedp.Click(chromedp.CSS(`#contests fieldset[data-index="3"] .del-contest`)))
 	waitJS(t, ctx, "the manifest to be valid", `document.querySelector("#manifest-msg .msg-ok") !== null && document.querySelectorAll("#contests fieldset").length === 3`)
 	shot(t, ctx, dir, lang+"-admin-2-manifest")
@@ -285,6 +306,10 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	click(t, ctx, "create")
 	waitText(t, ctx, "create-msg", tx.created)
 	waitJS(t, ctx, "the live board", `document.querySelectorAll("#feed li").length >= 3`)
+	posted := getInfo(t, s.url, id)
+	require.Contains(t, posted, `"title":"Riverside town vote `+lang+`","titles":{"de":"Abstimmung `+lang+`"}`, "the election's German title in the posted manifest")
+	require.Contains(t, posted, `"title":"Mayor","titles":{"de":"Bürgermeister"}`)
+	require.Contains(t, posted, `{"id":"bob","title":"Bob","titles":{"de":"Bob (de)"}}`)
 
 	// The key ceremony, followed live by the console.
 	s.ceremony(id)
@@ -297,8 +322,14 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	size := eval[int](t, ctx, `document.querySelectorAll("#feed li").length`)
 	before := getInfo(t, s.url, id)
 	click(t, ctx, "open")
-	waitText(t, ctx, "phase-msg", tx.refused)
+	waitText(t, ctx, "phase-msg", tx.refused+"conflict)")
 	t.Logf("refused open: %s", text(t, ctx, "phase-msg"))
+	// The code's sentence in the console's language, the server's own
+	// (English) words as the detail.
+	waitText(t, ctx, "phase-msg", tx.conflict)
+	detail := eval[string](t, ctx, `document.querySelector("#phase-msg .err-detail")?.textContent || ""`)
+	require.True(t, strings.HasPrefix(detail, tx.serverSaid), "detail %q", detail)
+	require.Contains(t, detail, "before roll.seal")
 	time.Sleep(800 * time.Millisecond)
 	require.Equal(t, before, getInfo(t, s.url, id), "a refused action changed the election")
 	require.Equal(t, size, eval[int](t, ctx, `document.querySelectorAll("#feed li").length`))
@@ -356,6 +387,13 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 		click(t, ctx, "cast")
 		waitJS(t, ctx, "the receipt", `!document.getElementById("receipt-panel").hidden`)
 	}
+	// The voter page in German shows the titles the official entered,
+	// the default ones where there are none.
+	setSelect(t, ctx, "lang", "de")
+	checkTitles(t, ctx, map[string]string{"#title": "Abstimmung " + lang, `[data-contest="mayor"] legend`: "Bürgermeister",
+		`label[for="opt-mayor-1"] .opt-title`: "Bob (de)", `label[for="opt-mayor-0"] .opt-title`: "Alice", `[data-contest="council"] legend`: "Council"})
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`T.setLanguage(%q)`, lang))
+	waitJS(t, ctx, "the voter page back in "+lang, fmt.Sprintf(`document.documentElement.lang === %q`, lang))
 	do(t, ctx, "open the console again", chromedp.Navigate(s.url+"/admin"), chromedp.WaitEnabled(chromedp.ID("key-open")))
 	tryKey(s.keyFile, s.pass, tx.opened)
 	setField(t, ctx, "manage-id", id)

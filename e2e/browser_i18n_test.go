@@ -45,6 +45,15 @@ func checkLanguage(t *testing.T, ctx context.Context, lang string, want map[stri
 	}
 }
 
+// checkTitles waits until each selector's element shows its text exactly:
+// the manifest's titles in the page's language (e2e/SPEC.md §6.1).
+func checkTitles(t *testing.T, ctx context.Context, want map[string]string) {
+	t.Helper()
+	for sel, w := range want {
+		waitJS(t, ctx, fmt.Sprintf("%q in %s", w, sel), fmt.Sprintf(`(document.querySelector(%q)?.textContent || "").trim() === %q`, sel, w))
+	}
+}
+
 // TestBrowserLanguages: a browser set to French gets the pages in French;
 // the switcher turns them into German in place (what the voter picked
 // stays picked), the choice persists across pages and reloads, plural
@@ -65,6 +74,18 @@ func TestBrowserLanguages(t *testing.T) {
 		"encrypt": "Chiffrer mon bulletin", "cred-h": "Votre code de vote", "ballot-h": "Vos choix",
 		"meta": "3 questions", "rule-council": "Choisissez", "rule-parks": "points",
 	})
+	// The manifest's own titles in French, the default where it has none.
+	checkTitles(t, ctx, map[string]string{
+		"#title": "Votation de Riverside 2026", `[data-contest="mayor"] legend`: "Maire",
+		`label[for="opt-parks-0"]`: "Promenade de la rivière", `label[for="opt-parks-1"]`: "New playground",
+		`label[for="opt-mayor-0"] .opt-title`: "Alice Martin",
+	})
+	if got := eval[string](t, ctx, `document.title`); !strings.Contains(got, "Votation de Riverside 2026") {
+		t.Fatalf("document title %q lacks the French election title", got)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("opt-parks-0").getAttribute("aria-label")`); !strings.Contains(got, "Promenade de la rivière") {
+		t.Fatalf("the score select's label lacks the French option title: %q", got)
+	}
 	if got := eval[string](t, ctx, `document.querySelector(".skip").textContent`); got != "Aller au contenu principal" {
 		t.Fatalf("skip link %q", got)
 	}
@@ -89,6 +110,10 @@ func TestBrowserLanguages(t *testing.T) {
 		"encrypt": "Stimmzettel verschlüsseln", "ballot-h": "Ihre Auswahl", "meta": "3 Fragen", "count-council": "2 von 2 gewählt",
 		"rule-mayor": "Wählen Sie eine Option",
 	})
+	checkTitles(t, ctx, map[string]string{
+		"#title": "Abstimmung in Riverside 2026", `[data-contest="mayor"] legend`: "Bürgermeister",
+		`[data-contest="parks"] legend`: "Bewerten Sie die Parkprojekte", `label[for="opt-parks-0"]`: "Riverside walk",
+	})
 	if !eval[bool](t, ctx, `document.getElementById("opt-mayor-1").checked && document.getElementById("opt-council-2").checked`) {
 		t.Fatal("switching language lost the voter's picks")
 	}
@@ -101,6 +126,7 @@ func TestBrowserLanguages(t *testing.T) {
 	click(t, ctx, "encrypt")
 	waitJS(t, ctx, "the review step", `!document.getElementById("step-review").hidden`)
 	checkLanguage(t, ctx, "de", map[string]string{"review-h": "Stimme abgeben", "cast": "Diesen Stimmzettel abgeben", "summary": "Bob Okafor"})
+	waitText(t, ctx, "summary", "Stadtrat")
 	click(t, ctx, "cast")
 	waitJS(t, ctx, "the receipt", `!document.getElementById("receipt-panel").hidden`)
 	checkLanguage(t, ctx, "de", map[string]string{"receipt-msg": "Ihr Stimmzettel steht auf der öffentlichen Tafel", "receipt-checks": "Inklusionsbeweis"})
@@ -115,6 +141,7 @@ func TestBrowserLanguages(t *testing.T) {
 	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
 	waitText(t, ctx, "live", "live")
 	checkLanguage(t, ctx, "de", map[string]string{"feed-h": "Live-Tafel", "entries": "Stimmzettel", "n-voters": "1 von 3 Wahlberechtigten"})
+	checkTitles(t, ctx, map[string]string{"#title": "Abstimmung in Riverside 2026"})
 	shot(t, ctx, dir, "l-observe-de")
 	ax.check(t, ctx, "the observer page in German")
 
@@ -124,6 +151,13 @@ func TestBrowserLanguages(t *testing.T) {
 	waitJS(t, ctx, "the scan", `!document.querySelector("#all .spinner")`)
 	setSelect(t, ctx, "lang", "fr")
 	checkLanguage(t, ctx, "fr", map[string]string{"lk-h": "Retrouver un chiffrement vérifié", "all": "Aucun électeur"})
+	waitText(t, ctx, "title", "Votation de Riverside 2026")
+	// Spanish: the manifest has no Spanish titles, so the default ones.
+	setSelect(t, ctx, "lang", "es")
+	waitJS(t, ctx, "the page in Spanish", `document.documentElement.lang === "es"`)
+	waitText(t, ctx, "title", "Riverside town vote 2026")
+	setSelect(t, ctx, "lang", "fr")
+	waitText(t, ctx, "title", "Votation de Riverside 2026")
 	eval[chromedp.Void](t, ctx, `delete T.catalogues.fr["spoiled.find"]; T.setLanguage("fr")`)
 	waitText(t, ctx, "lk-h", "Find a checked encryption")
 	eval[chromedp.Void](t, ctx, `delete T.catalogues.en["spoiled.find"]; T.setLanguage("fr")`)

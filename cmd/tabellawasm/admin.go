@@ -215,6 +215,9 @@ func rest(err error) string {
 
 func headerField(err error) FieldError {
 	msg := rest(err)
+	if after, ok := strings.CutPrefix(msg, "titles: "); ok {
+		return titlesField("titles", after)
+	}
 	for _, f := range []string{"version", "election_id", "title", "schedule.opens", "schedule.closes"} {
 		if after, ok := strings.CutPrefix(msg, f+": "); ok {
 			return FieldError{Field: f, Message: after}
@@ -238,12 +241,18 @@ func contestField(i int, err error) FieldError {
 	p := fmt.Sprintf("contests.%d.", i)
 	if m := optionPrefix.FindStringSubmatch(msg); m != nil {
 		after := msg[len(m[0]):]
+		if t, ok := strings.CutPrefix(after, "titles: "); ok {
+			return titlesField(p+"options."+m[1]+".titles", t)
+		}
 		field := "id"
 		if strings.HasPrefix(after, "title: ") {
 			field = "title"
 		}
 		after = strings.TrimPrefix(strings.TrimPrefix(after, "id: "), "title: ")
 		return FieldError{Field: p + "options." + m[1] + "." + field, Message: after}
+	}
+	if after, ok := strings.CutPrefix(msg, "titles: "); ok {
+		return titlesField(p+"titles", after)
 	}
 	for _, f := range []string{"id", "title"} {
 		if after, ok := strings.CutPrefix(msg, f+": "); ok {
@@ -262,6 +271,17 @@ func contestField(i int, err error) FieldError {
 		return FieldError{Field: p + f, Message: msg}
 	}
 	return FieldError{Field: p + "kind", Message: msg}
+}
+
+var titleTag = regexp.MustCompile(`^([a-z]{2,3}): `)
+
+// titlesField maps an error of a titles map (e2e/SPEC.md §6.1) at path p:
+// a title's error to p.<tag>, the map's own (a tag, their number) to p.
+func titlesField(p, msg string) FieldError {
+	if m := titleTag.FindStringSubmatch(msg); m != nil {
+		return FieldError{Field: p + "." + m[1], Message: msg[len(m[0]):]}
+	}
+	return FieldError{Field: p, Message: msg}
 }
 
 var dupContest = regexp.MustCompile(`^contest (\d+): duplicate contest id`)

@@ -117,6 +117,12 @@ func TestManifestCheckFields(t *testing.T) {
 		{"contest title", func(m *ballot.Manifest) { m.Contests[1].Title = "" }, []string{"contests.1.title"}},
 		{"duplicate contest", func(m *ballot.Manifest) { m.Contests[2].ID = "mayor" }, []string{"contests.2.id"}},
 		{"no contests", func(m *ballot.Manifest) { m.Contests = nil }, []string{"contests"}},
+		{"election title in French", func(m *ballot.Manifest) { m.Titles = ballot.Titles{"fr": "", "de": "Wahl"} }, []string{"titles.fr"}},
+		{"language tag", func(m *ballot.Manifest) { m.Titles = ballot.Titles{"fr-ca": "Élection"} }, []string{"titles"}},
+		{"contest and option titles", func(m *ballot.Manifest) {
+			m.Contests[1].Titles = ballot.Titles{"de": "Rat\x07"}
+			m.Contests[2].Options[1].Titles = ballot.Titles{"it": strings.Repeat("x", 257)}
+		}, []string{"contests.1.titles.de", "contests.2.options.1.titles.it"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var m ballot.Manifest
@@ -136,6 +142,19 @@ func TestManifestCheckFields(t *testing.T) {
 			assert.Error(t, m.Validate())
 		})
 	}
+	// Localised titles go into the canonical manifest in canonical order.
+	var titled ballot.Manifest
+	require.NoError(t, json.Unmarshal([]byte(good), &titled))
+	titled.Titles = ballot.Titles{"it": "Elezione", "de": "Wahl"}
+	titled.Contests[0].Options[0].Titles = ballot.Titles{"fr": "Alice (fr)"}
+	b, _ := json.Marshal(&titled)
+	r, err = c.manifestCheck(b)
+	require.NoError(t, err)
+	require.Empty(t, r.Errors)
+	assert.Contains(t, r.Canonical, `"titles":{"de":"Wahl","it":"Elezione"},"schedule"`)
+	assert.Contains(t, r.Canonical, `{"id":"alice","title":"Alice Martin","titles":{"fr":"Alice (fr)"}}`)
+	_, err = ballot.DecodeManifest([]byte(r.Canonical))
+	require.NoError(t, err)
 	r, err = c.manifestCheck([]byte(strings.Replace(good, `"max_score":5`, `"max_score":-1`, 1)))
 	require.NoError(t, err)
 	require.Len(t, r.Errors, 1)

@@ -8,7 +8,8 @@
 //
 // After the Go program starts it sets globalThis.tabella, an object of
 // functions. Each takes strings and returns a JSON string, either the
-// result or {"error":"…"}; none throws. The functions are:
+// result or {"error":"…","code":"…"} (a stable code per failure, errors.go,
+// which the pages translate); none throws. The functions are:
 //
 //   - loadElection(info): decode the service's GET /v1/elections/{id}
 //     answer; the manifest is decoded strictly (e2e/SPEC.md §6) and the

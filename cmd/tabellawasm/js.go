@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"runtime/debug"
 	"syscall/js"
 
@@ -80,13 +79,13 @@ func main() {
 }
 
 // wrap turns a Go function into a JS function that returns a JSON string:
-// the result, or {"error": message}. It never throws: a panic (a bug) is
+// the result, or {"error": message, "code": code} (errors.go). It never throws: a panic (a bug) is
 // reported as an error without its value, which could hold a secret.
 func wrap(f func([]js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(this js.Value, args []js.Value) (ret any) {
 		defer func() {
 			if r := recover(); r != nil {
-				ret = errorJSON(fmt.Errorf("tabellawasm: internal error"))
+				ret = errorJSON(errInternal)
 			}
 		}()
 		v, err := f(args)
@@ -102,7 +101,7 @@ func wrap(f func([]js.Value) (any, error)) js.Func {
 }
 
 func errorJSON(err error) string {
-	b, _ := json.Marshal(map[string]string{"error": err.Error()})
+	b, _ := json.Marshal(errorDoc(err))
 	return string(b)
 }
 

@@ -199,12 +199,15 @@ func NoteKeys(name string) (note.Signer, note.Verifier, string, error) {
 	return s, v, vkey, err
 }
 
-// DemoManifest is a manifest with one contest of each homomorphic kind.
-const DemoManifest = `{"version":"tabella/v1","election_id":"demo","title":"Riverside town vote 2026",` +
+// DemoManifest is a manifest with one contest of each homomorphic kind. The
+// election and its contests carry titles in French and German, one option
+// in French (e2e/SPEC.md §6.1); Spanish and Italian readers see the
+// default titles.
+const DemoManifest = `{"version":"tabella/v1","election_id":"demo","title":"Riverside town vote 2026","titles":{"de":"Abstimmung in Riverside 2026","fr":"Votation de Riverside 2026"},` +
 	`"schedule":{"opens":"2026-01-01T08:00:00Z","closes":"2027-01-01T20:00:00Z"},"contests":[` +
-	`{"id":"mayor","title":"Mayor","kind":"one_of_n","options":[{"id":"alice","title":"Alice Martin"},{"id":"bob","title":"Bob Okafor"},{"id":"carol","title":"Carol Nguyen"}],"min_selections":1,"max_selections":1},` +
-	`{"id":"council","title":"City council","kind":"approval","options":[{"id":"dana","title":"Dana Ruiz"},{"id":"eli","title":"Eli Cohen"},{"id":"fay","title":"Fay Osei"},{"id":"gus","title":"Gus Lindqvist"}],"max_selections":2},` +
-	`{"id":"parks","title":"Rate the park projects","kind":"score","options":[{"id":"river","title":"Riverside walk"},{"id":"play","title":"New playground"}],"max_score":5,"max_total":8}]}`
+	`{"id":"mayor","title":"Mayor","titles":{"de":"Bürgermeister","fr":"Maire"},"kind":"one_of_n","options":[{"id":"alice","title":"Alice Martin"},{"id":"bob","title":"Bob Okafor"},{"id":"carol","title":"Carol Nguyen"}],"min_selections":1,"max_selections":1},` +
+	`{"id":"council","title":"City council","titles":{"de":"Stadtrat","fr":"Conseil municipal"},"kind":"approval","options":[{"id":"dana","title":"Dana Ruiz"},{"id":"eli","title":"Eli Cohen"},{"id":"fay","title":"Fay Osei"},{"id":"gus","title":"Gus Lindqvist"}],"max_selections":2},` +
+	`{"id":"parks","title":"Rate the park projects","titles":{"de":"Bewerten Sie die Parkprojekte","fr":"Notez les projets de parcs"},"kind":"score","options":[{"id":"river","title":"Riverside walk","titles":{"fr":"Promenade de la rivière"}},{"id":"play","title":"New playground"}],"max_score":5,"max_total":8}]}`
 
 // DemoTrustees are the stand-in's trustees, for the observer page.
 var DemoTrustees = []string{"Ada (city clerk)", "Ben (league of voters)", "Chidi (university)"}

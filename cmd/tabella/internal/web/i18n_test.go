@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -181,6 +182,9 @@ func usedKeys(t *testing.T) map[string]string {
 				for _, code := range list(src, `const known = \[([^\]]*)\]`) {
 					used["err."+code+".title"], used["err."+code+".text"] = name, name
 				}
+				for _, code := range list(src, `const codes = \[([^\]]*)\]`) {
+					used["code."+code] = name
+				}
 				for _, p := range list(src, `const phases = \[([^\]]*)\]`) {
 					used["phase."+p] = name
 				}
@@ -230,4 +234,52 @@ func TestLanguagesList(t *testing.T) {
 		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), lang)
 	}
 	assert.Equal(t, 404, get(t, "GET", "/assets/i18n-xx.json").StatusCode)
+}
+
+// TestErrorCodesTranslated: every stable error code the pages can meet,
+// the service's (e2e/service/errors.go), the board's (bulletin/api.go)
+// and the WebAssembly client's (cmd/tabellawasm/errors.go), is in
+// common.js's list of codes, so each has its sentence in every catalogue
+// (TestCatalogueKeysUsed, TestCatalogues); and the list names no other.
+func TestErrorCodesTranslated(t *testing.T) {
+	b, err := fs.ReadFile(assets, "assets/common.js")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`const codes = \[([^\]]*)\]`).FindStringSubmatch(string(b))
+	require.NotNil(t, m)
+	var listed []string
+	for _, q := range regexp.MustCompile(`"([a-z_]+)"`).FindAllStringSubmatch(m[1], -1) {
+		listed = append(listed, q[1])
+	}
+	want := []string{"network", "loading"} // the page's own: fetch failed, client not started
+	for _, src := range []struct{ file, re string }{
+		{"../../../../e2e/service/errors.go", `\bCode[A-Za-z]+ += "([a-z_]+)"`},
+		{"../../../../bulletin/api.go", `\bCode[A-Za-z]+ += "([a-z_]+)"`},
+		{"../../../tabellawasm/errors.go", `\bcode[A-Za-z]+ += "([a-z_]+)"`},
+	} {
+		data, err := os.ReadFile(src.file)
+		require.NoError(t, err)
+		found := regexp.MustCompile(src.re).FindAllStringSubmatch(string(data), -1)
+		require.NotEmpty(t, found, src.file)
+		for _, f := range found {
+			assert.Contains(t, listed, f[1], "code %q of %s is not in common.js's codes", f[1], src.file)
+			if !slices.Contains(want, f[1]) {
+				want = append(want, f[1])
+			}
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(listed)
+	uniq := slices.Compact(slices.Clone(listed))
+	assert.Len(t, uniq, len(listed), "a code listed twice")
+	assert.Equal(t, want, uniq, "common.js lists exactly the codes")
+	en := readCatalogue(t, "en")
+	for _, lang := range languages {
+		cat := readCatalogue(t, lang)
+		for _, code := range listed {
+			require.Contains(t, cat, "code."+code, "%s has no sentence for %q", lang, code)
+			if lang != "en" {
+				assert.NotEqual(t, en["code."+code].text, cat["code."+code].text, "%s: code.%s is the English sentence", lang, code)
+			}
+		}
+	}
 }

@@ -21,14 +21,14 @@
 
   // --- Messages -----------------------------------------------------------
 
-  // refused shows an error of an action: the server's code and words for
-  // a refusal, the client's message otherwise.
+  // refused shows an error of an action: for a refusal the server's code,
+  // the translated sentence of that code and the server's words as
+  // detail; for the client's error likewise with its code.
   function refused(box, err) {
-    if (err instanceof T.ApiError) {
-      T.showMsg(box, "bad", ["admin.refused", { code: err.code }], err.message || ["admin.refused_text"]);
-    } else {
-      T.showMsg(box, "bad", ["admin.err_client"], String(err && err.message ? err.message : err));
-    }
+    const api = err instanceof T.ApiError;
+    const [, detail] = T.because(err);
+    T.showMsg(box, "bad", api ? ["admin.refused", { code: err.code }] : ["admin.err_client"],
+      T.codeText(err && err.code) || (api ? ["admin.refused_text"] : ["code.client_error"]), detail);
   }
 
   // --- 1. The key -------------------------------------------------------
@@ -40,16 +40,18 @@
     return btoa(s);
   }
 
-  // keyError maps the Go client's error to the official's message.
-  function keyError(msg) {
-    if (/wrong passphrase/.test(msg)) return [["admin.err_pass"], ["admin.err_pass_text"]];
-    if (/not an official's key file/.test(msg)) {
+  // keyError maps the Go client's error (its code, errors.go) to the
+  // official's message; the kind of a wrong file is told by its message.
+  function keyError(e) {
+    const code = e && e.code, msg = (e && e.message) || "";
+    if (code === "key_passphrase") return [["admin.err_pass"], ["admin.err_pass_text"]];
+    if (code === "key_kind") {
       const kinds = [[/trustee's key file/, "admin.kind_trustee_key"], [/public record/, "admin.kind_trustee_pub"], [/voter's credential/, "admin.kind_credential"], [/empty/, "admin.kind_empty"], [/encrypted to a key/, "admin.kind_age_key"], [/at most/, "admin.kind_too_large"]];
       const k = kinds.find(([re]) => re.test(msg));
       return [["admin.err_kind"], [k ? k[1] : "admin.kind_unknown"]];
     }
-    if (/damaged/.test(msg)) return [["admin.err_corrupt"], ["admin.err_corrupt_text"]];
-    return [["admin.err_client"], msg];
+    if (code === "key_damaged") return [["admin.err_corrupt"], ["admin.err_corrupt_text"]];
+    return [["admin.err_client"], T.codeText(code) || ["code.client_error"]];
   }
 
   $("key-form").addEventListener("submit", async (ev) => {
@@ -73,7 +75,7 @@
       if (!state.id) showCreate();
       updateCreate();
     } catch (e) {
-      const [title, text] = keyError(e.message || "");
+      const [title, text] = keyError(e);
       T.showMsg(box, "bad", title, text);
     } finally {
       $("key-open").disabled = false;
@@ -106,7 +108,7 @@
   function fieldInput(path, labelKey, attrs = {}) {
     const id = "m-" + path;
     return el("div", { class: "form-field" },
-      el("label", { class: "field", for: id, text: [labelKey] }),
+      el("label", { class: "field", for: id, text: Array.isArray(labelKey) ? labelKey : [labelKey] }),
       el("input", { id, "data-field": path, "aria-describedby": "err-" + path, type: "text", autocomplete: "off", spellcheck: "false", ...attrs }),
       el("p", { class: "field-err", id: "err-" + path }));
   }
@@ -213,7 +215,53 @@
         li.replaceChildren(idF, tiF, del);
       });
     });
+    renderTitles();
   }
+
+  // --- Titles in other languages (e2e/SPEC.md §6.1) --------------------
+  //
+  // The election, each contest and each option may carry titles in other
+  // languages. They are kept per element (the title input of the
+  // election, a contest's fieldset, an option's row), so adding or
+  // removing a contest or option keeps each with its owner, and shown
+  // for one language at a time, picked in #titles-lang.
+  const localTitles = new WeakMap(); // element → {tag: title}
+  const titleOwners = () => {
+    const out = [{ key: $("m-title"), path: "", label: ["admin.tt_election"], def: () => $("m-title").value.trim() }];
+    [...$("contests").children].forEach((fs, i) => {
+      out.push({ key: fs, path: `contests.${i}.`, label: ["admin.tt_contest", { n: i + 1 }], def: () => fs.querySelector(".slot-title input").value.trim() });
+      [...fs.querySelector(".opt-list").children].forEach((li, j) => {
+        out.push({ key: li, path: `contests.${i}.options.${j}.`, label: ["admin.tt_option", { n: i + 1, m: j + 1 }], def: () => li.querySelector("input.opt-title").value.trim() });
+      });
+    });
+    return out;
+  };
+  const titlesOf = (key) => {
+    const ts = localTitles.get(key);
+    if (!ts) return undefined;
+    const out = {};
+    for (const [tag, v] of Object.entries(ts)) if (v.trim()) out[tag] = v.trim();
+    return Object.keys(out).length ? out : undefined;
+  };
+
+  function renderTitles() {
+    const tag = $("titles-lang").value;
+    $("titles-fields").replaceChildren(...titleOwners().map((o) => {
+      const f = fieldInput(`${o.path}titles.${tag}`, o.label, { lang: tag, placeholder: o.def() });
+      const inp = f.querySelector("input");
+      inp.value = (localTitles.get(o.key) || {})[tag] || "";
+      inp.addEventListener("input", () => {
+        const ts = localTitles.get(o.key) || {};
+        ts[tag] = inp.value;
+        localTitles.set(o.key, ts);
+      });
+      inp.addEventListener("focus", () => { inp.placeholder = o.def(); });
+      return f;
+    }));
+  }
+  $("titles-lang").replaceChildren(...Object.entries(T.languages).map(([code, name]) => el("option", { value: code, lang: code, text: name })));
+  $("titles-lang").value = T.language() === "fr" ? "de" : "fr";
+  $("titles-lang").addEventListener("change", () => { renderTitles(); checkManifest(); });
 
   const utc = (v) => (v ? (v.length === 16 ? v + ":00" : v) + "Z" : "");
 
@@ -223,14 +271,15 @@
       version: "tabella/v1",
       election_id: $("m-election_id").value.trim(),
       title: $("m-title").value.trim(),
+      titles: titlesOf($("m-title")),
       schedule: { opens: utc($("m-opens").value), closes: utc($("m-closes").value) },
       contests: [],
     };
     for (const fs of $("contests").children) {
       const kind = fs.querySelector("select.kind").value;
-      const c = { id: fs.querySelector(".slot-id input").value.trim(), title: fs.querySelector(".slot-title input").value.trim(), kind, options: [] };
+      const c = { id: fs.querySelector(".slot-id input").value.trim(), title: fs.querySelector(".slot-title input").value.trim(), titles: titlesOf(fs), kind, options: [] };
       for (const li of fs.querySelector(".opt-list").children) {
-        c.options.push({ id: li.querySelector("input.opt-id").value.trim(), title: li.querySelector("input.opt-title").value.trim() });
+        c.options.push({ id: li.querySelector("input.opt-id").value.trim(), title: li.querySelector("input.opt-title").value.trim(), titles: titlesOf(li) });
       }
       if (kind === "one_of_n") c.max_selections = 1;
       fs.querySelectorAll(".slot-limits input, .slot-limits select").forEach((inp) => {
@@ -259,6 +308,13 @@
       const input = document.querySelector(`#manifest-card [data-field="${CSS.escape(fe.field)}"]`);
       if (input && !showAll && !input.dataset.touched) { hidden++; continue; }
       let box = $("err-" + fe.field);
+      if (!box && /(^|\.)titles(\.|$)/.test(fe.field)) {
+        // A title in a language not on screen: name the field.
+        box = $("err-titles-other");
+        $("titles-box").open = true;
+        T.setText(box, `${fe.field}: ${fe.message}`);
+        continue;
+      }
       if (!box) {
         const m = fe.field.match(/^contests\.(\d+)/);
         box = m ? $(`err-contests.${m[1]}.kind`) : $("err-contests");
@@ -293,7 +349,7 @@
       box.replaceChildren();
       return true;
     } catch (e) {
-      T.showMsg(box, "bad", ["admin.tr_bad"], e.message);
+      T.showMsg(box, "bad", ["admin.tr_bad"], ...T.because(e));
       return false;
     }
   }
@@ -436,11 +492,11 @@
     for (const cr of res.contests) {
       const c = m.contests.find((x) => x.id === cr.id) || { title: cr.id, options: [] };
       out.push(el("table", { class: "result-table" },
-        el("caption", { text: c.title }),
+        el("caption", { text: T.loc(c) }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["admin.col_option"] }), el("th", { scope: "col", class: "num", text: ["admin.col_count"] }))),
         el("tbody", {}, ...cr.options.map((o) => {
           const opt = c.options.find((x) => x.id === o.id);
-          return el("tr", { "data-option": o.id }, el("th", { scope: "row", text: opt ? opt.title : o.id }), el("td", { class: "num", text: String(o.count) }));
+          return el("tr", { "data-option": o.id }, el("th", { scope: "row", text: opt ? T.loc(opt) : o.id }), el("td", { class: "num", text: String(o.count) }));
         }))));
     }
     $("results").replaceChildren(...out);
@@ -499,7 +555,7 @@
   // The printable letters: one page per voter, with the voting link and
   // the credential; printed from this page (print style in admin.css).
   function buildLetters() {
-    const title = state.info ? T.manifestOf(state.info).title : state.id;
+    const title = state.info ? T.title(T.manifestOf(state.info)) : state.id;
     const link = $("roll-link").value.trim();
     $("letters").replaceChildren(...state.roll.secrets.map((s, i) => el("article", { class: "letter" },
       el("h2", { text: title }),

@@ -67,9 +67,24 @@ const T = (() => {
 
   const own = (o, k) => o && Object.prototype.hasOwnProperty.call(o, k);
 
+  // Localised titles (e2e/SPEC.md §6.1): the election, each contest and
+  // each option of a manifest may carry "titles", language tag → title,
+  // beside the default "title". locTitle(o) is o's title in the page's
+  // language, else its default title. In a spec an argument {loc: o}
+  // renders as locTitle(o) and follows a language switch like the rest;
+  // loc(o) is the spec of o's title alone.
+  const LOC = "@title";
+  function locTitle(o) {
+    if (!o) return "";
+    const ts = o.titles;
+    return ts && typeof ts === "object" && own(ts, lang) && typeof ts[lang] === "string" && ts[lang] !== "" ? ts[lang] : String(o.title || "");
+  }
+  const loc = (o) => [LOC, { title: { loc: o } }];
+
   // template returns the text of key in the current language for args
   // (the plural form chosen by args.n), falling back to English.
   function template(key, args) {
+    if (key === LOC) return "{title}";
     for (const l of lang === "en" ? ["en"] : [lang, "en"]) {
       let v = own(cats[l], key) ? cats[l][key] : undefined;
       if (v && typeof v === "object") {
@@ -103,6 +118,7 @@ const T = (() => {
     if (v === undefined || v === null) return [m];
     if (v instanceof Node) return [v];
     if (Array.isArray(v)) return parts(v[0], v[1]);
+    if (typeof v === "object" && v.loc !== undefined) return [locTitle(v.loc)];
     if (typeof v === "number") return [v.toLocaleString(lang)];
     if (typeof v === "object" && v.date !== undefined) return [fmtTime(v.date)];
     if (typeof v === "object" && v.pct !== undefined) return [new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(v.pct)];
@@ -288,18 +304,43 @@ const T = (() => {
   // in the catalogue (err.<code>.title, err.<code>.text).
   const known = ["network", "unavailable", "rate_limited", "not_open", "closed", "not_on_roll", "bad_credential", "bad_signature", "bad_proof", "wrong_election", "malformed", "too_large", "spoiled", "already_cast", "not_found"];
 
-  // explain returns {title, text, detail} for an error: specs, and the
-  // server's own words (not translated) as detail.
+  // The stable codes of the errors a page can meet, each with one
+  // sentence in the catalogue (code.<code>): the service's write API
+  // (e2e/service/errors.go), the board's read API (bulletin/api.go), the
+  // network, and the WebAssembly client's (cmd/tabellawasm/errors.go).
+  const codes = [
+    "malformed", "too_large", "wrong_election", "not_open", "closed", "not_on_roll", "bad_signature", "bad_proof", "spoiled", "conflict", "forbidden", "rate_limited", "not_found", "unavailable", "internal",
+    "bad_request", "rejected", "corrupt", "network",
+    "bad_input", "no_election", "election_inconsistent", "unknown_encryption", "revealed", "already_submitted", "too_many", "wrong_ballot", "wrong_receipt", "no_key", "no_roll", "bad_manifest",
+    "key_passphrase", "key_kind", "key_damaged", "credential_invalid", "tracking_invalid", "choices_invalid", "ballot_invalid", "spoiled_mismatch", "client_error", "loading",
+  ];
+  // codeText returns the spec of the sentence of an error's code, or null
+  // for a code the pages do not know (then the caller's generic text).
+  const codeText = (code) => (codes.includes(code) ? [`code.${code}`] : null);
+
+  // explain returns {title, text, detail, detailKey} for an error: specs,
+  // and the server's or client's own words (not translated) as detail.
   function explain(err, ctx = {}) {
     const code = err && err.code;
     const detail = err && err.message ? err.message : "";
     if (known.includes(code)) {
       let text = [`err.${code}.text`];
       if (code === "not_open" && ctx.opens) text = ["err.not_open.text_when", { opens: { date: ctx.opens } }];
-      return { title: [`err.${code}.title`], text, detail: detail && code !== "network" ? detail : "" };
+      return { title: [`err.${code}.title`], text, detail: detail && code !== "network" ? detail : "", detailKey: "err.server_said" };
     }
-    if (err instanceof ApiError) return { title: ["err.refused.title", { code }], text: detail || ["err.refused.text"], detail: "" };
-    return { title: ["err.unknown.title"], text: String(detail || err), detail: "" };
+    if (err instanceof ApiError) return { title: ["err.refused.title", { code }], text: codeText(code) || ["err.refused.text"], detail, detailKey: "err.server_said" };
+    if (err instanceof WasmError) return { title: ["err.client.title"], text: codeText(err.code) || ["code.client_error"], detail, detailKey: "err.client_said" };
+    return { title: ["err.unknown.title"], text: String(detail || err), detail: "", detailKey: "err.client_said" };
+  }
+
+  // because returns what to show after a title for an error: the
+  // translated sentence of its code and, when there are any, the server's
+  // or client's own words as a detail paragraph. Never blank: a code the
+  // pages do not know gets a generic sentence, a missing translation
+  // falls back to English.
+  function because(err) {
+    const e = explain(err);
+    return [e.text, e.detail ? el("p", { class: "small err-detail", text: [e.detailKey, { detail: e.detail }] }) : null];
   }
 
   // showMsg renders a message box into container (an aria-live region);
@@ -310,7 +351,7 @@ const T = (() => {
   }
   function showError(container, err, ctx, ...extra) {
     const e = explain(err, ctx);
-    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small", text: ["err.server_said", { detail: e.detail }] }) : null, ...extra);
+    showMsg(container, "bad", e.title, e.text, e.detail ? el("p", { class: "small err-detail", text: [e.detailKey, { detail: e.detail }] }) : null, ...extra);
   }
 
   function fmtTime(v) {
@@ -352,11 +393,18 @@ const T = (() => {
     });
     return wasmPromise;
   }
-  class WasmError extends Error {}
+  // A failure of the WebAssembly client: its English message and its
+  // stable code (cmd/tabellawasm/errors.go).
+  class WasmError extends Error {
+    constructor(message, code) {
+      super(message);
+      this.code = typeof code === "string" && code ? code : "client_error";
+    }
+  }
   function call(fn, ...args) {
-    if (!globalThis.tabella) throw new WasmError(t("common.client_loading"));
+    if (!globalThis.tabella) throw new WasmError(t("common.client_loading"), "loading");
     const out = JSON.parse(globalThis.tabella[fn](...args.map((a) => (typeof a === "string" || typeof a === "number" ? a : a == null ? "" : JSON.stringify(a)))));
-    if (out && typeof out.error === "string") throw new WasmError(out.error);
+    if (out && typeof out.error === "string") throw new WasmError(out.error, out.code);
     return out;
   }
 
@@ -417,7 +465,7 @@ const T = (() => {
   // a literal string (the options' titles) or the spec of a blank.
   function describeContest(c, values) {
     if (!values) return "—";
-    if (c.kind === "score") return c.options.map((o, j) => `${o.title}: ${values[j]}`).join(", ");
+    if (c.kind === "score") return c.options.map((o, j) => `${locTitle(o)}: ${values[j]}`).join(", ");
     if (c.kind === "ranked") {
       // Option ids from the first rank on, or the ballot's L numbers
       // (option number from 1, 0 for an empty rank; e2e/SPEC.md §7.2).
@@ -427,16 +475,16 @@ const T = (() => {
         if (oid === null) break;
         ids.push(oid);
       }
-      const ranked = ids.map((oid, k) => `${k + 1}. ${(c.options.find((o) => o.id === oid) || { title: oid }).title}`);
+      const ranked = ids.map((oid, k) => `${k + 1}. ${locTitle(c.options.find((o) => o.id === oid) || { title: oid })}`);
       return ranked.length ? ranked.join(", ") : ["contest.blank"];
     }
-    const picked = c.options.filter((o, j) => values[j] > 0).map((o) => o.title);
+    const picked = c.options.filter((o, j) => values[j] > 0).map(locTitle);
     return picked.length ? picked.join(", ") : ["contest.blank"];
   }
 
   return {
-    electionId, el, setText, api, ApiError, postEntry, explain, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
-    phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep,
+    electionId, el, setText, api, ApiError, postEntry, explain, because, codeText, showMsg, showError, fmtTime, hexToText, prefetchWasm, loadWasm, call, WasmError,
+    phaseBadge, initNav, download, manifestOf, kindRule, describeContest, sleep, title: locTitle, loc,
     t, ready, setTitle, setLanguage, onLanguage: (f) => langListeners.push(f), language: () => lang, languages: LANGS, catalogues: cats,
   };
 })();

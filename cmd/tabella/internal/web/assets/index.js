@@ -24,7 +24,7 @@ T.ready.then(() => {
       if (ids.indexOf(eid) < 20) {
         api(`/v1/elections/${eid}`).then((info) => {
           const m = T.manifestOf(info);
-          if (m && m.title) title.replaceChildren(m.title, " ", el("span", { class: "hint mono small", text: eid }));
+          if (m && m.title) title.replaceChildren(T.title(m), " ", el("span", { class: "hint mono small", text: eid }));
           badge.replaceChildren(T.phaseBadge(info.phase));
         }).catch(() => {});
       }

@@ -98,7 +98,7 @@ const TM = (() => {
     shownResults.clear();
   }
 
-  const optTitle = (c, k) => (c.options[k - 1] ? c.options[k - 1].title : `#${k}`);
+  const optTitle = (c, k) => (c.options[k - 1] ? T.title(c.options[k - 1]) : `#${k}`);
   const titles = (c, ks) => ks.map((k) => optTitle(c, k)).join(", ");
 
   // contestResult shows one contest's count (§15.7).
@@ -107,7 +107,7 @@ const TM = (() => {
     const hid = `mixres-${c.id}`;
     const pr = r.problems || {};
     const sec = el("section", { class: "contest-result", "aria-labelledby": hid, "data-contest": c.id },
-      el("h3", { id: hid, text: c.title }),
+      el("h3", { id: hid, text: T.loc(c) }),
       el("p", { class: "winners", text: ["observe.mix_winners", { n: r.winners.length, list: el("strong", { text: titles(c, r.winners) }) }] }),
       el("p", { class: "hint", text: [methodKey[r.method] || "observe.mix_method_irv", { quota: r.quota || "" }] }),
       el("p", { class: "hint", text: ["observe.mix_ballots", { n: r.ballots }] }),
@@ -129,12 +129,12 @@ const TM = (() => {
   // start of the round; then the exhausted value and the round's action.
   function roundsTable(c, r) {
     const rounds = r.rounds;
-    return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": ["observe.mix_table_caption", { title: c.title }] },
+    return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": ["observe.mix_table_caption", { title: { loc: c } }] },
       el("table", { class: "compare result-table rounds-table", id: `rounds-${c.id}` },
-        el("caption", { class: "visually-hidden", text: ["observe.mix_table_caption", { title: c.title }] }),
+        el("caption", { class: "visually-hidden", text: ["observe.mix_table_caption", { title: { loc: c } }] }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["observe.col_option"] }), rounds.map((_, i) => el("th", { scope: "col", class: "num", text: ["observe.mix_round", { n: i + 1 }] })))),
         el("tbody", {},
-          c.options.map((o, k) => el("tr", { class: r.winners.includes(k + 1) ? "winner" : null }, el("th", { scope: "row", text: o.title }), rounds.map((rd) => el("td", { class: "num", text: rd.tallies[k] })))),
+          c.options.map((o, k) => el("tr", { class: r.winners.includes(k + 1) ? "winner" : null }, el("th", { scope: "row", text: T.loc(o) }), rounds.map((rd) => el("td", { class: "num", text: rd.tallies[k] })))),
           el("tr", {}, el("th", { scope: "row", text: ["observe.mix_exhausted"] }), rounds.map((rd) => el("td", { class: "num", text: rd.exhausted }))),
           el("tr", {}, el("th", { scope: "row", text: ["observe.mix_action"] }), rounds.map((rd) => el("td", {}, actionText(c, rd)))))));
   }
@@ -150,13 +150,13 @@ const TM = (() => {
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", `0 0 ${W} ${n * rowH}`);
     svg.setAttribute("role", "img");
-    const alt = rounds.map((rd, i) => t("observe.mix_round", { n: i + 1 }) + ": " + c.options.map((o, k) => `${o.title} ${rd.tallies[k]}`).join(", ")).join("; ");
-    svg.setAttribute("aria-label", t("observe.mix_chart_alt", { title: c.title, list: alt }));
+    const alt = rounds.map((rd, i) => t("observe.mix_round", { n: i + 1 }) + ": " + c.options.map((o, k) => `${T.title(o)} ${rd.tallies[k]}`).join(", ")).join("; ");
+    svg.setAttribute("aria-label", t("observe.mix_chart_alt", { title: T.title(c), list: alt }));
     const mk = (tag, attrs, text) => { const e = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; return e; };
     c.options.forEach((o, k) => {
       const y = k * rowH;
       const won = r.winners.includes(k + 1);
-      svg.append(mk("text", { x: 0, y: y + 15, "font-size": 15, "font-weight": won ? 700 : 400, fill: "#16191f" }, (o.title.length > 52 ? o.title.slice(0, 51) + "…" : o.title) + (won ? " ✓" : "")));
+      svg.append(mk("text", { x: 0, y: y + 15, "font-size": 15, "font-weight": won ? 700 : 400, fill: "#16191f" }, (T.title(o).length > 52 ? T.title(o).slice(0, 51) + "…" : T.title(o)) + (won ? " ✓" : "")));
       rounds.forEach((rd, i) => {
         const by = y + head + i * (bar + gap);
         const v = num(rd.tallies[k]);

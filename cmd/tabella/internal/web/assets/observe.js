@@ -33,8 +33,8 @@ T.ready.then(() => {
       return;
     }
     manifest = T.manifestOf(info);
-    T.setTitle(["observe.page_title", { title: manifest.title }]);
-    setText($("title"), manifest.title);
+    T.setTitle(["observe.page_title", { title: { loc: manifest } }]);
+    setText($("title"), T.loc(manifest));
     $("record").addEventListener("click", downloadRecord);
     renderMeta();
     try {
@@ -43,7 +43,7 @@ T.ready.then(() => {
       if (!info.board_key) throw new Error(T.t("observe.no_board_key"));
       call("observe", id, info.board_key);
     } catch (e) {
-      showMsg($("page-msg"), "bad", ["observe.cannot_check"], String(e.message || e));
+      showMsg($("page-msg"), "bad", ["observe.cannot_check"], ...T.because(e));
       return;
     }
     connect(0);
@@ -121,7 +121,7 @@ T.ready.then(() => {
           detail = ["observe.d_setup", { n: p.trustees.length, k: p.threshold }];
         }
         break;
-      case "election.manifest": detail = p ? p.title : ""; break;
+      case "election.manifest": detail = p ? T.title(p) : ""; break;
       case "roll.voters": detail = p && p.credentials ? ["observe.d_credentials", { n: p.credentials.length }] : ""; break;
       case "roll.seal": if (p) { st.rollCount = p.count; detail = ["observe.d_voters", { n: p.count }]; } break;
       case "ceremony.commitments": case "ceremony.shares": case "ceremony.complaints": case "ceremony.answer": case "tally.share": case "mix.shuffle": case "mix.share": {
@@ -136,7 +136,7 @@ T.ready.then(() => {
       case "ballot": st.ballots++; st.voters.add(e.signer_key); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ""; break;
       case "ballot.spoiled": st.spoiled.push(e); detail = e.tracking_code ? ["observe.d_code", { code: e.tracking_code }] : ["observe.d_not_verify"]; break;
       case "tally.result": st.result = p; detail = p ? ["observe.d_turnout", { n: p.turnout }] : ""; break;
-      case "mix.result": detail = p && manifest.contests.find((c) => c.id === p.contest) ? manifest.contests.find((c) => c.id === p.contest).title : ""; break;
+      case "mix.result": detail = p && manifest.contests.find((c) => c.id === p.contest) ? T.title(manifest.contests.find((c) => c.id === p.contest)) : ""; break;
     }
     TM.onEntry(e, p, st.trustees.indexOf(st.byKey.get(e.signer_key)) + 1); // observe-mix.js
     const row = el("tr", { class: "new" },
@@ -219,7 +219,7 @@ T.ready.then(() => {
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["vote.tracking_code"] }), el("th", { scope: "col", text: ["observe.opens_to"] }))),
       el("tbody", {}, st.spoiled.slice(-50).reverse().map((e) => el("tr", {},
         el("td", { class: "mono" }, e.tracking_code ? el("a", { href: `/e/${id}/spoiled#${e.tracking_code}`, text: e.tracking_code }) : `#${e.index}`),
-        el("td", {}, e.choices ? manifest.contests.map((c) => el("div", { class: "small" }, el("strong", { text: c.title + ": " }), el("span", { text: T.describeContest(c, e.choices[c.id]) })))
+        el("td", {}, e.choices ? manifest.contests.map((c) => el("div", { class: "small" }, el("strong", { text: T.title(c) + ": " }), el("span", { text: T.describeContest(c, e.choices[c.id]) })))
           : el("span", { class: "cross", text: ["common.not_verify"] })))))));
   }
 
@@ -244,10 +244,10 @@ T.ready.then(() => {
     for (const rc of r.contests || []) {
       const c = manifest.contests.find((x) => x.id === rc.id);
       if (!c || c.kind === "ranked") continue;
-      const rows = rc.options.map((o) => ({ title: (c.options.find((x) => x.id === o.id) || { title: o.id }).title, count: o.count }));
+      const rows = rc.options.map((o) => ({ title: T.title(c.options.find((x) => x.id === o.id) || { title: o.id }), count: o.count }));
       const hid = `res-${c.id}`;
       body.append(el("section", { class: "contest-result", "aria-labelledby": hid, "data-contest": c.id },
-        el("h3", { id: hid, text: c.title }), chart(c, rows), resultTable(c, rows)));
+        el("h3", { id: hid, text: T.loc(c) }), chart(c, rows), resultTable(c, rows)));
     }
     $("results").hidden = false;
   }
@@ -262,7 +262,7 @@ T.ready.then(() => {
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", `0 0 ${W} ${rows.length * rowH}`);
     svg.setAttribute("role", "img");
-    svg.setAttribute("aria-label", T.t("observe.chart_alt", { title: c.title, list: rows.map((r) => `${r.title} ${r.count}`).join(", ") }));
+    svg.setAttribute("aria-label", T.t("observe.chart_alt", { title: T.title(c), list: rows.map((r) => `${r.title} ${r.count}`).join(", ") }));
     const mk = (tag, attrs, text) => { const n = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text !== undefined) n.textContent = text; return n; };
     rows.forEach((r, i) => {
       const y = i * rowH;
@@ -286,7 +286,7 @@ T.ready.then(() => {
     const total = rows.reduce((a, r) => a + r.count, 0);
     const score = c.kind === "score";
     return el("table", { class: "compare result-table" },
-      el("caption", { class: "visually-hidden", text: ["observe.table_caption", { title: c.title }] }),
+      el("caption", { class: "visually-hidden", text: ["observe.table_caption", { title: { loc: c } }] }),
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["observe.col_option"] }), el("th", { scope: "col", class: "num", text: [score ? "observe.col_points" : "observe.col_votes"] }),
         score ? null : el("th", { scope: "col", class: "num", text: ["observe.col_share"] }))),
       el("tbody", {}, rows.map((r) => el("tr", {}, el("th", { scope: "row", text: r.title }), el("td", { class: "num", text: r.count.toLocaleString(T.language()) }),

@@ -15,7 +15,7 @@ const TR = (() => {
   const state = new Map(); // contest id → {c, order, locked, onChange, parts}
 
   const rankLength = (c) => c.max_selections || c.options.length;
-  const titleOf = (c, oid) => (c.options.find((o) => o.id === oid) || { title: oid }).title;
+  const titleOf = (c, oid) => T.title(c.options.find((o) => o.id === oid) || { title: oid });
 
   // render builds the control of contest c inside its fieldset; onChange
   // is called after every change of the ranking.
@@ -68,8 +68,8 @@ const TR = (() => {
     p.empty.hidden = n > 0;
     const rest = c.options.filter((o) => !s.order.includes(o.id));
     p.ul.replaceChildren(...rest.map((o) => el("li", { class: "rank-item", "data-option": o.id },
-      el("span", { class: "opt-title", text: o.title }),
-      el("span", { class: "rank-btns" }, button(s, o.id, "add", ["vote.rank_add"], ["vote.rank_add_label", { title: o.title, n: n + 1 }], full)))));
+      el("span", { class: "opt-title", text: T.loc(o) }),
+      el("span", { class: "rank-btns" }, button(s, o.id, "add", ["vote.rank_add"], ["vote.rank_add_label", { title: { loc: o }, n: n + 1 }], full)))));
     p.ul.hidden = rest.length === 0;
     p.allRanked.hidden = rest.length > 0;
     const lo = c.min_selections || 0;
@@ -158,7 +158,7 @@ const TR = (() => {
   function problem(c) {
     const lo = c.min_selections || 0;
     const n = ranking(c).length;
-    return n < lo ? ["vote.rank_problem_min", { title: c.title, n: lo }] : null;
+    return n < lo ? ["vote.rank_problem_min", { title: { loc: c }, n: lo }] : null;
   }
 
   // lock disables (or enables again) the controls of contest c.

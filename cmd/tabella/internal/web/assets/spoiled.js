@@ -19,8 +19,8 @@ T.ready.then(() => {
     const info = await api(`/v1/elections/${id}`);
     manifest = T.manifestOf(info);
     call("loadElection", JSON.stringify(info));
-    T.setText($("title"), ["spoiled.title", { title: manifest.title }]);
-    T.setTitle(["spoiled.page_title", { title: manifest.title }]);
+    T.setText($("title"), ["spoiled.title", { title: { loc: manifest } }]);
+    T.setTitle(["spoiled.page_title", { title: { loc: manifest } }]);
     for (let start = 0; start < 1000000; start += 1000) {
       const page = await api(`/v1/elections/${id}/entries?start=${start}&end=${start + 1000}`);
       for (const e of page.entries) {
@@ -40,7 +40,7 @@ T.ready.then(() => {
   function openedTable(choices) {
     return el("table", { class: "compare" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: ["common.question"] }), el("th", { scope: "col", text: ["spoiled.col_contained"] }))),
-      el("tbody", {}, manifest.contests.map((c) => el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { text: T.describeContest(c, choices[c.id]) })))));
+      el("tbody", {}, manifest.contests.map((c) => el("tr", {}, el("th", { scope: "row", text: T.loc(c) }), el("td", { text: T.describeContest(c, choices[c.id]) })))));
   }
 
   function renderAll() {

@@ -57,8 +57,8 @@
       return;
     }
     manifest = T.manifestOf(info);
-    T.setTitle(["common.page_title", { title: manifest.title }]);
-    setText($("title"), manifest.title);
+    T.setTitle(["common.page_title", { title: { loc: manifest } }]);
+    setText($("title"), T.loc(manifest));
     $("meta").replaceChildren(T.phaseBadge(info.phase),
       el("span", { text: ["common.voting_period", { opens: { date: manifest.schedule.opens }, closes: { date: manifest.schedule.closes } }] }),
       el("span", { text: ["vote.questions", { n: manifest.contests.length }] }));
@@ -75,7 +75,7 @@
       // the browser optimises the encryption code before it matters.
       if (ready && info.phase === "open") setTimeout(() => { try { call("warmUp"); } catch (_) {} document.body.dataset.warm = "1"; }, 300);
     } catch (e) {
-      showMsg($("page-msg"), "bad", ["vote.data_bad"], String(e.message || e));
+      showMsg($("page-msg"), "bad", ["vote.data_bad"], ...T.because(e));
       return;
     }
     updateButton();
@@ -169,7 +169,7 @@
     for (const c of manifest.contests) {
       const rule = el("p", { class: "rule", id: `rule-${c.id}`, text: T.kindRule(c) });
       const counter = el("p", { class: "counter", id: `count-${c.id}`, "aria-live": "polite" });
-      const fs = el("fieldset", { class: "contest", "data-contest": c.id, "aria-describedby": `rule-${c.id} count-${c.id}` }, el("legend", { text: c.title }), rule);
+      const fs = el("fieldset", { class: "contest", "data-contest": c.id, "aria-describedby": `rule-${c.id} count-${c.id}` }, el("legend", { text: T.loc(c) }), rule);
       const opts = el("div", { class: "options" });
       if (c.kind === "ranked") {
         TR.render(c, fs, updateButton); // rank.js
@@ -179,13 +179,13 @@
       c.options.forEach((o, j) => {
         const inputId = `opt-${c.id}-${j}`;
         if (c.kind === "one_of_n") {
-          opts.append(el("label", { class: "option", for: inputId }, el("input", { type: "radio", id: inputId, name: `c-${c.id}`, value: String(j) }), el("span", { class: "opt-title", text: o.title })));
+          opts.append(el("label", { class: "option", for: inputId }, el("input", { type: "radio", id: inputId, name: `c-${c.id}`, value: String(j) }), el("span", { class: "opt-title", text: T.loc(o) })));
         } else if (c.kind === "approval") {
-          opts.append(el("label", { class: "option", for: inputId }, el("input", { type: "checkbox", id: inputId, name: `c-${c.id}`, value: String(j) }), el("span", { class: "opt-title", text: o.title })));
+          opts.append(el("label", { class: "option", for: inputId }, el("input", { type: "checkbox", id: inputId, name: `c-${c.id}`, value: String(j) }), el("span", { class: "opt-title", text: T.loc(o) })));
         } else if (c.kind === "score") {
-          const sel = el("select", { id: inputId, name: `c-${c.id}`, "aria-label": ["vote.points_for", { title: o.title }] });
+          const sel = el("select", { id: inputId, name: `c-${c.id}`, "aria-label": ["vote.points_for", { title: { loc: o } }] });
           for (let s = 0; s <= c.max_score; s++) sel.append(el("option", { value: String(s), text: ["vote.points", { n: s }] }));
-          opts.append(el("div", { class: "option" }, el("label", { class: "opt-title", for: inputId, text: o.title }), sel));
+          opts.append(el("div", { class: "option" }, el("label", { class: "opt-title", for: inputId, text: T.loc(o) }), sel));
         }
       });
       fs.append(opts, counter);
@@ -246,8 +246,8 @@
       if (c.kind === "ranked") { const p = TR.problem(c); if (p) out.push({ c, text: p }); continue; }
       const sum = values(c).reduce((a, b) => a + b, 0);
       const [lo, hi] = sumRange(c);
-      if (sum < lo) out.push({ c, text: [c.kind === "score" ? "vote.problem_points" : c.kind === "one_of_n" ? "vote.problem_one" : "vote.problem_min", { title: c.title, n: lo }] });
-      if (sum > hi) out.push({ c, text: ["vote.problem_max", { title: c.title, n: hi }] });
+      if (sum < lo) out.push({ c, text: [c.kind === "score" ? "vote.problem_points" : c.kind === "one_of_n" ? "vote.problem_one" : "vote.problem_min", { title: { loc: c }, n: lo }] });
+      if (sum > hi) out.push({ c, text: ["vote.problem_max", { title: { loc: c }, n: hi }] });
     }
     return out;
   }
@@ -298,7 +298,7 @@
     current = enc;
     document.body.dataset.encryptMs = String(enc.page_ms);
     $("tracking").textContent = enc.tracking_code;
-    $("summary").replaceChildren(...manifest.contests.flatMap((c) => [el("dt", { text: c.title }), el("dd", { text: T.describeContest(c, ch[c.id]) })]));
+    $("summary").replaceChildren(...manifest.contests.flatMap((c) => [el("dt", { text: T.loc(c) }), el("dd", { text: T.describeContest(c, ch[c.id]) })]));
     $("fresh-note").replaceChildren();
     if (note) showMsg($("fresh-note"), "info", ["vote.fresh"], note);
     $("cast-status").replaceChildren();
@@ -326,7 +326,7 @@
       encryptNow();
     } catch (e) {
       setText($("wasm-status"), "");
-      showMsg($("ballot-error"), "bad", ["vote.encrypt_failed"], String(e.message || e));
+      showMsg($("ballot-error"), "bad", ["vote.encrypt_failed"], ...T.because(e));
       updateButton();
       return;
     }
@@ -354,7 +354,7 @@
     try {
       sp = call("spoil", checked.handle);
     } catch (e) {
-      showMsg($("cast-status"), "bad", ["vote.check_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.check_failed"], ...T.because(e));
       return;
     }
     current = null;
@@ -377,7 +377,7 @@
     try {
       encryptNow(["vote.fresh_text", { code: checked.tracking_code }]);
     } catch (e) {
-      showMsg($("cast-status"), "bad", ["vote.reencrypt_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.reencrypt_failed"], ...T.because(e));
     }
     $("spoiled-h").focus();
   });
@@ -393,7 +393,7 @@
       const picked = T.describeContest(c, checked.choices[c.id]);
       const opened = T.describeContest(c, openedOf(c));
       const same = JSON.stringify(checked.choices[c.id]) === JSON.stringify(openedOf(c));
-      return el("tr", {}, el("th", { scope: "row", text: c.title }), el("td", { "data-label": ["vote.col_chose"], text: picked }), el("td", { "data-label": ["vote.col_contained"], text: opened }),
+      return el("tr", {}, el("th", { scope: "row", text: T.loc(c) }), el("td", { "data-label": ["vote.col_chose"], text: picked }), el("td", { "data-label": ["vote.col_contained"], text: opened }),
         el("td", {}, same ? el("span", { class: "tick", text: ["vote.same"] }) : el("span", { class: "cross", text: ["vote.differs"] })));
     });
     const allSame = manifest.contests.every((c) => JSON.stringify(checked.choices[c.id]) === JSON.stringify(openedOf(c)));
@@ -439,7 +439,7 @@
       sub = call("cast", current.handle); // from now on this encryption can never be revealed
     } catch (e) {
       casting = false;
-      showMsg($("cast-status"), "bad", ["vote.cast_failed"], String(e.message || e));
+      showMsg($("cast-status"), "bad", ["vote.cast_failed"], ...T.because(e));
       return;
     }
     await submitCast(sub);
