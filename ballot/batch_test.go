@@ -34,8 +34,16 @@ func TestVerifyBatchAllValid(t *testing.T) {
 }
 
 // TestVerifyBatchNamesBadBallots puts bad ballots among 100 good ones and
-// checks that exactly those are named, with the failing proof.
+// checks that exactly those are named, with the failing proof, whether the
+// batch is split over the cores (VerifyBatch) or verified on one goroutine
+// (VerifyBatchOn with 1 worker, as the server does).
 func TestVerifyBatchNamesBadBallots(t *testing.T) {
+	for _, workers := range []int{0, 1, 3} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) { testVerifyBatchNamesBadBallots(t, workers) })
+	}
+}
+
+func testVerifyBatchNamesBadBallots(t *testing.T, workers int) {
 	e := newTestElection(t, oneOfN(1, 2))
 	bs := w1Ballots(t, e, 100)
 
@@ -53,6 +61,9 @@ func TestVerifyBatchNamesBadBallots(t *testing.T) {
 	bs[60], _ = mustEncrypt(t, other, NewCredential(), Choices{"c0": {1, 0, 0}})
 
 	errs := VerifyBatch(e.Election, bs)
+	if workers > 0 {
+		errs = VerifyBatchOn(e.Election, bs, workers)
+	}
 	for i, err := range errs {
 		switch i {
 		case 37:

@@ -107,6 +107,17 @@ const batchChunk = 128
 // ballots, which are then verified alone, proof by proof, so every bad
 // ballot is named with its failing proof.
 func VerifyBatch(e *Election, ballots []*Ballot) []error {
+	return VerifyBatchOn(e, ballots, runtime.GOMAXPROCS(0))
+}
+
+// VerifyBatchOn is [VerifyBatch] on at most workers goroutines (at least
+// one). A caller that already runs several batches at once (the server's
+// admission) passes 1: splitting a small batch further over the cores
+// would leave chunks too small for Pippenger's multi-scalar
+// multiplication, which costs less per term than Straus's from a few
+// hundred terms.
+func VerifyBatchOn(e *Election, ballots []*Ballot, workers int) []error {
+	workers = max(workers, 1)
 	errs := make([]error, len(ballots))
 	var ok []int
 	for i, b := range ballots {
@@ -123,7 +134,6 @@ func VerifyBatch(e *Election, ballots []*Ballot) []error {
 	if len(ok) == 0 {
 		return errs
 	}
-	workers := runtime.GOMAXPROCS(0)
 	size := min(batchChunk, (len(ok)+workers-1)/workers)
 	var chunks [][]int
 	for lo := 0; lo < len(ok); lo += size {

@@ -100,9 +100,10 @@ func NewFixedBase(P *Point) *FixedBase {
 	}
 	fb.p = &Point{set: true, table: fb}
 	fb.p.e.Set(P.el())
-	if P.hasEnc {
-		fb.p.enc, fb.p.hasEnc = P.enc, true
-	}
+	// The encoding, once: the point goes into every proof's transcript (a
+	// joint key computed by the ceremony has none cached, and encoding it
+	// costs as much as decoding a point).
+	fb.p.enc, fb.p.hasEnc = P.Bytes(), true
 	return fb
 }
 

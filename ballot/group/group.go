@@ -438,7 +438,7 @@ func varTimeMSMPippenger(scalars []*Scalar, points []*Point) *Point {
 		bs[i] = scalars[i].Bytes()
 		ps[i] = points[i].el()
 	}
-	r := pippenger(bs, ps, edIdentity)
+	r := pippengerNiels(bs, ps)
 	return newPoint(&r)
 }
 

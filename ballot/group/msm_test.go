@@ -3,6 +3,8 @@ package group
 import (
 	"fmt"
 	"testing"
+
+	"filippo.io/edwards25519"
 )
 
 func TestSignedDigits(t *testing.T) {
@@ -28,7 +30,7 @@ func TestSignedDigits(t *testing.T) {
 }
 
 func TestPippengerMatchesStraus(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 17, 200, 700} {
+	for _, n := range []int{1, 2, 3, 17, 200, 700, 2500} {
 		ss, ps := make([]*Scalar, n), make([]*Point, n)
 		for i := range ss {
 			switch i % 5 {
@@ -45,10 +47,24 @@ func TestPippengerMatchesStraus(t *testing.T) {
 			if i%7 == 3 {
 				ps[i] = ps[i/2] // repeated points
 			}
+			if i%11 == 5 {
+				ps[i] = Identity()
+			}
+			if i%13 == 6 {
+				ps[i] = ps[i/2].Neg() // P and −P in the same MSM
+			}
 		}
 		want := varTimeMSMStraus(ss, ps)
 		if got := varTimeMSMPippenger(ss, ps); !got.Equal(want) {
 			t.Errorf("n=%d: Pippenger ≠ Straus", n)
+		}
+		// The generic Pippenger over full additions agrees too.
+		bs, eps := make([][32]byte, n), make([]*edwards25519.Point, n)
+		for i := range ss {
+			bs[i], eps[i] = ss[i].Bytes(), ps[i].el()
+		}
+		if r := pippenger(bs, eps, edIdentity); !newPoint(&r).Equal(want) {
+			t.Errorf("n=%d: generic Pippenger ≠ Straus", n)
 		}
 		if got := VarTimeMSM(ss, ps); !got.Equal(want) {
 			t.Errorf("n=%d: VarTimeMSM ≠ Straus", n)
@@ -92,6 +108,19 @@ func BenchmarkVarTimeMSM(b *testing.B) {
 			start := cpuTime()
 			for b.Loop() {
 				varTimeMSMPippenger(ss, ps)
+			}
+			reportCPU(b, start)
+		})
+		// The generic Pippenger over edwards25519.Point's full additions
+		// (before the affine inputs of pippengerNiels).
+		b.Run(fmt.Sprintf("pippenger-ext/n=%d", n), func(b *testing.B) {
+			bs, eps := make([][32]byte, n), make([]*edwards25519.Point, n)
+			for i := range ss {
+				bs[i], eps[i] = ss[i].Bytes(), ps[i].el()
+			}
+			start := cpuTime()
+			for b.Loop() {
+				pippenger(bs, eps, edIdentity)
 			}
 			reportCPU(b, start)
 		})

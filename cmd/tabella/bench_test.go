@@ -70,3 +70,34 @@ func TestBenchRecountAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, st.Size(), "the recount's CPU profile is written")
 }
+
+// TestBenchKeptBoard: --board-dir keeps the closed election's board, and
+// a second run recounts that board without filling one (and refuses any
+// other workload or size).
+func TestBenchKeptBoard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a small election")
+	}
+	dir := t.TempDir() + "/kept"
+	code, _, errOut := runCmd(t, "bench", "--only", "recount", "--json", "--ballots", "20", "--board-dir", dir)
+	require.Equal(t, 0, code, "stderr:\n%s", errOut)
+	assert.Contains(t, errOut, "through the service, in process")
+	code, out, errOut := runCmd(t, "bench", "--only", "recount", "--json", "--ballots", "20", "--board-dir", dir)
+	require.Equal(t, 0, code, "stderr:\n%s", errOut)
+	assert.Contains(t, errOut, "reusing the board of 20 W1 ballots")
+	assert.NotContains(t, errOut, "filling the board")
+	var doc struct {
+		Rows []benchRow `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+	require.Len(t, doc.Rows, 1)
+	assert.Equal(t, "recount", doc.Rows[0].Workload)
+	assert.Positive(t, doc.Rows[0].Floor)
+
+	code, _, errOut = runCmd(t, "bench", "--only", "recount,verify", "--ballots", "20", "--board-dir", dir)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, errOut, "--only recount")
+	code, _, errOut = runCmd(t, "bench", "--only", "recount", "--ballots", "30", "--board-dir", dir)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, errOut, "has 20 W1 ballots")
+}

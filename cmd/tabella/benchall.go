@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -75,6 +76,10 @@ cast, recount, read and verify share one election: --only verify still
 casts its ballots (through the service in process, untimed, when cast is
 not asked for). --quick uses 4000 ballots and 20 000 appends (under 2
 minutes on two cores); the default is 20 000 ballots and 100 000 appends.
+--board-dir DIR keeps the closed election's SQLite board (and its keys)
+in DIR; a later --only recount with the same --ballots and --workload
+recounts that board instead of filling one (filling 10^6 ballots takes
+far longer than recounting them).
 
 Workloads: W1 = 1 contest, 1-of-2; W2 = 10 contests × 5 options, 1-of-n.
 `
@@ -123,6 +128,9 @@ type electionBench struct {
 	cpuProfile string
 	// recountProfile, if set, is where the recount's CPU profile goes.
 	recountProfile string
+	// boardDir, if set, keeps the closed election's SQLite board and keys
+	// there, or reuses those kept by an earlier run (recount only).
+	boardDir string
 }
 
 func (b *benchRun) say(format string, args ...any) {
@@ -151,6 +159,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the casting to `FILE`")
 	recountProfile := fs.String("recount-cpuprofile", "", "write a CPU profile of the recount to `FILE`")
 	appends := fs.Int("appends", 0, "board appends `N` (default 100000, --quick 20000)")
+	boardDir := fs.String("board-dir", "", "keep the closed election's SQLite board in `DIR`, or reuse the one an earlier run kept there (then only recount may run)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -201,7 +210,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if run["cast"] || run["recount"] || run["read"] || run["verify"] {
-		cfg := electionBench{n: *ballots, workload: *workload, clients: *clients, dsn: *dsn, workers: *workers, cpuProfile: *cpuProfile, recountProfile: *recountProfile}
+		cfg := electionBench{n: *ballots, workload: *workload, clients: *clients, dsn: *dsn, workers: *workers, cpuProfile: *cpuProfile, recountProfile: *recountProfile, boardDir: *boardDir}
 		if err := b.election(ctx, cfg); err != nil {
 			return err
 		}
@@ -356,6 +365,19 @@ func (b *benchRun) election(ctx context.Context, cfg electionBench) error {
 	if err != nil {
 		return err
 	}
+	if cfg.boardDir != "" {
+		if cfg.dsn != "" {
+			return fmt.Errorf("%w: --board-dir keeps a SQLite board: no --store", errUsage)
+		}
+		kept, err := readKeptBoard(cfg.boardDir)
+		if err != nil {
+			return err
+		}
+		if kept != nil {
+			return b.keptRecount(ctx, cfg, kept)
+		}
+		cfg.dsn = "sqlite:" + filepath.Join(cfg.boardDir, "board.db")
+	}
 	dsn := cfg.dsn
 	if strings.HasPrefix(dsn, "postgres") {
 		// A fresh schema: a board refuses to open logs signed by another
@@ -434,6 +456,11 @@ func (b *benchRun) election(ctx context.Context, cfg electionBench) error {
 	if _, err := c.Submit(ctx, id, off.Sign(id, record.TypeClose, service.PhasePayload(id))); err != nil {
 		return err
 	}
+	if cfg.boardDir != "" {
+		if err := keepBoard(cfg.boardDir, keptBoard{Election: id, Ballots: n, Workload: cfg.workload, BoardKey: skey, Official: off.Public()}, ident); err != nil {
+			return err
+		}
+	}
 
 	// The trustee's recount from the board.
 	src := localSource{srv.svc, id}
@@ -441,64 +468,18 @@ func (b *benchRun) election(ctx context.Context, cfg electionBench) error {
 	// time is less disturbed by other load.
 	var floor, floorCPU time.Duration
 	if b.run["recount"] || b.run["verify"] {
-		var pts [][32]byte
-		for _, s := range subs {
-			bl, err := ballot.DecodeBallot(s.Payload)
-			if err != nil {
-				return err
-			}
-			pts = append(pts, ballotPoints(bl)...)
+		payloads := make([][]byte, len(subs))
+		for i := range subs {
+			payloads[i] = subs[i].Payload
 		}
-		fc0 := processCPU()
-		if floor, err = decodeMSMFloor(pts); err != nil {
+		if floor, floorCPU, err = b.decodeFloor(payloads, n); err != nil {
 			return err
-		}
-		floorCPU = (processCPU() - fc0) * time.Duration(n) / time.Duration(len(subs))
-		// A floor measured on a sample is scaled to all the ballots: its
-		// cost is linear in the number of points.
-		total := len(pts) / len(subs) * n
-		floor = floor * time.Duration(n) / time.Duration(len(subs))
-		b.floorIs = fmt.Sprintf("decoding the ballots' %d points plus MSMs over as many terms, all cores", total)
-		if len(subs) < n {
-			b.floorIs += fmt.Sprintf(" (measured on %d ballots, scaled)", len(subs))
 		}
 	}
 	if b.run["recount"] {
-		b.say("recount: the trustee reads the board and verifies and sums %d ballots…", n)
-		if cfg.recountProfile != "" {
-			f, err := os.Create(cfg.recountProfile)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-		}
-		t0, c0 := time.Now(), processCPU()
-		v, err := coord.ReadView(ctx, src, id, nil)
-		if err != nil {
+		if err := b.recount(ctx, cfg, src, id, ident, floor, floorCPU); err != nil {
 			return err
 		}
-		_, st, err := v.KeyShare(ctx, ident)
-		if err != nil {
-			return err
-		}
-		rc, err := v.Recount(ctx, src, st, nil)
-		if err != nil {
-			return err
-		}
-		recount, recountCPU := time.Since(t0), processCPU()-c0
-		if cfg.recountProfile != "" {
-			pprof.StopCPUProfile()
-		}
-		if rc.Count != uint64(n) {
-			return fmt.Errorf("recount: %d ballots counted, want %d", rc.Count, n)
-		}
-		b.add(benchRow{Workload: "recount", What: fmt.Sprintf("trustee, %d %s ballots from %s", n, cfg.workload, storeName(dsn)), Figure: recount.Seconds(), Unit: "s", Floor: floor.Seconds(),
-			FloorIs: b.floorIs, Ratio: float64(recount) / float64(floor),
-			Target: fmt.Sprintf("W1: 10^6 in < 60 s (here %.1f µs/ballot)", float64(recount.Microseconds())/float64(n)),
-			Note:   cpuNote(recountCPU, floorCPU, n)})
 	}
 
 	if !b.run["read"] && !b.run["verify"] {
@@ -559,6 +540,163 @@ func (b *benchRun) election(ctx context.Context, cfg electionBench) error {
 		FloorIs: b.floorIs, Ratio: float64(ver) / float64(floor), Target: "W1: 10^5 in < 15 s, ≤ 2× the floor",
 		Note: fmt.Sprintf("read %.2fs, decode %.2fs, proofs %.2fs, tally %.2fs (stage times overlap); %s", rep.Timings.Read.Seconds(), rep.Timings.Decode.Seconds(), rep.Timings.Proofs.Seconds(), rep.Timings.Tally.Seconds(), cpuNote(verCPU, floorCPU, n))})
 	return nil
+}
+
+// decodeFloor measures the decode+MSM floor on the ballots encoded in
+// payloads (a sample) and scales it to n ballots; it sets b.floorIs.
+func (b *benchRun) decodeFloor(payloads [][]byte, n int) (floor, floorCPU time.Duration, err error) {
+	var pts [][32]byte
+	for _, p := range payloads {
+		bl, err := ballot.DecodeBallot(p)
+		if err != nil {
+			return 0, 0, err
+		}
+		pts = append(pts, ballotPoints(bl)...)
+	}
+	fc0 := processCPU()
+	if floor, err = decodeMSMFloor(pts); err != nil {
+		return 0, 0, err
+	}
+	floorCPU = (processCPU() - fc0) * time.Duration(n) / time.Duration(len(payloads))
+	// A floor measured on a sample is scaled to all the ballots: its
+	// cost is linear in the number of points.
+	total := len(pts) / len(payloads) * n
+	floor = floor * time.Duration(n) / time.Duration(len(payloads))
+	b.floorIs = fmt.Sprintf("decoding the ballots' %d points plus MSMs over as many terms, all cores", total)
+	if len(payloads) < n {
+		b.floorIs += fmt.Sprintf(" (measured on %d ballots, scaled)", len(payloads))
+	}
+	return floor, floorCPU, nil
+}
+
+// recount measures the trustee's recount of election id's n ballots from
+// src (ReadView, the key share, Recount) and adds its row.
+func (b *benchRun) recount(ctx context.Context, cfg electionBench, src coord.EntrySource, id string, ident *trustee.Identity, floor, floorCPU time.Duration) error {
+	n := cfg.n
+	b.say("recount: the trustee reads the board and verifies and sums %d ballots…", n)
+	if cfg.recountProfile != "" {
+		f, err := os.Create(cfg.recountProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	t0, c0 := time.Now(), processCPU()
+	v, err := coord.ReadView(ctx, src, id, nil)
+	if err != nil {
+		return err
+	}
+	_, st, err := v.KeyShare(ctx, ident)
+	if err != nil {
+		return err
+	}
+	rc, err := v.Recount(ctx, src, st, nil)
+	if err != nil {
+		return err
+	}
+	recount, recountCPU := time.Since(t0), processCPU()-c0
+	if cfg.recountProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if rc.Count != uint64(n) {
+		return fmt.Errorf("recount: %d ballots counted, want %d", rc.Count, n)
+	}
+	b.add(benchRow{Workload: "recount", What: fmt.Sprintf("trustee, %d %s ballots from %s", n, cfg.workload, storeName(cfg.dsn)), Figure: recount.Seconds(), Unit: "s", Floor: floor.Seconds(),
+		FloorIs: b.floorIs, Ratio: float64(recount) / float64(floor),
+		Target: fmt.Sprintf("W1: 10^6 in < 60 s (here %.1f µs/ballot)", float64(recount.Microseconds())/float64(n)),
+		Note:   cpuNote(recountCPU, floorCPU, n)})
+	return nil
+}
+
+// keptBoard describes a closed election kept by --board-dir.
+type keptBoard struct {
+	Election string            `json:"election"`
+	Ballots  int               `json:"ballots"`
+	Workload string            `json:"workload"`
+	BoardKey string            `json:"board_key"`
+	Official ed25519.PublicKey `json:"official"`
+	Trustee  []byte            `json:"trustee"` // the sealed key file
+}
+
+// keptPass seals the kept trustee key: a benchmark's throw-away key.
+const keptPass = "tabella bench"
+
+// keepBoard writes k and the trustee's key beside the board in dir.
+func keepBoard(dir string, k keptBoard, id *trustee.Identity) error {
+	sealed, err := id.Seal(keptPass, 10)
+	if err != nil {
+		return err
+	}
+	k.Trustee = sealed
+	data, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "bench.json"), data, 0o600)
+}
+
+// readKeptBoard reads what keepBoard wrote in dir, or nil if nothing.
+func readKeptBoard(dir string) (*keptBoard, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "bench.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var k keptBoard
+	if err := json.Unmarshal(data, &k); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return &k, nil
+}
+
+// keptRecount measures the recount of a board kept by an earlier run.
+func (b *benchRun) keptRecount(ctx context.Context, cfg electionBench, k *keptBoard) error {
+	for w := range b.run {
+		if w != "recount" {
+			return fmt.Errorf("%w: a kept board (--board-dir %s) is for --only recount", errUsage, cfg.boardDir)
+		}
+	}
+	if k.Ballots != cfg.n || k.Workload != cfg.workload {
+		return fmt.Errorf("%w: the board kept in %s has %d %s ballots, not %d %s", errUsage, cfg.boardDir, k.Ballots, k.Workload, cfg.n, cfg.workload)
+	}
+	ident, err := trustee.OpenKeyFile(k.Trustee, keptPass)
+	if err != nil {
+		return err
+	}
+	cfg.dsn = "sqlite:" + filepath.Join(cfg.boardDir, "board.db")
+	srv, err := startServer(ctx, serverConfig{dsn: cfg.dsn, addr: "127.0.0.1:0", boardKey: k.BoardKey,
+		officials: []ed25519.PublicKey{k.Official}, logger: slog.New(slog.NewTextHandler(io.Discard, nil)), noCoordinator: true})
+	if err != nil {
+		return err
+	}
+	defer srv.shutdown()
+	src := localSource{srv.svc, k.Election}
+	b.say("recount: reusing the board of %d %s ballots kept in %s", k.Ballots, k.Workload, cfg.boardDir)
+	// The floor's sample: the first ballots on the board.
+	var payloads [][]byte
+	for es, err := range coord.Pages(ctx, src, 0, math.MaxUint64) {
+		if err != nil && len(payloads) == 0 {
+			return err
+		}
+		for _, e := range es {
+			if e.Type == record.TypeBallot {
+				payloads = append(payloads, e.Payload)
+			}
+		}
+		if err != nil || len(payloads) >= min(cfg.n, floorSample) {
+			break
+		}
+	}
+	floor, floorCPU, err := b.decodeFloor(payloads, cfg.n)
+	if err != nil {
+		return err
+	}
+	return b.recount(ctx, cfg, src, k.Election, ident, floor, floorCPU)
 }
 
 // cast encrypts a ballot for every credential (not timed), measures the
