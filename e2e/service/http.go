@@ -460,6 +460,11 @@ func (h *httpAPI) submit(w http.ResponseWriter, r *http.Request) (err error) {
 	if d, ok := r.Context().Deadline(); ok {
 		_ = http.NewResponseController(w).SetReadDeadline(d)
 	}
+	if r.ContentLength > MaxSubmissionJSON {
+		// Refused unread: a flood of oversized bodies costs the server
+		// no reading (net/http then closes the connection).
+		return fmt.Errorf("%w: body of %d bytes, over %d", ErrTooLarge, r.ContentLength, MaxSubmissionJSON)
+	}
 	body, err := readAll(r)
 	if err != nil {
 		return err
