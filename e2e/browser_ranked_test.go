@@ -239,9 +239,23 @@ func checkRankedBoard(t *testing.T, base, id string, res rankedResult) {
 // checks and casts it, against the pages' stand-in service (fast: no
 // key ceremony).
 func TestBrowserRanked(t *testing.T) {
+	ctx, ax := browserRankedObserved(t, "irv")
+	alt := eval[string](t, ctx, `document.querySelector("#mix-results svg").getAttribute("aria-label")`)
+	require.Equal(t, "Rounds of City council: Round 1: Dana Ruiz 1, Eli Cohen 0, Fay Osei 0, Gus Lindqvist 0", alt)
+	require.Equal(t, []string{"Dana Ruiz", "1", "Eli Cohen", "0", "Fay Osei", "0", "Gus Lindqvist", "0", "Exhausted", "0", "Action", "Elected: Dana Ruiz"},
+		eval[[]string](t, ctx, `[...document.querySelectorAll("#rounds-council tbody tr > *")].map((c) => c.textContent.trim())`))
+	shot(t, ctx, shots(t), "r5-observe-ranked")
+	ax.check(t, ctx, "the observer page with a ranked result")
+}
+
+// browserRankedObserved: on the stand-in server with the ranked contest
+// counted by method, a voter ranks and casts in the browser (rankFlow);
+// the observer page follows the stand-in cascade to the count electing
+// Dana Ruiz. It returns the browser on the observer page.
+func browserRankedObserved(t *testing.T, method string) (context.Context, *axeChecker) {
 	dir := t.TempDir()
 	mf := filepath.Join(dir, "ranked.json")
-	require.NoError(t, os.WriteFile(mf, rankedManifest("demo"), 0o644))
+	require.NoError(t, os.WriteFile(mf, bytes.Replace(rankedManifest("demo"), []byte(`"method":"irv"`), []byte(`"method":"`+method+`"`), 1), 0o644))
 	ctx := tbChromium(t)
 	base, id, creds := devServerTB(t, "-manifest", mf)
 	ax := maybeAxe(t)
@@ -249,7 +263,7 @@ func TestBrowserRanked(t *testing.T) {
 	checkRankedBoard(t, base, id, res)
 
 	// The observer page follows the (stand-in) cascade and shows the
-	// count's rounds as a chart and a table.
+	// count.
 	do(t, ctx, "open the observer page", chromedp.Navigate(base+"/e/"+id+"/observe"))
 	waitText(t, ctx, "n-ballots", "1")
 	resp, err := http.Post(base+"/dev/tally", "", nil)
@@ -260,12 +274,26 @@ func TestBrowserRanked(t *testing.T) {
 	waitText(t, ctx, "mix-status", "Mixes posted: 3 of 3")
 	waitText(t, ctx, "mix-status", "Decryption done")
 	waitText(t, ctx, "mix-results", "Elected: Dana Ruiz")
-	alt := eval[string](t, ctx, `document.querySelector("#mix-results svg").getAttribute("aria-label")`)
-	require.Equal(t, "Rounds of City council: Round 1: Dana Ruiz 1, Eli Cohen 0, Fay Osei 0, Gus Lindqvist 0", alt)
-	require.Equal(t, []string{"Dana Ruiz", "1", "Eli Cohen", "0", "Fay Osei", "0", "Gus Lindqvist", "0", "Exhausted", "0", "Action", "Elected: Dana Ruiz"},
-		eval[[]string](t, ctx, `[...document.querySelectorAll("#rounds-council tbody tr > *")].map((c) => c.textContent.trim())`))
-	shot(t, ctx, shots(t), "r5-observe-ranked")
-	ax.check(t, ctx, "the observer page with a ranked result")
+	return ctx, ax
+}
+
+// TestBrowserRankedSchulze: a Schulze contest's result on the observer
+// page shows the Schulze order and the pairwise matrix: the one ballot
+// ranks Dana Ruiz, Fay Osei, Eli Cohen (Gus Lindqvist unranked), so Dana's
+// row holds 1 (strongest path 1) against every other option, Gus's row 0.
+func TestBrowserRankedSchulze(t *testing.T) {
+	ctx, ax := browserRankedObserved(t, "schulze")
+	row := func(k int) []string {
+		return eval[[]string](t, ctx, fmt.Sprintf(`[...document.querySelectorAll("#pairwise-council tbody tr:nth-child(%d) > *")].map((c) => c.textContent.trim())`, k))
+	}
+	require.Equal(t, []string{"Dana Ruiz", "—", "1 (1)", "1 (1)", "1 (1)"}, row(1))
+	require.Equal(t, []string{"Fay Osei", "0 (0)", "1 (1)", "—", "1 (1)"}, row(3))
+	require.Equal(t, []string{"Gus Lindqvist", "0 (0)", "0 (0)", "0 (0)", "—"}, row(4))
+	require.Equal(t, []string{"", "Dana Ruiz", "Eli Cohen", "Fay Osei", "Gus Lindqvist"},
+		eval[[]string](t, ctx, `[...document.querySelectorAll("#pairwise-council thead th, #pairwise-council thead td")].map((c) => c.textContent.trim())`))
+	require.Contains(t, eval[string](t, ctx, `document.getElementById("mix-results").textContent`), "Pairwise preferences in City council")
+	shot(t, ctx, shots(t), "r7-observe-schulze")
+	ax.check(t, ctx, "the observer page with a Schulze result and its pairwise matrix")
 }
 
 // TestBrowserRankedReal is the issue's browser test: on a real `tabella

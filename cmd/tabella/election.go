@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tabella-vote/tabella/ballot"
@@ -239,14 +240,35 @@ func writeCredentials(dir, server, id string, names []string, creds []*ballot.Cr
 	}
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"voter", "election", "server", "credential", "file"})
-	for i, c := range creds {
-		name := fmt.Sprintf("voter-%06d.txt", i+1)
-		text := credentialText(server, id, names[i], c)
-		if err := writeNewFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+	// One file per voter, each synced before this returns; written by a
+	// few goroutines at once, so that the file system commits their syncs
+	// together (10^4 one after the other took seconds).
+	fileName := func(i int) string { return fmt.Sprintf("voter-%06d.txt", i+1) }
+	errs := make([]error, len(creds))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(16, len(creds)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = writeNewFile(filepath.Join(dir, fileName(i)), []byte(credentialText(server, id, names[i], creds[i])), 0o600)
+			}
+		}()
+	}
+	for i := range creds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil { // the first one: the others are likely the same
 			f.Close()
 			return err
 		}
-		_ = w.Write([]string{names[i], id, server, c.Secret(), name})
+	}
+	for i, c := range creds {
+		_ = w.Write([]string{names[i], id, server, c.Secret(), fileName(i)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

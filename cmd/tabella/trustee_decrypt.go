@@ -91,17 +91,25 @@ func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	say := func(msg string) { fmt.Fprintln(e.stderr, msg) }
+	var (
+		v *coord.View
+		d *coord.Decryption
+	)
 	if ranked {
 		// The mix cascade comes first (e2e/SPEC.md §16.6): this trustee's
-		// turn in every ranked contest.
-		if _, err := mixTurns(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
+		// turn in every ranked contest. Its view of the board (ballots
+		// recounted, mixes verified) serves the decryptions after it.
+		if _, v, err = mixTurns(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
 			if errors.Is(err, coord.ErrNotReady) {
 				return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
 			}
 			return err
 		}
+		d, err = v.Decrypt(ctx, bc, id, c, say)
+	} else {
+		d, err = coord.Decrypt(ctx, bc, *f.election, id, c, say)
 	}
-	d, err := coord.Decrypt(ctx, bc, *f.election, id, c, func(msg string) { fmt.Fprintln(e.stderr, msg) })
 	if errors.Is(err, coord.ErrNotReady) {
 		return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
 	}
@@ -112,7 +120,7 @@ func runTrusteeDecrypt(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "this trustee's decryption share was not needed: the tally.result is already on the board")
 	}
 	if ranked {
-		if err := mixShares(ctx, bc, c, *f.election, id, *mixWait, e.stderr); err != nil {
+		if err := mixShares(ctx, bc, c, v, id, *mixWait, e.stderr); err != nil {
 			return err
 		}
 	}
@@ -186,15 +194,12 @@ func hasRanked(ctx context.Context, c *coord.Client) (bool, error) {
 }
 
 // mixShares posts this trustee's decryption shares of every ranked
-// contest's final list, waiting up to wait for the cascades to end.
-func mixShares(ctx context.Context, src coord.EntrySource, c *coord.Client, election string, id *trustee.Identity, wait time.Duration, w io.Writer) error {
+// contest's final list, waiting up to wait for the cascades to end. v is
+// the trustee's view of the board, brought up to date as it waits.
+func mixShares(ctx context.Context, src coord.EntrySource, c *coord.Client, v *coord.View, id *trustee.Identity, wait time.Duration, w io.Writer) error {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	say := func(msg string) { fmt.Fprintln(w, msg) }
-	v, err := coord.ReadView(wctx, src, election, nil)
-	if err != nil {
-		return err
-	}
 	for {
 		now := c.Status().Time
 		out, err := coord.DecryptMixes(wctx, src, v, id, c, now, say)

@@ -69,7 +69,7 @@ func runTrusteeMix(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
-	steps, err := mixTurns(ctx, bc, c, *f.election, id, *wait, e.stderr)
+	steps, _, err := mixTurns(ctx, bc, c, *f.election, id, *wait, e.stderr)
 	if errors.Is(err, coord.ErrNotReady) {
 		return withHint(err, "tabella trustee status --server "+*f.server+" --election "+*f.election, "to see where the election is")
 	}
@@ -89,23 +89,23 @@ func runTrusteeMix(ctx context.Context, e *env, args []string) error {
 // mixTurns runs [coord.Mix] at the board's settled time until no ranked
 // contest waits for another mixer before this trustee, waiting up to wait
 // for new mix entries or for the running turn's deadline.
-func mixTurns(ctx context.Context, src coord.EntrySource, c *coord.Client, election string, id *trustee.Identity, wait time.Duration, w io.Writer) ([]coord.MixStep, error) {
+func mixTurns(ctx context.Context, src coord.EntrySource, c *coord.Client, election string, id *trustee.Identity, wait time.Duration, w io.Writer) ([]coord.MixStep, *coord.View, error) {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	say := func(msg string) { fmt.Fprintln(w, msg) }
 	v, err := coord.ReadView(wctx, src, election, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for {
 		if err := c.WaitUntil(wctx, func(s *coord.Status) bool { return s != nil }); err != nil {
-			return nil, fmt.Errorf("no status from the server: %w", err)
+			return nil, nil, fmt.Errorf("no status from the server: %w", err)
 		}
 		now := c.Status().Time
 		t0 := time.Now()
 		steps, err := coord.Mix(wctx, src, v, id, c, now, say)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(w, "board read and checked in %v\n", time.Since(t0).Round(time.Millisecond))
 		var next int64
@@ -115,12 +115,12 @@ func mixTurns(ctx context.Context, src coord.EntrySource, c *coord.Client, elect
 			}
 		}
 		if next == 0 {
-			return steps, nil
+			return steps, v, nil
 		}
 		mixes := countMixes(c)
 		err = c.WaitUntil(wctx, func(s *coord.Status) bool { return s != nil && (s.Time > next || countMixes(c) > mixes) })
 		if err != nil {
-			return nil, fmt.Errorf("waiting for this trustee's turn to mix: %w", err)
+			return nil, nil, fmt.Errorf("waiting for this trustee's turn to mix: %w", err)
 		}
 	}
 }

@@ -776,3 +776,42 @@ func closed2of3(t *testing.T) (context.Context, *testElection, *ceremony.State) 
 	_, st := ceremonyResult(t, e)
 	return ctx, e, st
 }
+
+// countingSource counts the entries read through it, and the lowest index
+// asked for.
+type countingSource struct {
+	EntrySource
+	read, lowest uint64
+}
+
+func (c *countingSource) Entries(ctx context.Context, start, end uint64) ([]*bulletin.Entry, error) {
+	es, err := c.EntrySource.Entries(ctx, start, end)
+	c.read += uint64(len(es))
+	c.lowest = min(c.lowest, start)
+	return es, err
+}
+
+// TestViewDecryptReusesView: a trustee's view read once (as its mix step
+// does) serves its decryption: View.Decrypt reads only the entries added
+// since, does not verify the ballots again, and posts the same valid share
+// Decrypt would.
+func TestViewDecryptReusesView(t *testing.T) {
+	ctx, e, st := closed2of3(t)
+	e.vote(st, 0)
+	v, err := ReadView(ctx, e.reader(), e.id, nil)
+	require.NoError(t, err)
+	_, err = v.Recount(ctx, e.reader(), st, nil) // as the mix step's input does
+	require.NoError(t, err)
+	size := v.Size
+	// Trustee 2's share comes first: one new entry for the view.
+	_, err = Decrypt(ctx, e.reader(), e.id, e.ids[1], e.dial(ctx, 2, ClientOptions{}), nil)
+	require.NoError(t, err)
+	src := &countingSource{EntrySource: e.reader(), lowest: ^uint64(0)}
+	d, err := v.Decrypt(ctx, src, e.ids[0], e.dial(ctx, 1, ClientOptions{}), nil)
+	require.NoError(t, err)
+	require.NotNil(t, d.Share)
+	require.Equal(t, size, src.lowest, "the view read on from where it was")
+	require.LessOrEqual(t, src.read, uint64(2), "only the entries added since (trustee 2's share, maybe the result)")
+	e.waitStatus(ctx, "result", func(s *Status) bool { return s.Phase == PhaseDone })
+	require.Len(t, e.entriesOf(tally.TypeDecryptionShare), 2)
+}

@@ -443,15 +443,36 @@ type Decryption struct {
 // proofs through p, signed by id (e2e/SPEC.md §10.3). If its valid share
 // for this aggregate is already on the board it does not post again.
 func Decrypt(ctx context.Context, src EntrySource, election string, id *trustee.Identity, p Poster, progress func(string)) (*Decryption, error) {
-	say := func(format string, args ...any) {
-		if progress != nil {
-			progress(fmt.Sprintf(format, args...))
-		}
-	}
+	say := sayer(progress)
 	v, err := ReadView(ctx, src, election, func(n uint64) { say("read %d entries", n) })
 	if err != nil {
 		return nil, err
 	}
+	return v.decrypt(ctx, src, id, p, say)
+}
+
+// Decrypt is [Decrypt] on a view the trustee already holds (the one its
+// [Mix] used): it brings v up to date from src, with the same checks of
+// every new entry, and reuses what v verified before (the recount of the
+// ballots, the mixes) instead of reading and verifying the board again.
+func (v *View) Decrypt(ctx context.Context, src EntrySource, id *trustee.Identity, p Poster, progress func(string)) (*Decryption, error) {
+	say := sayer(progress)
+	if err := v.Update(ctx, src, func(n uint64) { say("read %d entries", n) }); err != nil {
+		return nil, err
+	}
+	return v.decrypt(ctx, src, id, p, say)
+}
+
+func sayer(progress func(string)) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if progress != nil {
+			progress(fmt.Sprintf(format, args...))
+		}
+	}
+}
+
+func (v *View) decrypt(ctx context.Context, src EntrySource, id *trustee.Identity, p Poster, say func(format string, args ...any)) (*Decryption, error) {
+	election := v.Election
 	say("read the board: %d entries, %d ballots between open and close", v.Size, v.State.BallotCount)
 	ks, st, err := v.KeyShare(ctx, id)
 	if err != nil {

@@ -115,8 +115,24 @@ const TM = (() => {
     if (Array.isArray(r.rounds) && r.rounds.length) sec.append(roundsChart(c, r), roundsTable(c, r));
     if (r.schulze && Array.isArray(r.schulze.ranking)) {
       sec.append(el("p", { text: ["observe.mix_schulze_order"] }), el("ol", { class: "schulze-order" }, r.schulze.ranking.map((k) => el("li", { text: optTitle(c, k) }))));
+      if (Array.isArray(r.schulze.d)) sec.append(schulzeMatrix(c, r.schulze));
     }
     return sec;
+  }
+
+  // schulzeMatrix: the pairwise preferences d (§15.5) as a table, options
+  // down and across; each cell the number of ballots preferring the row's
+  // option to the column's, with the strongest path p in brackets.
+  function schulzeMatrix(c, sz) {
+    const n = c.options.length, d = sz.d, p = Array.isArray(sz.p) ? sz.p : [];
+    const cell = (i, j) => (i === j ? "—" : `${d[i][j]}` + (p[i] ? ` (${p[i][j]})` : ""));
+    return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": ["observe.mix_pairwise_caption", { title: c.title }] },
+      el("p", { class: "hint small", text: ["observe.mix_pairwise_hint"] }),
+      el("table", { class: "compare result-table pairwise-table", id: `pairwise-${c.id}` },
+        el("caption", { class: "visually-hidden", text: ["observe.mix_pairwise_caption", { title: c.title }] }),
+        el("thead", {}, el("tr", {}, el("td", {}), c.options.map((o) => el("th", { scope: "col", class: "num", text: o.title })))),
+        el("tbody", {}, c.options.map((o, i) => el("tr", {}, el("th", { scope: "row", text: o.title }),
+          Array.from({ length: n }, (_, j) => el("td", { class: "num", text: d[i] ? cell(i, j) : "" })))))));
   }
 
   function actionText(c, rd) {
