@@ -189,12 +189,21 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	ctx := tbChromium(t)
 	acceptLanguage(t, ctx, tx.lang)
 	downloads := allowDownloads(t, ctx)
+	ax := maybeAxe(t)
+	// state checks one state of the console: axe-core finds nothing
+	// serious, nothing is lost sideways at a phone's or a desktop's
+	// width, and the screenshots are saved.
+	state := func(name string) {
+		t.Helper()
+		ax.check(t, ctx, "the console: "+name)
+		snapWidths(t, ctx, dir, name)
+	}
 	do(t, ctx, "open the console", chromedp.Navigate(s.url+"/admin"), chromedp.WaitEnabled(chromedp.ID("key-open")))
 	waitJS(t, ctx, "the console in "+lang, fmt.Sprintf(`document.documentElement.lang === %q`, lang))
 	// Count the requests the page makes that are not GETs: opening a key
 	// file must send none, whatever happens.
 	eval[chromedp.Void](t, ctx, `(() => { const real = window.fetch.bind(window); window.__posts = 0; window.fetch = (u, o) => { if (o && o.method && o.method !== "GET") window.__posts++; return real(u, o); }; })()`)
-	shot(t, ctx, dir, lang+"-admin-0-start")
+	state(lang + "-admin-0-start")
 
 	// Bad key files: a trustee's public record, a trustee's key file, a
 	// wrong passphrase, a damaged file.
@@ -215,11 +224,12 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	damaged := filepath.Join(t.TempDir(), "damaged.key")
 	require.NoError(t, os.WriteFile(damaged, bad, 0o600))
 	tryKey(damaged, s.pass, tx.damaged)
-	shot(t, ctx, dir, lang+"-admin-1-bad-key")
+	state(lang + "-admin-1-bad-key")
 	require.Zero(t, eval[int](t, ctx, `window.__posts`), "a refused key file sent a request")
 	tryKey(s.keyFile, s.pass, tx.opened)
 	require.Zero(t, eval[int](t, ctx, `window.__posts`))
 	require.Empty(t, eval[string](t, ctx, `document.getElementById("key-pass").value`), "the passphrase stays in the field")
+	state(lang + "-admin-1b-key-opened")
 
 	// The manifest form: a wrong id is named on its field as it is typed.
 	now := time.Now().UTC()
@@ -290,9 +300,10 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	waitJS(t, ctx, "the Italian title fields", `!!document.getElementById("m-titles.it") && document.getElementById("m-titles.it").value === ""`)
 	setSelect(t, ctx, "titles-lang", "de")
 	waitJS(t, ctx, "the German titles kept", `document.getElementById("m-contests.0.titles.de").value === "Bürgermeister"`)
+	state(lang + "-admin-2a-titles")
 	do(t, ctx, "remove the ranked contest", chromedp.Click(chromedp.CSS(`#contests fieldset[data-index="3"] .del-contest`)))
 	waitJS(t, ctx, "the manifest to be valid", `document.querySelector("#manifest-msg .msg-ok") !== null && document.querySelectorAll("#contests fieldset").length === 3`)
-	shot(t, ctx, dir, lang+"-admin-2-manifest")
+	state(lang + "-admin-2-manifest")
 
 	// Trustees from their public records, 2 of 3; then create.
 	do(t, ctx, "choose the trustees' records", chromedp.SetUploadFiles(chromedp.ID("tr-files"), s.pubFiles))
@@ -302,10 +313,11 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	setField(t, ctx, "threshold", "2")
 	setField(t, ctx, "round", "20")
 	waitJS(t, ctx, "create to be enabled", `!document.getElementById("create").disabled`)
-	shot(t, ctx, dir, lang+"-admin-3-trustees")
+	state(lang + "-admin-3-trustees")
 	click(t, ctx, "create")
 	waitText(t, ctx, "create-msg", tx.created)
 	waitJS(t, ctx, "the live board", `document.querySelectorAll("#feed li").length >= 3`)
+	state(lang + "-admin-3b-created")
 	posted := getInfo(t, s.url, id)
 	require.Contains(t, posted, `"title":"Riverside town vote `+lang+`","titles":{"de":"Abstimmung `+lang+`"}`, "the election's German title in the posted manifest")
 	require.Contains(t, posted, `"title":"Mayor","titles":{"de":"Bürgermeister"}`)
@@ -315,7 +327,7 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	s.ceremony(id)
 	waitJS(t, ctx, "the ceremony result in the feed", `!!document.querySelector('#feed li[data-type="ceremony.result"]')`)
 	waitJS(t, ctx, "the joint key", `document.querySelector("#st-kv dd.mono") !== null`)
-	shot(t, ctx, dir, lang+"-admin-4-ceremony")
+	state(lang + "-admin-4-ceremony")
 
 	// Opening before the roll is sealed is refused: the server's code is
 	// shown and the board does not change.
@@ -330,6 +342,7 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	detail := eval[string](t, ctx, `document.querySelector("#phase-msg .err-detail")?.textContent || ""`)
 	require.True(t, strings.HasPrefix(detail, tx.serverSaid), "detail %q", detail)
 	require.Contains(t, detail, "before roll.seal")
+	state(lang + "-admin-4b-refused")
 	time.Sleep(800 * time.Millisecond)
 	require.Equal(t, before, getInfo(t, s.url, id), "a refused action changed the election")
 	require.Equal(t, size, eval[int](t, ctx, `document.querySelectorAll("#feed li").length`))
@@ -360,7 +373,7 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	require.Contains(t, eval[string](t, ctx, `document.querySelector("#letters .letter").textContent`), s.url+"/e/"+id+"/")
 	click(t, ctx, "roll-post")
 	waitText(t, ctx, "roll-msg", tx.posted)
-	shot(t, ctx, dir, lang+"-admin-5-roll")
+	state(lang + "-admin-5-roll")
 
 	// Open (the service may apply the roll's seal to its admission state a
 	// moment after the summary shows it: retry a refused open briefly).
@@ -375,6 +388,7 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	waitJS(t, ctx, "the phase badge", `document.querySelector("#st-phase .badge.open") !== null`)
+	state(lang + "-admin-5b-open")
 
 	// Two voters cast from the voter page; then the official comes back
 	// to the console, opens the key again and follows the election.
@@ -403,12 +417,13 @@ func consoleElection(t *testing.T, s *consoleServer, lang, id, dir string) {
 	// Close, the trustees decrypt, the console shows the tally.
 	click(t, ctx, "close")
 	waitJS(t, ctx, "the closed badge", `document.querySelector("#st-phase .badge.closed") !== null`)
+	state(lang + "-admin-5c-closed")
 	s.decrypt(id)
 	waitText(t, ctx, "results", tx.results)
 	counts := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll("#results tr[data-option]")].map((r) => [r.closest("table").querySelector("caption").textContent + "/" + r.dataset.option, r.querySelector("td").textContent]))`)
 	want := map[string]string{"Mayor/alice": "1", "Mayor/bob": "1", "Council/dana": "2", "Council/eli": "0", "Council/fay": "0", "Parks/river": "0", "Parks/play": "0"}
 	require.Equal(t, want, counts)
-	shot(t, ctx, dir, lang+"-admin-6-tally")
+	state(lang + "-admin-6-tally")
 
 	// Every control of the console has a label.
 	unlabelled := eval[[]string](t, ctx, `[...document.querySelectorAll("main input, main select, main textarea")].filter((e) => e.type !== "hidden" && !e.labels.length && !e.getAttribute("aria-label")).map((e) => e.id)`)

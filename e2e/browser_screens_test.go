@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -8,6 +9,41 @@ import (
 	"github.com/chromedp/chromedp"
 	tb "github.com/tabella-vote/tabella/e2e/browser"
 )
+
+// screenWidths are the widths every page is shown at: a phone's and a
+// desktop's.
+var screenWidths = []struct {
+	name string
+	w, h int64
+}{{"phone", 390, 844}, {"desktop", 1280, 900}}
+
+// snapWidths shows the page as it is at each of screenWidths: it fails if
+// anything is lost sideways, and saves screenshots named name-<width>
+// (a phone's screen by screen) in dir, for a person to look at.
+func snapWidths(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	for _, w := range screenWidths {
+		do(t, ctx, "resize", chromedp.EmulateViewport(w.w, w.h))
+		noHorizontalLoss(t, ctx, fmt.Sprintf("%s at %d px", name, w.w))
+		if w.w >= 1000 {
+			if err := tb.Screenshot(ctx, dir, fmt.Sprintf("%s-%s", name, w.name)); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		// A full-page capture of a phone-sized page may change its
+		// width: take the viewport, screen by screen, instead.
+		height := eval[int](t, ctx, `document.documentElement.scrollHeight`)
+		for i, y := 0, 0; y < height && i < 24; i, y = i+1, y+int(w.h)-60 {
+			eval[chromedp.Void](t, ctx, fmt.Sprintf(`window.scrollTo(0, %d)`, y))
+			if err := tb.ViewportScreenshot(ctx, dir, fmt.Sprintf("%s-%s-%d", name, w.name, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eval[chromedp.Void](t, ctx, `window.scrollTo(0, 0)`)
+	}
+	do(t, ctx, "reset the viewport", chromedp.EmulateReset())
+}
 
 // TestBrowserScreens shows every page, in its main states, at a phone's
 // width (390 px) and a desktop's (1280 px): nothing may be lost sideways,
@@ -18,34 +54,7 @@ func TestBrowserScreens(t *testing.T) {
 	base, id, creds := devServer(t)
 	dir := shots(t)
 	t.Logf("screenshots in %s", dir)
-	widths := []struct {
-		name string
-		w, h int64
-	}{{"phone", 390, 844}, {"desktop", 1280, 900}}
-	snap := func(name string) {
-		t.Helper()
-		for _, w := range widths {
-			do(t, ctx, "resize", chromedp.EmulateViewport(w.w, w.h))
-			noHorizontalLoss(t, ctx, fmt.Sprintf("%s at %d px", name, w.w))
-			if w.w >= 1000 {
-				if err := tb.Screenshot(ctx, dir, fmt.Sprintf("s-%s-%s", name, w.name)); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			// A full-page capture of a phone-sized page may change its
-			// width: take the viewport, screen by screen, instead.
-			height := eval[int](t, ctx, `document.documentElement.scrollHeight`)
-			for i, y := 0, 0; y < height && i < 8; i, y = i+1, y+int(w.h)-60 {
-				eval[chromedp.Void](t, ctx, fmt.Sprintf(`window.scrollTo(0, %d)`, y))
-				if err := tb.ViewportScreenshot(ctx, dir, fmt.Sprintf("s-%s-%s-%d", name, w.name, i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			eval[chromedp.Void](t, ctx, `window.scrollTo(0, 0)`)
-		}
-		do(t, ctx, "reset the viewport", chromedp.EmulateReset())
-	}
+	snap := func(name string) { t.Helper(); snapWidths(t, ctx, dir, "s-"+name) }
 
 	do(t, ctx, "open the landing page", chromedp.Navigate(base+"/"))
 	waitJS(t, ctx, "the list", `!document.querySelector("#list .spinner")`)

@@ -481,6 +481,7 @@ func observeResult(t *testing.T, ctx context.Context, ax *axeChecker, base, id, 
 	}
 	shot(t, ctx, dir, "10-observe-result")
 	ax.check(t, ctx, "the observer page with the results")
+	printSummaryOnePage(t, ctx, dir, id)
 }
 
 func tbChromium(t *testing.T) context.Context { return tb.Chromium(t, 1200, 900) }

@@ -8,7 +8,7 @@ T.ready.then(() => {
   const $ = (id) => document.getElementById(id);
   const id = T.electionId();
   const SVG = "http://www.w3.org/2000/svg";
-  let manifest = null, info = null;
+  let manifest = null, info = null, summary = null;
   let next = 0;              // next entry index the page needs
   let failed = false;        // the board failed a check: stop following
   // The record (e2e/SPEC.md §11.7) is rebuilt from the verified feed: its
@@ -36,10 +36,11 @@ T.ready.then(() => {
     T.setTitle(["observe.page_title", { title: { loc: manifest } }]);
     setText($("title"), T.loc(manifest));
     $("record").addEventListener("click", downloadRecord);
+    $("print-summary").addEventListener("click", printSummary);
     renderMeta();
     try {
       await T.loadWasm();
-      call("loadElection", JSON.stringify(info));
+      summary = call("loadElection", JSON.stringify(info));
       if (!info.board_key) throw new Error(T.t("observe.no_board_key"));
       call("observe", id, info.board_key);
     } catch (e) {
@@ -174,6 +175,25 @@ T.ready.then(() => {
 
   let lastCp = null;
   function onCheckpoint(cp) { lastCp = cp; }
+
+  // printSummary prints the one-page summary of the results: the page's
+  // heading, figures and results, with what identifies them (the
+  // election, its manifest and base hashes, the board's latest signed
+  // checkpoint); the print style (style.css, body.print-summary) leaves
+  // out the rest of the page.
+  function printSummary() {
+    const row = (key, v) => [el("dt", { text: [key] }), el("dd", { class: "mono", text: v })];
+    $("print-info").replaceChildren(el("dl", { class: "kv" },
+      ...row("observe.p_election", id),
+      ...row("observe.p_manifest", summary ? summary.manifest_hash : "—"),
+      ...row("observe.p_base", info.base_hash || "—"),
+      ...row("observe.p_checkpoint", lastCp ? `${lastCp.size} · ${lastCp.root}` : "—"),
+      ...row("observe.p_page", location.origin + location.pathname)),
+    el("p", { class: "small", text: ["observe.p_printed", { when: { date: new Date().toISOString() } }] }));
+    document.body.classList.add("print-summary");
+    window.print();
+  }
+  window.addEventListener("afterprint", () => document.body.classList.remove("print-summary"));
 
   // --- Rendering ---------------------------------------------------------
 
