@@ -327,3 +327,37 @@ func MulAddBase(P *Point, s, t *Scalar) *Point {
 	}
 	return P.Mul(s).Add(BaseMul(t))
 }
+
+// MulAddIf returns s·P + b·Q for a secret bit b (0 or 1) in constant time:
+// both sums are computed and one is selected. If P carries a precomputed
+// table it is used. The zk range prover uses it to add the simulated
+// branch's term to one of two commitments without revealing which.
+func MulAddIf(P *Point, s *Scalar, Q *Point, b int) *Point {
+	if b != 0 && b != 1 {
+		panic("group: internal error: MulAddIf with a bit that is not 0 or 1")
+	}
+	var acc extPoint
+	if P.table != nil {
+		acc.identity()
+		P.table.mulAdd(&acc, s, nil, nil)
+	} else {
+		acc.set(P.Mul(s).el())
+	}
+	var q, sum extPoint
+	q.set(Q.el())
+	sum.add(&acc, &q)
+	acc.X.Select(&sum.X, &acc.X, b)
+	acc.Y.Select(&sum.Y, &acc.Y, b)
+	acc.Z.Select(&sum.Z, &acc.Z, b)
+	acc.T.Select(&sum.T, &acc.T, b)
+	return acc.point()
+}
+
+// set sets v to the extended coordinates of e.
+func (v *extPoint) set(e *edwards25519.Point) {
+	X, Y, Z, T := e.ExtendedCoordinates()
+	v.X.Set(X)
+	v.Y.Set(Y)
+	v.Z.Set(Z)
+	v.T.Set(T)
+}

@@ -344,3 +344,24 @@ func BenchmarkFixedBaseWindow(b *testing.B) {
 		}
 	})
 }
+
+// TestMulAddIf: s·P + b·Q for b = 0 and 1, with and without a table on P,
+// and with Q the identity or −s·P.
+func TestMulAddIf(t *testing.T) {
+	P := BaseMul(RandomNonZeroScalar())
+	tabled := NewFixedBase(P).Point()
+	for range 20 {
+		s := RandomScalar()
+		for _, Q := range []*Point{BaseMul(RandomScalar()), Identity(), P.Mul(s).Neg()} {
+			for _, base := range []*Point{P, tabled} {
+				if got, want := MulAddIf(base, s, Q, 0), P.Mul(s); !got.Equal(want) {
+					t.Fatal("MulAddIf(b=0) ≠ s·P")
+				}
+				if got, want := MulAddIf(base, s, Q, 1), P.Mul(s).Add(Q); !got.Equal(want) {
+					t.Fatal("MulAddIf(b=1) ≠ s·P + Q")
+				}
+			}
+		}
+	}
+	assert.Panics(t, func() { MulAddIf(P, NewScalar(1), P, 2) })
+}

@@ -94,7 +94,7 @@ func ProveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m uint64,
 	if m < lo || m > hi {
 		return nil, fmt.Errorf("%w: range proof: the encrypted value is outside [%d, %d]", ErrMalformed, lo, hi)
 	}
-	return proveRange(t, pk, ct, group.NewScalar(m), m, r, lo, hi), nil
+	return prove(t, pk, ct, group.NewScalar(m), m, r, lo, hi, true), nil
 }
 
 // proveRange is the prover without checks. m is the encrypted value as a
@@ -111,7 +111,20 @@ func ProveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m uint64,
 // nonce u_k. After the challenge c, the real branch's share becomes
 // c − Σ_{others} c_k and every response is z_k = u_k + c_k·r.
 func proveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m *group.Scalar, mv uint64, r *group.Scalar, lo, hi uint64) *Range {
+	return prove(t, pk, ct, m, mv, r, lo, hi, false)
+}
+
+// prove is proveRange; honest says that m is mv (ProveRange's case).
+// Then a proof of two branches needs one generator multiplication for
+// both second terms instead of one each: the real branch's c_k·(m − j)
+// is zero, so W = (w_0 + w_1)·G with w_k = −c_k·(m − j_k) is the simulated
+// branch's term, and b_k = u_k·pk + [k simulated]·W, the bit applied in
+// constant time (group.MulAddIf). The commitments are the same points as
+// the general formula gives.
+func prove(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m *group.Scalar, mv uint64, r *group.Scalar, lo, hi uint64, honest bool) *Range {
 	n := int(hi-lo) + 1
+	pair := honest && n == 2
+	var w [2]*group.Scalar
 	p := &Range{
 		A: make([]*group.Point, n), B: make([]*group.Point, n),
 		C: make([]*group.Scalar, n), Z: make([]*group.Scalar, n),
@@ -131,7 +144,18 @@ func proveRange(t *Transcript, pk *group.Point, ct elgamal.Ciphertext, m *group.
 			continue
 		}
 		d := m.Sub(group.NewScalar(j))
+		if pair {
+			w[k] = p.C[k].Mul(d).Neg()
+			continue
+		}
 		p.B[k] = group.MulAddBase(pk, u[k], p.C[k].Mul(d).Neg())
+	}
+	if pair {
+		W := group.BaseMul(w[0].Add(w[1]))
+		for k := range 2 {
+			simulated := 1 - int(ctEq(lo+uint64(k), mv))
+			p.B[k] = group.MulAddIf(pk, u[k], W, simulated)
+		}
 	}
 	c := rangeChallenge(rangeTranscript(t, pk, ct, lo, hi), p.A, p.B)
 	diff := c.Sub(sum)

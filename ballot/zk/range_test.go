@@ -386,3 +386,33 @@ func TestRangeLargeBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRangePairCommitments: ProveRange's two-branch path (one generator
+// multiplication for both second terms, group.MulAddIf) gives exactly the
+// commitments of the general formula, a_k = u_k·G and
+// b_k = u_k·pk − c_k·(m − j_k)·G, with u_k = z_k − c_k·r recovered from the
+// proof, for either value, with and without a table on the key.
+func TestRangePairCommitments(t *testing.T) {
+	_, pk := elgamal.GenerateKey()
+	for _, key := range []*group.Point{pk, group.NewFixedBase(pk).Point()} {
+		for _, lo := range []uint64{0, 3} {
+			for _, m := range []uint64{lo, lo + 1} {
+				c := newRangeCase(key, m, lo, lo+1, "pair")
+				p := c.prove(t)
+				if err := p.Verify(c.tr, key, c.ct, lo, lo+1); err != nil {
+					t.Fatalf("m=%d in [%d,%d]: %v", m, lo, lo+1, err)
+				}
+				for k := range 2 {
+					u := p.Z[k].Sub(p.C[k].Mul(c.r))
+					d := group.NewScalar(m).Sub(group.NewScalar(lo + uint64(k)))
+					if !p.A[k].Equal(group.BaseMul(u)) {
+						t.Fatalf("m=%d branch %d: a ≠ u·G", m, k)
+					}
+					if !p.B[k].Equal(key.Mul(u).Sub(group.BaseMul(p.C[k].Mul(d)))) {
+						t.Fatalf("m=%d branch %d: b ≠ u·pk − c·(m − j)·G", m, k)
+					}
+				}
+			}
+		}
+	}
+}
