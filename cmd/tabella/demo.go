@@ -233,10 +233,11 @@ func (d *demo) run(ctx context.Context, voters, nTrustees, threshold, conc int, 
 	}
 	// The round time is also each mixer's window (e2e/SPEC.md §16.2), and
 	// the first mixer recounts every ballot before it shuffles: size it by
-	// the election (10 ms a voter above 30 s; 10^4 voters missed a fixed
-	// 30 s on a busy machine). Nobody misses a round in the demo, so a long
-	// round costs no time.
-	round := 30*time.Second + time.Duration(voters+d.browser)*10*time.Millisecond
+	// the election (60 ms a voter above 30 s; 10^4 voters missed a fixed
+	// 30 s on a busy machine, and 10 ms a voter when two demos shared a
+	// loaded machine). Nobody misses a round in the demo, so a long round
+	// costs no time.
+	round := 30*time.Second + time.Duration(voters+d.browser)*60*time.Millisecond
 	if err := createElection(ctx, &env{stdout: io.Discard, stderr: io.Discard}, c, off, []ed25519.PublicKey{off.Public()}, m, manifest, pubs, threshold, round); err != nil {
 		return err
 	}
