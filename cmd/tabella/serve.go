@@ -339,10 +339,11 @@ func startServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.http = &http.Server{
 		Handler:           svc.Handler(cfg.http),
 		ReadHeaderTimeout: cmp.Or(cfg.headerTimeout, 10*time.Second),
-		// The whole request, body included, within the request timeout:
-		// a handler that does not read the body (a GET) still has the
-		// server read what is left of it, which a trickling client could
-		// otherwise stretch forever. Websockets clear it at the upgrade.
+		// The whole request, body included, within the request timeout,
+		// for every handler: the submission and cosignature handlers set
+		// this deadline themselves, this covers any other that reads a
+		// body (defence in depth: TestHostileTraffic passes without it).
+		// Websockets clear it at the upgrade.
 		ReadTimeout: cmp.Or(cfg.http.Timeout, time.Minute),
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(cfg.logger.Handler(), slog.LevelWarn),
