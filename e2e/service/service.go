@@ -359,21 +359,26 @@ func (s *Service) sync(ctx context.Context, id string) (*election, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e, s.catchUpTo(ctx, e, id, size)
+}
+
+// catchUpTo is sync's work with e.mu held, for a board of size entries.
+func (s *Service) catchUpTo(ctx context.Context, e *election, id string, size uint64) error {
 	if e.st.Size >= size {
-		return e, nil
+		return nil
 	}
 	var last bulletin.Hash
 	if size > 0 {
 		x, err := s.b.Entry(ctx, id, size-1)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		last = x.Hash
 	}
 	read := func(ctx context.Context, start, end uint64) ([]*bulletin.Entry, error) {
 		return s.b.Entries(ctx, id, start, end)
 	}
-	return e, s.catchUp(ctx, e, size, last, read)
+	return s.catchUp(ctx, e, size, last, read)
 }
 
 // storeError classifies an error of a board read: one the board already
@@ -620,6 +625,20 @@ func (s *Service) precheck(ctx context.Context, id string, sub *Submission) (*ru
 			}
 		}
 		e.mu.Lock()
+		if attempt > 0 {
+			// Again with the lock held: a failed commit elsewhere may
+			// have dropped the state since the sync above (found by
+			// e2e TestStoreFull: a valid ballot was then checked
+			// against an empty state and refused as out of order).
+			size, err := s.b.Size(ctx, id)
+			if err == nil {
+				err = s.catchUpTo(ctx, e, id, size)
+			}
+			if err != nil {
+				e.mu.Unlock()
+				return nil, "", storeError(err)
+			}
+		}
 		x = tentative(e.st, sub, s.now().UnixMilli())
 		if _, known := e.st.Known(x); known {
 			// A retry of a submission on the board, in whatever phase.
