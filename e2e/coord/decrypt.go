@@ -525,7 +525,7 @@ func (v *View) decrypt(ctx context.Context, src EntrySource, id *trustee.Identit
 	}
 	r, err := p.Submit(ctx, signed(id, election, tally.TypeDecryptionShare, share.Marshal()))
 	if err != nil {
-		if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && v.Result != nil {
+		if errors.Is(err, ErrRejected) && seenAfterRefusal(ctx, v, src, func() bool { return v.Result != nil }) {
 			// The result came while this share was on its way.
 			out.Late = true
 			say("the tally.result was posted meanwhile (entry %d): this trustee's decryption share was not needed", v.Result.Index)
@@ -536,4 +536,26 @@ func (v *View) decrypt(ctx context.Context, src EntrySource, id *trustee.Identit
 	out.Share, out.Entry = share, r.Index
 	say("decryption share posted at entry %d", r.Index)
 	return out, nil
+}
+
+// seenAfterRefusal reports whether, after a refused share, the view sees
+// the result that made it unneeded (seen). The service may refuse the
+// share as soon as the result is admitted, a moment before its commit
+// makes it readable: the view is read again for a few seconds. (Found in
+// CI: TestBrowserRankedReal's trustee was refused and its one re-read did
+// not see the tally.result yet.)
+func seenAfterRefusal(ctx context.Context, v *View, src EntrySource, seen func() bool) bool {
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		if v.Update(ctx, src, nil) == nil && seen() {
+			return true
+		}
+		if wait > 3*time.Second {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
 }

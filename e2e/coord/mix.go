@@ -207,7 +207,13 @@ func DecryptMixes(ctx context.Context, src EntrySource, v *View, id *trustee.Ide
 		}
 		r, err := p.Submit(ctx, signed(id, election, record.TypeMixShare, sh.Marshal()))
 		if err != nil {
-			if errors.Is(err, ErrRejected) && v.Update(ctx, src, nil) == nil && c.ResultIndex >= 0 {
+			if errors.Is(err, ErrRejected) && seenAfterRefusal(ctx, v, src, func() bool {
+				now := v.State.Cascades[rc.ID] // Update may give the view a new state
+				if now != nil {
+					c = now
+				}
+				return c.ResultIndex >= 0
+			}) {
 				ms.Late = true
 				say("contest %s: its mix.result was posted meanwhile (entry %d): no decryption share needed", rc.ID, c.ResultIndex)
 				out = append(out, ms)
