@@ -196,15 +196,7 @@ func (v *extPoint) addNiels(p *extPoint, q *nielsPoint) {
 	b.Multiply(&b, &q.yPlusX) // B = (Y1 + X1)·(y2 + x2)
 	c.Multiply(&p.T, &q.xy2d) // C = T1·2d·x2·y2
 	d.Add(&p.Z, &p.Z)         // D = 2·Z1
-	var e, f, g, h field.Element
-	e.Subtract(&b, &a) // E = B − A
-	f.Subtract(&d, &c) // F = D − C
-	g.Add(&d, &c)      // G = D + C
-	h.Add(&b, &a)      // H = B + A
-	v.X.Multiply(&e, &f)
-	v.Y.Multiply(&g, &h)
-	v.T.Multiply(&e, &h)
-	v.Z.Multiply(&f, &g)
+	v.sumFrom(&a, &b, &c, &d)
 }
 
 // double sets v = 2·p (HWCD 2008 §3.3, "dbl-2008-hwcd", a = −1).
@@ -360,4 +352,18 @@ func (v *extPoint) set(e *edwards25519.Point) {
 	v.Y.Set(Y)
 	v.Z.Set(Z)
 	v.T.Set(T)
+}
+
+// sumFrom sets v to the sum whose A, B, C, D an addition formula of HWCD
+// 2008 §3.1 (a = −1) computed: X = E·F, Y = G·H, T = E·H, Z = F·G.
+func (v *extPoint) sumFrom(a, b, c, d *field.Element) {
+	var e, f, g, h field.Element
+	e.Subtract(b, a) // E = B − A
+	f.Subtract(d, c) // F = D − C
+	g.Add(d, c)      // G = D + C
+	h.Add(b, a)      // H = B + A
+	v.X.Multiply(&e, &f)
+	v.Y.Multiply(&g, &h)
+	v.T.Multiply(&e, &h)
+	v.Z.Multiply(&f, &g)
 }

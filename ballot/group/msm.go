@@ -60,13 +60,7 @@ type msmElement[T any] interface {
 // inputs only.
 func pippenger[T any, P msmElement[T]](scalars [][32]byte, points []*T, identity *T) T {
 	n := len(points)
-	c := pippengerWindow(n)
-	nw := (256+c-1)/c + 1
-	half := 1 << (c - 1)
-	digits := make([]int32, n*nw)
-	for i := range scalars {
-		signedDigits(&scalars[i], c, digits[i*nw:(i+1)*nw])
-	}
+	c, nw, half, digits := pippengerDigits(scalars, n)
 	buckets := make([]T, half)
 	used := make([]bool, half)
 	acc := *identity
@@ -120,4 +114,18 @@ func pippenger[T any, P msmElement[T]](scalars [][32]byte, points []*T, identity
 		}
 	}
 	return acc
+}
+
+// pippengerDigits chooses Pippenger's window c for n points and writes
+// each scalar's nw signed c-bit digits (|digit| ≤ half = 2^(c−1)) into
+// digits[i·nw:(i+1)·nw].
+func pippengerDigits(scalars [][32]byte, n int) (c, nw, half int, digits []int32) {
+	c = pippengerWindow(n)
+	nw = (256+c-1)/c + 1
+	half = 1 << (c - 1)
+	digits = make([]int32, n*nw)
+	for i := range scalars {
+		signedDigits(&scalars[i], c, digits[i*nw:(i+1)*nw])
+	}
+	return c, nw, half, digits
 }

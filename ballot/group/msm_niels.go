@@ -16,13 +16,7 @@ import (
 func pippengerNiels(scalars [][32]byte, points []*edwards25519.Point) edwards25519.Point {
 	n := len(points)
 	aff := toAffine(points)
-	c := pippengerWindow(n)
-	nw := (256+c-1)/c + 1
-	half := 1 << (c - 1)
-	digits := make([]int32, n*nw)
-	for i := range scalars {
-		signedDigits(&scalars[i], c, digits[i*nw:(i+1)*nw])
-	}
+	c, nw, half, digits := pippengerDigits(scalars, n)
 	buckets := make([]extPoint, half)
 	used := make([]bool, half)
 	var acc extPoint
@@ -152,13 +146,5 @@ func (v *extPoint) add(p, q *extPoint) {
 	c.Multiply(&c, fe2D) // C = T1·2d·T2
 	d.Multiply(&p.Z, &q.Z)
 	d.Add(&d, &d) // D = 2·Z1·Z2
-	var e, f, g, h field.Element
-	e.Subtract(&b, &a) // E = B − A
-	f.Subtract(&d, &c) // F = D − C
-	g.Add(&d, &c)      // G = D + C
-	h.Add(&b, &a)      // H = B + A
-	v.X.Multiply(&e, &f)
-	v.Y.Multiply(&g, &h)
-	v.T.Multiply(&e, &h)
-	v.Z.Multiply(&f, &g)
+	v.sumFrom(&a, &b, &c, &d)
 }
